@@ -1,0 +1,56 @@
+import { Command, Flags, Errors } from '@oclif/core'
+import { openBroker } from '../src/broker/open-broker.js'
+import type { Broker } from '../src/broker/types.js'
+import { TqError } from '../src/errors.js'
+import { loadProject, type Project } from '../src/loader/project.js'
+
+/**
+ * What every tq command shares: `--config` and `--broker`, and errors printed as one line
+ * `Error: <what> (<how to fix>)` with exit 1 (2 for usage errors).
+ */
+export abstract class TqCommand extends Command {
+  static baseFlags = {
+    config: Flags.string({ description: 'path to tq.config.ts (default: ./tq.config.ts)', helpGroup: 'GLOBAL' }),
+    broker: Flags.string({ description: 'broker URL; overrides TQ_BROKER_URL and the config', helpGroup: 'GLOBAL' }),
+  }
+
+  protected async project(flags: { config?: string; broker?: string }, requireConfig = false): Promise<Project> {
+    return loadProject({ config: flags.config, broker: flags.broker, requireConfig })
+  }
+
+  /** Opens the project's broker; `mustExist` refuses to create a SQLite file from a typo'd path. */
+  protected async broker(project: Project, opts: { mustExist?: boolean } = {}): Promise<Broker> {
+    return openBroker(project.brokerUrl, project.root, opts)
+  }
+
+  /** Machine output: one JSON document. */
+  protected printJson(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+  }
+
+  protected async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err
+    let line: string
+    let code: number
+    if (err instanceof TqError) {
+      line = err.oneLine()
+      code = err.exitCode
+    } else if (err.oclif?.exit === 2) {
+      // oclif's parse errors span lines (the missing argument's name, the expected value): keep them all, on one.
+      const text = err.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^See more help with/i.test(l) && !/^The following error occurred:?$/i.test(l))
+        .join(' ')
+        .replace(/\s*:\s+/g, ': ')
+      line = `${text} (see tq ${this.id?.replace(/:/g, ' ')} --help)`
+      code = 2
+    } else {
+      line = (err.message || String(err)).split('\n')[0]!
+      code = err.oclif?.exit ?? 1
+      if (process.env.TQ_DEBUG) process.stderr.write(`${err.stack}\n`)
+    }
+    process.stderr.write(`Error: ${line}\n`)
+    return this.exit(code)
+  }
+}

@@ -1,0 +1,74 @@
+import { Args, Flags } from '@oclif/core'
+import { TqCommand } from '../cli/base-command.js'
+import { Client } from '../src/app/client.js'
+import { loadRegistry } from '../src/loader/project.js'
+import { LoadError } from '../src/loader/load-error.js'
+import { readBatch, parsePayload, waitAndReport } from '../src/cli-support/enqueue.js'
+import { queueWarning } from '../src/cli-support/queue-check.js'
+
+export default class Enqueue extends TqCommand {
+  static description = 'Put a job on the queue and print its id.'
+  static examples = [
+    `<%= config.bin %> enqueue email.welcome '{"to":"a@b.c"}'`,
+    `<%= config.bin %> enqueue report.build '{"day":"2026-01-01"}' --delay 10s --priority 5`,
+    `<%= config.bin %> enqueue email.welcome '{"to":"a@b.c"}' --wait --timeout 30s`,
+    '<%= config.bin %> enqueue email.welcome --batch payloads.ndjson',
+  ]
+  static args = {
+    task: Args.string({ description: 'task name, e.g. email.welcome', required: true }),
+    // ignoreStdin: with --batch -, stdin is the batch, not this argument.
+    payload: Args.string({ description: 'payload as JSON (default null)', ignoreStdin: true }),
+  }
+  static flags = {
+    queue: Flags.string({ description: 'queue (default: the task\'s, else default)' }),
+    delay: Flags.string({ description: 'run after this long, e.g. 10s, 5m' }),
+    at: Flags.string({ description: 'run at this ISO time' }),
+    priority: Flags.integer({ description: 'higher runs first (default: the task\'s, else 0)' }),
+    key: Flags.string({ description: 'unique key: while a job with this key waits or runs, return it instead' }),
+    wait: Flags.boolean({ description: 'wait for the job to finish and print its result' }),
+    timeout: Flags.string({ description: 'with --wait: give up after this long', dependsOn: ['wait'] }),
+    batch: Flags.string({ description: 'enqueue one payload per line (NDJSON) from a file, or - for stdin' }),
+    json: Flags.boolean({ description: 'print JSON' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Enqueue)
+    // Validate everything before touching the broker: bad input writes nothing.
+    if (flags.batch && args.payload !== undefined) this.error('give either a payload or --batch, not both', { exit: 2 })
+    const payloads = flags.batch ? await readBatch(flags.batch) : [parsePayload(args.payload)]
+    const project = await this.project(flags, true)
+    // The task code tells which tasks exist and their options. If it does not load right now (a
+    // half-saved file under tq dev), enqueue by name anyway rather than block the producer.
+    const registry = await loadRegistry(project).then(
+      (r) => r.registry,
+      (err: unknown) => {
+        if (!(err instanceof LoadError)) throw err
+        process.stderr.write(`warning: task code does not load (${err.message}); enqueueing ${args.task} without checking it\n`)
+        return undefined
+      },
+    )
+    const opts = { queue: flags.queue, delay: flags.delay, at: flags.at, priority: flags.priority, key: flags.key }
+    const client = new Client(await this.broker(project), registry)
+    try {
+      const handles = await client.enqueueMany(args.task, payloads, opts)
+      const queue = handles[0]?.queue
+      const warning = queue ? await queueWarning(client.broker, queue).catch(() => undefined) : undefined
+      if (warning) process.stderr.write(`warning: ${warning}\n`)
+      if (flags.batch) {
+        if (flags.json) this.printJson({ count: handles.length, ids: handles.map((h) => h.id) })
+        else process.stdout.write(`${handles.length}\n`)
+        return
+      }
+      const handle = handles[0]!
+      if (!flags.wait) {
+        if (flags.json) this.printJson({ id: handle.id, created: handle.created })
+        else process.stdout.write(`${handle.id}\n`)
+        return
+      }
+      const ok = await waitAndReport(handle, { timeout: flags.timeout, json: flags.json })
+      if (!ok) this.exit(1)
+    } finally {
+      await client.close()
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { Flags } from '@oclif/core'
+import { TqCommand } from '../cli/base-command.js'
+import { JOB_STATES } from '../src/broker/types.js'
+import { jobsTable } from '../src/format/jobs-table.js'
+import { colors } from '../src/format/colors.js'
+
+export default class Jobs extends TqCommand {
+  static description = 'List jobs, newest first.'
+  static examples = [
+    '<%= config.bin %> jobs',
+    '<%= config.bin %> jobs --state failed --queue emails',
+    '<%= config.bin %> jobs --state succeeded --json --limit 1000',
+  ]
+  static flags = {
+    state: Flags.string({ description: 'only jobs in this state', options: [...JOB_STATES] }),
+    queue: Flags.string({ description: 'only jobs in this queue' }),
+    task: Flags.string({ description: 'only jobs of this task' }),
+    limit: Flags.integer({ description: 'most jobs to list', default: 50, min: 1 }),
+    json: Flags.boolean({ description: 'print an array of job JSON' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Jobs)
+    const broker = await this.broker(await this.project(flags), { mustExist: true })
+    try {
+      const jobs = await broker.listJobs({ state: flags.state as never, queue: flags.queue, task: flags.task, limit: flags.limit })
+      if (flags.json) this.printJson(jobs)
+      else process.stdout.write(jobsTable(jobs, colors()) + '\n')
+    } finally {
+      await broker.close()
+    }
+  }
+}

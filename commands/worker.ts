@@ -1,0 +1,60 @@
+import { Flags } from '@oclif/core'
+import { TqCommand } from '../cli/base-command.js'
+import { colors } from '../src/format/colors.js'
+import { eventToJson, formatEvent } from '../src/format/job-log.js'
+import { onShutdownSignals, startWorker } from '../src/worker/run-worker.js'
+import { toMs } from '../src/app/duration.js'
+
+export default class Worker extends TqCommand {
+  static description = 'Run a worker: take jobs from the broker and run them in task threads.'
+  static examples = [
+    '<%= config.bin %> worker',
+    '<%= config.bin %> worker --queues emails,default --concurrency 20',
+    '<%= config.bin %> worker --burst   # exit once no job is ready',
+  ]
+  static flags = {
+    queues: Flags.string({ description: 'comma-separated queues to take jobs from (default: default + the queues of the tasks)' }),
+    concurrency: Flags.integer({ description: 'jobs to run at once', min: 1 }),
+    threads: Flags.integer({ description: 'task threads (default: min(concurrency, 2))', min: 1 }),
+    burst: Flags.boolean({ description: 'exit 0 once no job is ready' }),
+    json: Flags.boolean({ description: 'log one JSON object per job event' }),
+    quiet: Flags.boolean({ char: 'q', description: 'log failures only' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Worker)
+    const project = await this.project(flags, true)
+    const broker = await this.broker(project)
+    const c = colors()
+    const engine = await startWorker(project, broker, {
+      queues: flags.queues?.split(',').map((q) => q.trim()).filter(Boolean),
+      concurrency: flags.concurrency,
+      threads: flags.threads,
+      burst: flags.burst,
+      onError: (err) => process.stderr.write(`${c.yellow('broker error')}: ${err.message.split('\n')[0]} (retrying)\n`),
+      onEvent: (e) => {
+        if (flags.quiet && e.type !== 'failed' && e.type !== 'rejected') return
+        process.stdout.write((flags.json ? eventToJson(e) : formatEvent(e, c)) + '\n')
+      },
+    })
+    if (!flags.json) {
+      process.stderr.write(`${c.bold('tq worker')} ${engine.id} on ${broker.describe}, queues ${engine.queues.join(',')}, concurrency ${engine.concurrency}\n`)
+    }
+    const grace = toMs(project.config.worker?.shutdownGrace ?? '30s', 'worker.shutdownGrace')
+    let stopping: Promise<void> | undefined
+    const stop = () => (stopping ??= engine.stop(grace).then(() => broker.close()))
+    const off = onShutdownSignals(
+      () => {
+        process.stderr.write('stopping: finishing running jobs (press Ctrl-C again to exit now)\n')
+        void stop()
+      },
+      () => {
+        process.stderr.write('exiting now; running jobs return to the queue when their lease lapses\n')
+        process.exit(1)
+      },
+    )
+    await engine.done()
+    await stop()
+    off()
+  }
+}

@@ -1,0 +1,104 @@
+/** Converting between the Broker interface's values and the Redis scripts' arguments and replies. */
+import { BrokerError } from '../../errors.js'
+import type { StoredJob } from '../job-json.js'
+import type { ClaimedJob, NewJob, Outcome, ScheduleRecord } from '../types.js'
+
+export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
+
+/** The 10 ARGV fields of one job (enqueue.lua). */
+export function jobArgs(j: NewJob, id: string): (string | number)[] {
+  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, str(j.key), str(j.parentId), str(j.expiresAt)]
+}
+
+/** The kind and 2 ARGV fields of one outcome (settle.lua). */
+export function outcomeArgs(o: Outcome): [string, string, string] {
+  switch (o.kind) {
+    case 'succeeded':
+      return ['succeeded', str(o.result), str(o.resultExpiresAt)]
+    case 'failed':
+      return ['failed', JSON.stringify(o.error), str(o.retryAt)]
+    case 'retry':
+      return ['retry', str(o.runAt), '']
+    case 'released':
+      return ['released', str(o.runAt), '']
+    case 'cancelled':
+      return ['cancelled', o.error ? JSON.stringify(o.error) : '', '']
+    default:
+      throw new BrokerError(`unknown outcome kind "${(o as { kind: string }).kind}"`)
+  }
+}
+
+export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
+  return {
+    id: String(r[i]),
+    task: String(r[i + 1]),
+    queue: String(r[i + 2]),
+    payload: String(r[i + 3]),
+    attempt: Number(r[i + 4]),
+    maxAttempts: Number(r[i + 5]),
+    token: Number(r[i + 6]),
+    priority: Number(r[i + 7]),
+    runAt: Number(r[i + 8]),
+    createdAt: Number(r[i + 9]),
+    parentId: r[i + 10] === '' ? null : String(r[i + 10]),
+  }
+}
+
+/** A job hash as StoredJob (missing fields are null; toJobJSON converts the numbers). */
+export function stored(h: Record<string, string>): StoredJob {
+  const v = (k: string) => h[k] ?? null
+  return {
+    id: h.id!,
+    task: h.task ?? '',
+    queue: h.queue ?? '',
+    state: h.state ?? '',
+    payload: h.payload ?? 'null',
+    priority: Number(h.priority ?? 0),
+    attempt: Number(h.attempt ?? 0),
+    max_attempts: Number(h.max_attempts ?? 1),
+    created_at: Number(h.created_at),
+    run_at: Number(h.run_at),
+    started_at: h.started_at === undefined ? null : Number(h.started_at),
+    finished_at: h.finished_at === undefined ? null : Number(h.finished_at),
+    result: v('result'),
+    error: v('error'),
+    errors: v('errors'),
+    progress: v('progress'),
+    parent_id: v('parent_id'),
+    key: v('key'),
+  }
+}
+
+/** An HGETALL array reply ([field, value, ...]) as an object. */
+export function pairs(r: string[]): Record<string, string> {
+  const o: Record<string, string> = {}
+  for (let i = 0; i + 1 < r.length; i += 2) o[r[i]!] = r[i + 1]!
+  return o
+}
+
+/** A pipeline's replies, or its first error thrown. */
+export function pipelineResults(res: [Error | null, unknown][] | null): unknown[] {
+  if (!res) throw new Error('Connection is closed.')
+  return res.map(([err, v]) => {
+    if (err) throw err
+    return v
+  })
+}
+
+export function firstLine(err: Error): string {
+  return String(err.message ?? err).split('\n')[0]!
+}
+
+/** A schedule hash (`<base>schedule:<name>`) as a ScheduleRecord. */
+export function scheduleRecord(r: Record<string, string>): ScheduleRecord {
+  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v))
+  return {
+    name: r.name!,
+    task: r.task ?? '',
+    expression: r.expression ?? '',
+    tz: r.tz ?? '',
+    nextAt: num(r.next_at),
+    lastSlotAt: num(r.last_slot_at),
+    lastJobId: r.last_job_id ?? null,
+  }
+}

@@ -1,0 +1,152 @@
+import { Redis, ReplyError, type RedisOptions } from 'ioredis'
+import { BrokerError } from '../../errors.js'
+import { firstLine } from './codec.js'
+import type { RedisUrlConfig } from './url.js'
+
+/** ioredis refused to send: the connection is down (and there is no offline queue). */
+const NOT_SENT = /Stream isn't writeable|enableOfflineQueue/
+const AUTH_ERROR = /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username|user is disabled/i
+
+/** ioredis options for a URL's connection: reconnect forever, each operation bounds its own wait. */
+export function connectionOptions(cfg: RedisUrlConfig, overrides: RedisOptions): RedisOptions {
+  return {
+    ...cfg.connection,
+    connectTimeout: Math.min(cfg.connectTimeoutMs, 10_000),
+    commandTimeout: cfg.commandTimeoutMs,
+    // Reconnect forever, at most a second apart; operations bound their own wait.
+    retryStrategy: (times: number) => Math.min(times * 100, 1000),
+    keepAlive: 10_000,
+    ...overrides,
+  }
+}
+
+/**
+ * The broker's command connection. No offline queue: an operation waits (at most
+ * `connectTimeout`) for the connection to be ready, then runs; failures become one BrokerError
+ * that says whether the operation may have been applied.
+ */
+export class RedisConnection {
+  readonly redis: Redis
+  private closed = false
+  private lastError: Error | undefined
+  private readonly readyWaiters = new Set<{ done: (err?: BrokerError) => void }>()
+
+  constructor(
+    private readonly cfg: RedisUrlConfig,
+    private readonly describe: string,
+  ) {
+    this.redis = new Redis(
+      connectionOptions(cfg, {
+        // No offline queue: a command issued while disconnected fails at once instead of
+        // running at some unknown later time; `exec` waits for the reconnection instead.
+        enableOfflineQueue: false,
+        // A command in flight when the connection drops fails (it may or may not have run).
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        connectionName: 'tq',
+      }),
+    )
+    this.watch()
+  }
+
+  /** Waits until Redis answers (at most `connectTimeout`) on the database the URL names, or throws. */
+  async open(): Promise<void> {
+    await this.ready(Date.now() + this.cfg.connectTimeoutMs)
+    // ioredis reports a failed SELECT only as an error event and stays on db 0: check.
+    const db = /\bdb=(\d+)/.exec(String(await this.redis.client('INFO')))?.[1]
+    if (db !== undefined && Number(db) !== this.cfg.connection.db) {
+      throw new BrokerError(`Redis database ${this.cfg.connection.db} does not exist on ${this.describe}`, 'use a database number the server has, 0-15 by default')
+    }
+  }
+
+  /**
+   * Runs one broker operation: waits (bounded) for the connection, and turns failures into a
+   * BrokerError. `retry`: the operation is safe to run twice, so a call cut off by a lost
+   * connection is tried once more after reconnecting.
+   */
+  async exec<T>(what: string, fn: () => Promise<T>, retry = false): Promise<T> {
+    const deadline = Date.now() + this.cfg.connectTimeoutMs
+    for (let attempt = 0; ; attempt++) {
+      await this.ready(deadline)
+      try {
+        return await fn()
+      } catch (err) {
+        if (err instanceof BrokerError) throw err
+        // Never sent (the socket died before ioredis noticed): safe to try again for any operation.
+        if (NOT_SENT.test((err as Error).message) && !this.closed) {
+          if (Date.now() >= deadline) throw this.unreachable()
+          await new Promise((r) => setTimeout(r, 20))
+          attempt--
+          continue
+        }
+        const lost = !(err instanceof ReplyError)
+        if (lost && retry && attempt === 0 && !this.closed) continue
+        const e = err as Error
+        throw lost
+          ? new BrokerError(`${what} failed: lost the connection to Redis at ${this.describe} (${firstLine(e)})`, 'the operation may not have been applied; check Redis and try again')
+          : new BrokerError(`${what} failed: Redis at ${this.describe} answered ${firstLine(e)}`, 'check the Redis server (memory, persistence, ACL permissions) and its logs')
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const w of [...this.readyWaiters]) w.done(new BrokerError(`the Redis broker ${this.describe} is closed`))
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined)
+    this.redis.disconnect()
+  }
+
+  /** Resolves once the connection is ready, or throws a BrokerError at the deadline. */
+  private ready(deadline: number): Promise<void> {
+    if (this.closed) return Promise.reject(new BrokerError(`the Redis broker ${this.describe} is closed`))
+    if (this.redis.status === 'ready') return Promise.resolve()
+    if (this.lastError && AUTH_ERROR.test(this.lastError.message)) return Promise.reject(this.authFailed(this.lastError))
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        done: (err?: BrokerError) => {
+          clearTimeout(timer)
+          this.readyWaiters.delete(waiter)
+          if (err) reject(err)
+          else resolve()
+        },
+      }
+      const timer = setTimeout(() => waiter.done(this.unreachable()), Math.max(0, deadline - Date.now()))
+      this.readyWaiters.add(waiter)
+    })
+  }
+
+  /** Wires the connection's events to the operations waiting for it (one listener each, however many wait). */
+  private watch(): void {
+    const settleAll = (err?: BrokerError) => {
+      for (const w of [...this.readyWaiters]) w.done(err)
+    }
+    this.redis.on('ready', () => {
+      this.lastError = undefined
+      settleAll()
+    })
+    // Errors are kept for messages, never logged (ioredis would print unhandled ones).
+    this.redis.on('error', (err: Error) => {
+      // "max retries" only says a command gave up; keep the error that says why.
+      if (err.name !== 'MaxRetriesPerRequestError') this.lastError = err
+      if (AUTH_ERROR.test(err.message)) settleAll(this.authFailed(err))
+    })
+    this.redis.on('end', () => settleAll(this.unreachable()))
+  }
+
+  private authFailed(err: Error): BrokerError {
+    return new BrokerError(`Redis at ${this.describe} refused the credentials: ${firstLine(err)}`, 'check the user and password in the broker URL (and the ACL rules of that user)')
+  }
+
+  private unreachable(): BrokerError {
+    if (this.closed) return new BrokerError(`the Redis broker ${this.describe} is closed`)
+    const why = this.lastError ? `: ${firstLine(this.lastError)}` : ''
+    const tls = this.lastError && /certificate|self.signed|SSL|TLS/i.test(this.lastError.message)
+    return new BrokerError(
+      `cannot reach Redis at ${this.describe} (waited ${this.cfg.connectTimeoutMs} ms${why})`,
+      tls
+        ? "the server's TLS certificate is not trusted here: point NODE_EXTRA_CA_CERTS at its CA file"
+        : 'check that Redis is running and the broker URL is right (rediss:// for TLS); add ?connectTimeout=30s to wait longer',
+    )
+  }
+}

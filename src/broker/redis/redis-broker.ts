@@ -1,0 +1,396 @@
+/**
+ * The Redis broker (ioredis): the Broker interface over Lua scripts (./scripts), one per atomic
+ * operation, with pub/sub wake-ups (./change-listener.ts) and a bounded-wait connection
+ * (./connection.ts). Key layout, clock, costs and connection behaviour: ./README.md.
+ */
+import { Redis } from 'ioredis'
+import { newJobId } from '../job-id.js'
+import { emptyCounts, toJobJSON } from '../job-json.js'
+import type {
+  Broker,
+  CancelResult,
+  ClaimedJob,
+  ClaimRequest,
+  EnqueueResult,
+  JobFilter,
+  JobJSON,
+  JobState,
+  NewJob,
+  Outcome,
+  PruneRequest,
+  QueueCounts,
+  ScheduleRecord,
+  WorkerInfo,
+} from '../types.js'
+import { JOB_STATES } from '../types.js'
+import { ChangeListener } from './change-listener.js'
+import { claimedJob, jobArgs, outcomeArgs, pairs, pipelineResults, scheduleRecord, stored, str } from './codec.js'
+import { connectionOptions, RedisConnection } from './connection.js'
+import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
+import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
+
+/** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
+const ENQUEUE_CHUNK = 1000
+/** Jobs deleted per script call by purge and prune (each call is short; they loop). */
+const DELETE_BATCH = 1000
+/** How long a claim's report of the next scheduled run time may stand in for nextRunAt. */
+const NEXT_RUN_CACHE_MS = 5000
+
+
+
+export class RedisBroker implements Broker {
+  readonly describe: string
+  private readonly conn: RedisConnection
+  private readonly redis: Redis
+  private readonly ctx: { base: string; channel: string }
+  private readonly listener: ChangeListener
+  private closed = false
+  /** The claim script reports the next scheduled run time; nextRunAt reuses it while no change was seen. */
+  private nextRunCache: { queues: string; at: number | null; epoch: number; time: number } | undefined
+
+  /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
+  static async connect(url: string): Promise<Broker> {
+    const broker = new RedisBroker(parseRedisUrl(url))
+    try {
+      await broker.conn.open()
+    } catch (err) {
+      await broker.close()
+      throw err
+    }
+    return broker
+  }
+
+  private constructor(cfg: RedisUrlConfig) {
+    this.describe = cfg.describe
+    this.ctx = { base: keyBase(cfg.prefix), channel: `${cfg.prefix}events` }
+    this.conn = new RedisConnection(cfg, cfg.describe)
+    this.redis = this.conn.redis
+    defineScripts(this.redis)
+    this.listener = new ChangeListener(
+      () => new Redis(connectionOptions(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false, connectionName: 'tq-events' })),
+      this.ctx.channel,
+    )
+  }
+
+  private exec<T>(what: string, fn: () => Promise<T>, retry = false): Promise<T> {
+    return this.conn.exec(what, fn, retry)
+  }
+
+  private script(name: ScriptName, args: readonly (string | number)[], given?: readonly string[]): Promise<unknown> {
+    return runScript(this.redis, name, this.ctx, args, given)
+  }
+
+  private key(name: string): string {
+    return this.ctx.base + name
+  }
+
+  /** Records a write of ours: caches built before it are stale. */
+  private touched(): void {
+    this.listener.touched()
+  }
+
+  // ---- producing -----------------------------------------------------------------------
+
+  async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length === 0) return []
+    // Ids are chosen here, so a call retried after a dropped connection finds its own jobs.
+    const now = Date.now()
+    const ids = jobs.map((j) => j.id ?? newJobId(now))
+    const generated = jobs.map((j) => j.id === undefined)
+    // One script call per chunk; several chunks go in one MULTI/EXEC, so the batch stays
+    // atomic and in order while no single script runs long enough to make Redis answer BUSY.
+    const chunks: (string | number)[][] = []
+    for (let from = 0; from < jobs.length; from += ENQUEUE_CHUNK) {
+      const part = jobs.slice(from, from + ENQUEUE_CHUNK)
+      const args: (string | number)[] = [part.length]
+      part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
+      chunks.push(args)
+    }
+    const reply = await this.exec(
+      'enqueue',
+      async () => {
+        if (chunks.length === 1) return (await this.script('enqueue', chunks[0]!)) as (string | number)[]
+        // Inside MULTI a missing script cannot fall back to EVAL: make sure the server has it.
+        await this.redis.script('LOAD', scriptSource('enqueue'))
+        const tx = this.redis.multi()
+        for (const args of chunks) void runScript(tx, 'enqueue', this.ctx, args)
+        return (pipelineResults(await tx.exec()) as (string | number)[][]).flat()
+      },
+      true,
+    )
+    this.touched()
+    const out: EnqueueResult[] = []
+    for (let i = 0; i < jobs.length; i++) {
+      const id = String(reply[2 * i])
+      // A retried call finds the random-id jobs it inserted the first time: those are ours.
+      out.push({ id, created: Number(reply[2 * i + 1]) === 1 || (generated[i]! && id === ids[i]) })
+    }
+    return out
+  }
+
+  async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
+    const reply = (await this.exec('enqueue a schedule slot', () => this.script('enqueueSlot', [schedule, slotAt, ...jobArgs(job, job.id)]), true)) as [string, number]
+    this.touched()
+    return { id: String(reply[0]), created: Number(reply[1]) === 1 }
+  }
+
+  // ---- working -------------------------------------------------------------------------
+
+  async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
+    if (req.limit <= 0 || req.queues.length === 0) return []
+    const epoch = this.listener.epoch
+    const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
+    const at = reply[0] === '' ? null : Number(reply[0])
+    this.nextRunCache = { queues: req.queues.join('\n'), at, epoch, time: Date.now() }
+    const out: ClaimedJob[] = []
+    for (let i = 1; i + 11 <= reply.length; i += 11) out.push(claimedJob(reply, i))
+    // Hand jobs out in claim order across queues, as SQLite does.
+    return out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+  }
+
+  async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return []
+    const args: (string | number)[] = [outcomes.length]
+    for (const o of outcomes) args.push(o.id, o.token, ...outcomeArgs(o))
+    const reply = (await this.exec('settle', () => this.script('settle', args))) as number[]
+    this.touched()
+    return reply.map((r) => Number(r) === 1)
+  }
+
+  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<string[]> {
+    if (leases.length === 0) return []
+    const args: (string | number)[] = [leaseMs]
+    for (const l of leases) args.push(l.id, l.token)
+    return (await this.exec('renew leases', () => this.script('renew', args), true)) as string[]
+  }
+
+  async recoverExpired(): Promise<number> {
+    const n = Number(await this.exec('recover expired leases', () => this.script('recoverExpired', [])))
+    if (n > 0) this.touched()
+    return n
+  }
+
+  async progress(id: string, token: number, progress: string): Promise<boolean> {
+    const ok = await this.exec('store progress', () => this.script('progress', [token, progress], [this.key(`job:${id}`)]), true)
+    return Number(ok) === 1
+  }
+
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const rows = await this.exec(
+      'read cancellations',
+      async () => {
+        const p = this.redis.pipeline()
+        for (const id of ids) p.hmget(this.key(`job:${id}`), 'state', 'cancel_requested')
+        return pipelineResults(await p.exec())
+      },
+      true,
+    )
+    return ids.filter((_, i) => {
+      const [state, flag] = rows[i] as [string | null, string | null]
+      return state === 'active' && flag === '1'
+    })
+  }
+
+  async nextRunAt(queues: readonly string[]): Promise<number | null> {
+    const c = this.nextRunCache
+    if (c && this.listener.live && c.epoch === this.listener.epoch && c.queues === queues.join('\n') && Date.now() - c.time < NEXT_RUN_CACHE_MS) return c.at
+    if (queues.length === 0) return null
+    const rows = await this.exec(
+      'read the next run time',
+      async () => {
+        const p = this.redis.pipeline()
+        for (const q of queues) p.zrange(this.key(`scheduled:${q}`), 0, 0, 'WITHSCORES')
+        return pipelineResults(await p.exec())
+      },
+      true,
+    )
+    let min: number | null = null
+    for (const r of rows as string[][]) if (r.length === 2 && (min === null || Number(r[1]) < min)) min = Number(r[1])
+    return min
+  }
+
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return this.listener.wait(timeoutMs, signal)
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  async getJob(id: string): Promise<JobJSON | null> {
+    const h = await this.exec('read a job', () => this.redis.hgetall(this.key(`job:${id}`)), true)
+    return h.id === undefined ? null : toJobJSON(stored(h))
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobJSON[]> {
+    const limit = filter.limit ?? 100
+    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit]), true)) as string[][]
+    return rows.map((r) => toJobJSON(stored(pairs(r))))
+  }
+
+  async children(parentId: string): Promise<JobJSON[]> {
+    return this.exec(
+      'list children',
+      async () => {
+        const ids = await this.redis.zrange(this.key(`children:${parentId}`), 0, -1)
+        return this.readJobs(ids)
+      },
+      true,
+    )
+  }
+
+  private async readJobs(ids: readonly string[]): Promise<JobJSON[]> {
+    if (ids.length === 0) return []
+    const p = this.redis.pipeline()
+    for (const id of ids) p.hgetall(this.key(`job:${id}`))
+    const rows = pipelineResults(await p.exec()) as Record<string, string>[]
+    return rows.filter((h) => h.id !== undefined).map((h) => toJobJSON(stored(h)))
+  }
+
+  async counts(): Promise<QueueCounts[]> {
+    const rows = (await this.exec('count jobs', () => this.script('counts', []), true)) as (string | number)[][]
+    const out: QueueCounts[] = []
+    for (const r of rows) {
+      const counts = emptyCounts()
+      JOB_STATES.forEach((s, i) => (counts[s] = Number(r[2 + i])))
+      const paused = Number(r[1]) === 1
+      // Like SQLite: a queue shows once it has jobs, or while it is paused.
+      if (paused || Object.values(counts).some((n) => n > 0)) out.push({ queue: String(r[0]), paused, counts })
+    }
+    return out.sort((a, b) => a.queue.localeCompare(b.queue))
+  }
+
+  async failedIds(queue?: string): Promise<string[]> {
+    return this.exec(
+      'list failed jobs',
+      async () => {
+        const queues = queue !== undefined ? [queue] : await this.redis.smembers(this.key('queues'))
+        if (queues.length === 0) return []
+        const p = this.redis.pipeline()
+        for (const q of queues) p.zrange(this.key(`state:failed:${q}`), 0, -1, 'WITHSCORES')
+        const all: [string, number][] = []
+        for (const r of pipelineResults(await p.exec()) as string[][]) for (let i = 0; i < r.length; i += 2) all.push([r[i]!, Number(r[i + 1])])
+        return all.sort((a, b) => a[1] - b[1]).map(([id]) => id)
+      },
+      true,
+    )
+  }
+
+  // ---- operations ----------------------------------------------------------------------
+
+  async cancel(ids: readonly string[]): Promise<CancelResult> {
+    if (ids.length === 0) return { cancelled: [], aborting: [] }
+    // Not retried after a dropped connection: a second run would report the jobs as not cancellable.
+    const [cancelled, aborting] = (await this.exec('cancel', () => this.script('cancel', [...ids]))) as [string[], string[]]
+    this.touched()
+    return { cancelled, aborting }
+  }
+
+  async retry(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const done = (await this.exec('retry', () => this.script('retry', [...ids]))) as string[]
+    this.touched()
+    return done
+  }
+
+  async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
+    if (filter.state === 'active') return 0
+    let total = 0
+    for (;;) {
+      const [n, more] = (await this.exec('purge', () => this.script('purge', [filter.queue ?? '', filter.state ?? '', DELETE_BATCH]), true)) as [number, number]
+      total += Number(n)
+      if (Number(more) !== 1) break
+    }
+    this.touched()
+    return total
+  }
+
+  async pause(queue: string): Promise<void> {
+    await this.exec('pause', () => this.script('pause', [queue]), true)
+    this.touched()
+  }
+
+  async resume(queue: string): Promise<void> {
+    await this.exec('resume', () => this.script('resume', [queue]), true)
+    this.touched()
+  }
+
+  async takeRateTokens(key: string, intervalMs: number, n: number): Promise<{ granted: number; nextAt: number }> {
+    if (n <= 0) n = 0
+    const [granted, nextAt] = (await this.exec('take rate tokens', () => this.script('rateTokens', [intervalMs, n], [this.key(`rate:${key}`)]))) as [number, string]
+    return { granted: Number(granted), nextAt: Number(nextAt) }
+  }
+
+  // ---- beat ----------------------------------------------------------------------------
+
+  async saveSchedules(schedules: readonly Omit<ScheduleRecord, 'lastSlotAt' | 'lastJobId'>[]): Promise<void> {
+    const args: (string | number)[] = [schedules.length]
+    for (const s of schedules) args.push(s.name, s.task, s.expression, s.tz, str(s.nextAt))
+    await this.exec('save schedules', () => this.script('saveSchedules', args), true)
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.exec(
+      'list schedules',
+      async () => {
+        const names = await this.redis.smembers(this.key('schedules'))
+        if (names.length === 0) return []
+        const p = this.redis.pipeline()
+        for (const n of names) p.hgetall(this.key(`schedule:${n}`))
+        const rows = pipelineResults(await p.exec()) as Record<string, string>[]
+        return rows
+          .filter((r) => r.active === '1' && r.name !== undefined)
+          .map(scheduleRecord)
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      },
+      true,
+    )
+  }
+
+  // ---- workers -------------------------------------------------------------------------
+
+  async heartbeat(info: WorkerInfo): Promise<void> {
+    await this.exec('record a heartbeat', () => this.redis.hset(this.key('workers'), info.id, JSON.stringify(info)), true)
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const all = await this.exec('list workers', () => this.redis.hgetall(this.key('workers')), true)
+    return Object.keys(all)
+      .sort()
+      .map((id) => JSON.parse(all[id]!) as WorkerInfo)
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    await this.exec('remove a worker', () => this.redis.hdel(this.key('workers'), id), true)
+  }
+
+  // ---- retention -----------------------------------------------------------------------
+
+  async prune(req: PruneRequest): Promise<number> {
+    let total = 0
+    for (;;) {
+      const [n, more] = (await this.exec('prune', () => this.script('prune', [str(req.finishedBefore), str(req.failedBefore), DELETE_BATCH]), true)) as [number, number]
+      total += Number(n)
+      if (Number(more) !== 1) break
+    }
+    return total
+  }
+
+  async throughput(seconds: number): Promise<Record<string, number[]>> {
+    const n = Math.floor(seconds)
+    if (!(n > 0)) return {}
+    const rows = (await this.exec('read throughput', () => this.script('throughput', [n]), true)) as string[][]
+    const out: Record<string, number[]> = {}
+    rows.forEach((r, i) => {
+      for (let j = 0; j < r.length; j += 2) (out[r[j]!] ??= new Array<number>(n).fill(0))[i] = Number(r[j + 1])
+    })
+    return out
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.listener.close()
+    await this.conn.close()
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * enqueue.lua: inserts a batch of jobs atomically, in order (one call however many jobs).
+ *
+ * KEYS[1] <base>seq      job sequence (FIFO order, newest-first listings)
+ * KEYS[2] <base>jobs     zset of every job id by seq
+ * KEYS[3] <base>keys     hash unique key -> live job id
+ * KEYS[4] <base>queues   set of known queues
+ * plus, per job: <base>job:<id>, <base>task:<task>, <base>state:<state>:<queue>, <base>ready:<queue>
+ * or <base>scheduled:<queue>, <base>expiring:<queue>, <base>children:<parent>
+ *
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 10 fields per job:
+ *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none)
+ * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
+ */
+export const ENQUEUE = String.raw`
+local now = now_ms()
+local n = tonumber(ARGV[3])
+local out = {}
+local created = 0
+for i = 0, n - 1 do
+  local o = 4 + i * 10
+  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9])
+  out[#out + 1] = r[1]
+  out[#out + 1] = r[2]
+  created = created + r[2]
+end
+if created > 0 then redis.call('PUBLISH', CHANNEL, 'enqueue') end
+return out
+`

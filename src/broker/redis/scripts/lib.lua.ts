@@ -1,0 +1,192 @@
+/**
+ * lib.lua: helpers shared by the tq scripts. The loader (index.ts) puts this text in front of
+ * every script body that declares `lib: true`, so each script stays one atomic EVALSHA.
+ *
+ * Conventions of every script using it:
+ *   ARGV[1]  key base: prefix + hash tag, e.g. `tq:{tq}:`; every key is built from it
+ *   ARGV[2]  the pub/sub channel that wakes waiters (`<prefix>events`)
+ * Scripts declare in KEYS the fixed keys they touch (routing and documentation; all keys share
+ * the base's hash tag, so per-job and per-queue keys built here live in the same slot).
+ * Times are the Redis server's clock (TIME), in epoch milliseconds.
+ */
+export const LIB = String.raw`
+local B = ARGV[1]
+local CHANNEL = ARGV[2]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function jkey(id) return B .. 'job:' .. id end
+
+local LIVE = { scheduled = true, queued = true, active = true }
+local FINAL = { succeeded = true, failed = true, cancelled = true, expired = true }
+
+-- The fields scripts read to move a job; missing ones come back false. 'extra' adds more.
+local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'rm', 'expires_at', 'token', 'task', 'parent_id', 'attempt' }
+local function load(id, extra)
+  local names = FIELDS
+  if extra then
+    names = {}
+    for i, f in ipairs(FIELDS) do names[i] = f end
+    for _, f in ipairs(extra) do names[#names + 1] = f end
+  end
+  local v = redis.call('HMGET', jkey(id), unpack(names))
+  if not v[2] then return nil end
+  local h = { id = id, set = {}, del = {} }
+  for i, f in ipairs(names) do h[f] = v[i] end
+  return h
+end
+
+-- A transition collects its field changes on h and writes them with one HDEL and one HSET
+-- (HDEL first, so a field both dropped and set ends up set).
+local function put(h, k, v) h.set[#h.set + 1] = k; h.set[#h.set + 1] = v end
+local function drop(h, k) h.del[#h.del + 1] = k end
+local function flush(h)
+  if #h.del > 0 then redis.call('HDEL', jkey(h.id), unpack(h.del)) end
+  if #h.set > 0 then redis.call('HSET', jkey(h.id), unpack(h.set)) end
+  h.set, h.del = {}, {}
+end
+
+-- Moves a job between the per-(state, queue) sets (counts and listings) and records the state.
+local function set_state(h, to)
+  if h.state then redis.call('ZREM', B .. 'state:' .. h.state .. ':' .. h.queue, h.id) end
+  redis.call('ZADD', B .. 'state:' .. to .. ':' .. h.queue, h.seq, h.id)
+  put(h, 'state', to)
+  h.state = to
+end
+
+-- Ready set member: score is -priority; equal scores sort by member, i.e. run_at then seq.
+-- Fixed widths (16 + 1 + 16 + 1 = 34 chars) put the id at position 35.
+local function to_ready(h, run_at)
+  local r = tonumber(run_at) or 0
+  if r < 0 then r = 0 end
+  local m = string.format('%016d:%016d:', r, tonumber(h.seq)) .. h.id
+  redis.call('ZADD', B .. 'ready:' .. h.queue, 0 - (tonumber(h.priority) or 0), m)
+  put(h, 'rm', m)
+  h.rm = m
+end
+
+-- Takes a waiting job out of the ready, scheduled and expiring sets.
+local function unwait(h)
+  if h.rm then
+    redis.call('ZREM', B .. 'ready:' .. h.queue, h.rm)
+    drop(h, 'rm')
+    h.rm = false
+  end
+  if h.state == 'scheduled' then redis.call('ZREM', B .. 'scheduled:' .. h.queue, h.id) end
+  if h.expires_at and (h.state == 'scheduled' or h.state == 'queued') then
+    redis.call('ZREM', B .. 'expiring:' .. h.queue, h.id)
+  end
+end
+
+-- Ends a job's lease bookkeeping (it leaves state active).
+local function unlease(h)
+  redis.call('ZREM', B .. 'leases', h.id)
+  drop(h, 'lease_until')
+end
+
+-- Frees a unique key if this job holds it.
+local function free_key(h)
+  if h.key and h.key ~= '' and redis.call('HGET', B .. 'keys', h.key) == h.id then
+    redis.call('HDEL', B .. 'keys', h.key)
+  end
+end
+
+-- The live job holding a unique key, or nil (a stale entry is dropped).
+local function key_holder(key)
+  local holder = redis.call('HGET', B .. 'keys', key)
+  if not holder then return nil end
+  local st = redis.call('HGET', jkey(holder), 'state')
+  if st and LIVE[st] then return holder end
+  redis.call('HDEL', B .. 'keys', key)
+  return nil
+end
+
+-- Puts a job (not waiting now) back to wait: 'queued' (ready set) or 'scheduled' (by run_at).
+local function to_waiting(h, st, run_at)
+  set_state(h, st)
+  put(h, 'run_at', run_at)
+  h.run_at = run_at
+  if st == 'scheduled' then
+    redis.call('ZADD', B .. 'scheduled:' .. h.queue, run_at, h.id)
+  else
+    to_ready(h, run_at)
+  end
+  if h.expires_at then redis.call('ZADD', B .. 'expiring:' .. h.queue, h.expires_at, h.id) end
+end
+
+-- Moves a job to a final state (the caller flushes).
+local function finish(h, to, now)
+  unwait(h)
+  if h.state == 'active' then unlease(h) end
+  set_state(h, to)
+  put(h, 'finished_at', now)
+  redis.call('ZADD', B .. 'finished:' .. to, now, h.id)
+  free_key(h)
+end
+
+-- Appends an error (JSON text) to the job's history and makes it the current one.
+local function add_error(h, err)
+  local errs = redis.call('HGET', jkey(h.id), 'errors')
+  if not errs or errs == '' or errs == '[]' then
+    errs = '[' .. err .. ']'
+  else
+    errs = string.sub(errs, 1, -2) .. ',' .. err .. ']'
+  end
+  put(h, 'error', err)
+  put(h, 'errors', errs)
+end
+
+-- Inserts a job unless its id exists or its unique key is held by a live job.
+-- Returns { id, 1 } when created, { existing id, 0 } otherwise.
+local function insert_job(now, id, task, q, payload, priority, run_at, max_attempts, key, parent, expires_at)
+  if key ~= '' then
+    local holder = key_holder(key)
+    if holder then return { holder, 0 } end
+  end
+  if redis.call('EXISTS', jkey(id)) == 1 then return { id, 0 } end
+  local seq = redis.call('INCR', B .. 'seq')
+  local h = { id = id, queue = q, state = false, seq = seq, priority = priority, rm = false, expires_at = false, set = {}, del = {} }
+  put(h, 'id', id); put(h, 'task', task); put(h, 'queue', q); put(h, 'payload', payload); put(h, 'priority', priority)
+  put(h, 'attempt', 0); put(h, 'max_attempts', max_attempts); put(h, 'created_at', now); put(h, 'token', 0); put(h, 'seq', seq)
+  if key ~= '' then
+    put(h, 'key', key)
+    redis.call('HSET', B .. 'keys', key, id)
+  end
+  if parent ~= '' then
+    put(h, 'parent_id', parent)
+    redis.call('ZADD', B .. 'children:' .. parent, seq, id)
+  end
+  if expires_at ~= '' then
+    put(h, 'expires_at', expires_at)
+    h.expires_at = expires_at
+  end
+  local st = 'queued'
+  if tonumber(run_at) > now then st = 'scheduled' end
+  to_waiting(h, st, run_at)
+  flush(h)
+  redis.call('ZADD', B .. 'jobs', seq, id)
+  redis.call('ZADD', B .. 'task:' .. task, seq, id)
+  redis.call('SADD', B .. 'queues', q)
+  return { id, 1 }
+end
+
+-- Deletes a job and every index entry pointing at it. Returns 1 if it existed.
+local function del_job(id)
+  local h = load(id)
+  redis.call('ZREM', B .. 'jobs', id)
+  if not h then return 0 end
+  unwait(h)
+  if h.state == 'active' then redis.call('ZREM', B .. 'leases', id) end
+  redis.call('ZREM', B .. 'state:' .. h.state .. ':' .. h.queue, id)
+  redis.call('ZREM', B .. 'task:' .. h.task, id)
+  if FINAL[h.state] then redis.call('ZREM', B .. 'finished:' .. h.state, id) end
+  redis.call('ZREM', B .. 'result-expiry', id)
+  if h.parent_id then redis.call('ZREM', B .. 'children:' .. h.parent_id, id) end
+  free_key(h)
+  redis.call('DEL', jkey(id))
+  return 1
+end
+`

@@ -1,0 +1,24 @@
+/**
+ * renew.lua: extends the leases of running jobs, from now (server clock). A lease is renewed
+ * only for the current holder (job active with that token); the others are reported lost.
+ *
+ * KEYS[1] <base>leases; plus <base>job:<id> per lease
+ *
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, then pairs id, token
+ * Returns the ids whose lease was lost.
+ */
+export const RENEW = String.raw`
+local lease_until = now_ms() + tonumber(ARGV[3])
+local lost = {}
+for i = 4, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  local v = redis.call('HMGET', jkey(id), 'state', 'token')
+  if v[1] == 'active' and v[2] == token then
+    redis.call('HSET', jkey(id), 'lease_until', lease_until)
+    redis.call('ZADD', B .. 'leases', lease_until, id)
+  else
+    lost[#lost + 1] = id
+  end
+end
+return lost
+`

@@ -1,0 +1,80 @@
+/**
+ * settle.lua: records how a batch of attempts ended, in one call. Each outcome is accepted only
+ * from the current lease holder: the job must be active with the outcome's token (fencing).
+ * Jobs that finish (succeeded, failed for good) count towards this second's throughput.
+ *
+ * KEYS[1] <base>leases, KEYS[2] <base>result-expiry, KEYS[3] <base>keys
+ * plus per job: <base>job:<id>, <base>state:<state>:<q>, <base>ready:<q>, <base>scheduled:<q>,
+ * <base>expiring:<q>, <base>finished:<state>, and <base>tp:<second> (throughput, expires after an hour)
+ *
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of outcomes n, then 5 fields per outcome:
+ *   id, token, kind, a, b where by kind:
+ *   succeeded: a = result JSON ('' = none), b = resultExpiresAt ('' = keep)
+ *   failed:    a = error JSON, b = retryAt ('' = failed for good)
+ *   retry:     a = runAt (attempt counted, no error)
+ *   released:  a = runAt ('' = now; attempt not counted)
+ *   cancelled: a = error JSON ('' = none)
+ * Returns { 1 | 0 per outcome }. Publishes once if any was accepted.
+ */
+export const SETTLE = String.raw`
+local now = now_ms()
+local n = tonumber(ARGV[3])
+local res = {}
+local accepted = 0
+local finished = {}
+for i = 0, n - 1 do
+  local o = 4 + i * 5
+  local id, token, kind, a, b = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local h = load(id)
+  local ok = 0
+  if h and h.state == 'active' and h.token == token then
+    ok = 1
+    if kind == 'succeeded' then
+      finish(h, 'succeeded', now)
+      if a ~= '' then put(h, 'result', a) else drop(h, 'result') end
+      if b ~= '' then
+        put(h, 'result_expires_at', b)
+        redis.call('ZADD', B .. 'result-expiry', b, id)
+      end
+      finished[h.queue] = (finished[h.queue] or 0) + 1
+    elseif kind == 'failed' then
+      add_error(h, a)
+      if b ~= '' then
+        unlease(h)
+        to_waiting(h, 'scheduled', b)
+      else
+        finish(h, 'failed', now)
+        finished[h.queue] = (finished[h.queue] or 0) + 1
+      end
+    elseif kind == 'retry' then
+      unlease(h)
+      to_waiting(h, 'scheduled', a)
+    elseif kind == 'released' then
+      local at = tonumber(a) or 0
+      local run_at = h.run_at
+      if at > tonumber(run_at) then run_at = a end
+      local st = 'queued'
+      if at > now then st = 'scheduled' end
+      unlease(h)
+      put(h, 'attempt', tonumber(h.attempt) - 1)
+      drop(h, 'started_at')
+      to_waiting(h, st, run_at)
+    elseif kind == 'cancelled' then
+      finish(h, 'cancelled', now)
+      if a ~= '' then put(h, 'error', a) else drop(h, 'error') end
+    else
+      return redis.error_reply('tq settle: unknown outcome kind ' .. kind)
+    end
+    flush(h)
+  end
+  res[#res + 1] = ok
+  accepted = accepted + ok
+end
+local tp = B .. 'tp:' .. math.floor(now / 1000)
+for q, c in pairs(finished) do
+  redis.call('HINCRBY', tp, q, c)
+  redis.call('EXPIRE', tp, 3700)
+end
+if accepted > 0 then redis.call('PUBLISH', CHANNEL, 'settle') end
+return res
+`

@@ -1,0 +1,92 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { basename, dirname } from 'node:path'
+import { Waiters } from '../waiters.js'
+
+/**
+ * Wakes waiters when the database may have changed, without hot polling:
+ * - writes from this process wake every broker on the same file at once (in-process fan-out);
+ * - writes from other processes append to the `-wal` file, which inotify reports within a
+ *   fraction of a millisecond (fs.watch on the directory);
+ * - as a safety net, `PRAGMA data_version` is checked every `fallbackMs` while someone waits.
+ */
+const sameFile = new Map<string, Set<ChangeNotifier>>()
+
+export class ChangeNotifier {
+  private readonly waiters = new Waiters()
+  private watcher: FSWatcher | null = null
+  private fallback: NodeJS.Timeout | null = null
+
+  constructor(
+    private readonly file: string,
+    /** Returns true when another connection committed since the last call. */
+    private readonly changedElsewhere: () => boolean,
+    private readonly fallbackMs = 50,
+  ) {
+    let peers = sameFile.get(file)
+    if (!peers) sameFile.set(file, (peers = new Set()))
+    peers.add(this)
+  }
+
+  /** Called after this process commits a write. */
+  notifyLocal(): void {
+    for (const peer of sameFile.get(this.file) ?? []) peer.wakeAll()
+  }
+
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    // A commit by another connection since we last looked counts as a change already.
+    if (this.changedElsewhere()) {
+      this.waiters.consumeMissed()
+      return Promise.resolve()
+    }
+    this.startWatching()
+    return this.waiters.wait(timeoutMs, signal)
+  }
+
+  close(): void {
+    this.wakeAll()
+    this.stopWatching()
+    sameFile.get(this.file)?.delete(this)
+  }
+
+  /**
+   * The -wal write can be reported before the commit is visible (data_version unchanged yet):
+   * look again shortly, rather than leave it to the fallback poll.
+   */
+  private onWalWrite(attempt = 0): void {
+    if (this.changedElsewhere()) return this.wakeAll()
+    if (attempt < 3) setTimeout(() => this.waiters.size > 0 && this.onWalWrite(attempt + 1), 1 + attempt * 2).unref()
+  }
+
+  private wakeAll(): void {
+    this.waiters.wakeAll()
+  }
+
+  private startWatching(): void {
+    if (this.watcher || this.fallback) return
+    const wal = `${basename(this.file)}-wal`
+    try {
+      this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {
+        if (name === wal && this.waiters.size > 0) this.onWalWrite()
+      })
+      this.watcher.on('error', () => this.stopWatcherOnly())
+    } catch {
+      this.watcher = null
+    }
+    // Kept for the notifier's life once started: a waiter comes back soon after it wakes.
+    this.fallback = setInterval(() => {
+      if (this.waiters.size > 0 && this.changedElsewhere()) this.wakeAll()
+    }, this.fallbackMs)
+    this.fallback.unref()
+  }
+
+  private stopWatcherOnly(): void {
+    this.watcher?.close()
+    this.watcher = null
+  }
+
+  private stopWatching(): void {
+    this.stopWatcherOnly()
+    if (this.fallback) clearInterval(this.fallback)
+    this.fallback = null
+  }
+}

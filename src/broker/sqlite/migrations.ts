@@ -1,0 +1,97 @@
+/**
+ * Versioned schema. Each entry moves the database from version i to i+1 and runs in one
+ * transaction; `PRAGMA user_version` records where a file is. Never edit a shipped entry:
+ * append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: jobs and queues */ `
+  CREATE TABLE jobs (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT    NOT NULL UNIQUE,
+    task         TEXT    NOT NULL,
+    queue        TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    payload      TEXT    NOT NULL,
+    priority     INTEGER NOT NULL DEFAULT 0,
+    attempt      INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 1,
+    created_at   INTEGER NOT NULL,
+    run_at       INTEGER NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    token        INTEGER NOT NULL DEFAULT 0,
+    lease_until  INTEGER,
+    worker_id    TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    result       TEXT,
+    error        TEXT,
+    errors       TEXT,
+    progress     TEXT,
+    parent_id    TEXT,
+    key          TEXT,
+    expires_at   INTEGER,
+    result_expires_at INTEGER
+  );
+  -- Ready jobs in claim order; partial, so it only holds what can be handed out.
+  CREATE INDEX jobs_ready ON jobs (queue, priority DESC, run_at, seq) WHERE state = 'queued';
+  -- Delayed jobs and retries by due time.
+  CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'scheduled';
+  -- At most one live job per unique key.
+  CREATE UNIQUE INDEX jobs_key ON jobs (key) WHERE key IS NOT NULL AND state IN ('scheduled', 'queued', 'active');
+  -- Listing and counting by state; also finds expired leases among the (few) active jobs.
+  CREATE INDEX jobs_state ON jobs (state, queue);
+  CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
+  -- Retention: finished jobs by age, results by expiry.
+  CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+  CREATE INDEX jobs_result_expiry ON jobs (result_expires_at) WHERE result_expires_at IS NOT NULL;
+  CREATE TABLE queues (
+    name   TEXT PRIMARY KEY,
+    paused INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  -- Rate limits: the theoretical arrival time of the next allowed start (GCRA).
+  CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    tat INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- Beat: what each schedule is, and the latest slot enqueued (never moves back).
+  CREATE TABLE schedules (
+    name         TEXT PRIMARY KEY,
+    task         TEXT NOT NULL,
+    expression   TEXT NOT NULL,
+    tz           TEXT NOT NULL,
+    next_at      INTEGER,
+    last_slot_at INTEGER,
+    last_job_id  TEXT,
+    active       INTEGER NOT NULL DEFAULT 1
+  ) WITHOUT ROWID;
+  -- Worker registry: one row per live worker, refreshed by heartbeats.
+  CREATE TABLE workers (
+    id           TEXT PRIMARY KEY,
+    info         TEXT NOT NULL,
+    last_beat_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- Jobs finished per second and queue, for throughput; pruned after a few minutes.
+  CREATE TABLE throughput (
+    second INTEGER NOT NULL,
+    queue  TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (second, queue)
+  ) WITHOUT ROWID;
+  `,
+  /* 2: job counts by queue and state, kept by the broker as jobs change state, so status reads
+        a few rows instead of counting a million. */ `
+  CREATE TABLE queue_counts (
+    queue TEXT NOT NULL,
+    state TEXT NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (queue, state)
+  ) WITHOUT ROWID;
+  INSERT INTO queue_counts (queue, state, n) SELECT queue, state, count(*) FROM jobs GROUP BY queue, state;
+  -- Counting no longer needs (state, queue); listing the newest jobs of a state does need (state, seq).
+  DROP INDEX jobs_state;
+  CREATE INDEX jobs_state ON jobs (state, seq);
+  `,
+]
+
+/** Marks a file as tq's (PRAGMA application_id), so we refuse to write into someone else's database. */
+export const APPLICATION_ID = 0x74710a01

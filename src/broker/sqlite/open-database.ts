@@ -1,0 +1,95 @@
+import Database from 'better-sqlite3'
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { BrokerError } from '../../errors.js'
+import { APPLICATION_ID, MIGRATIONS } from './migrations.js'
+
+/**
+ * Opens (creating if needed) a tq SQLite database: private file modes, WAL, and the schema
+ * migrated to this tq's version. Refuses files that are not tq's or come from a newer tq,
+ * before writing anything to them.
+ */
+export function openDatabase(file: string): Database.Database {
+  const dir = dirname(file)
+  const isNew = !existsSync(file)
+  if (isNew) {
+    try {
+      makeDirs(dir)
+      accessSync(dir, constants.W_OK)
+      // Created 0600 before SQLite touches it; SQLite gives -wal and -shm the same mode.
+      closeSync(openSync(file, 'wx', 0o600))
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw new BrokerError(`cannot create the database at ${file}: a part of that path is a file, not a folder`, 'choose another path in the broker URL')
+      }
+      throw new BrokerError(`cannot create the database at ${file}: ${code ?? err}`, 'choose a writable path in the broker URL or fix the folder permissions')
+    }
+  } else {
+    if (statSync(file).isDirectory()) throw new BrokerError(`${file} is a folder, not a database file`, 'point the broker URL at a file, e.g. sqlite://.tq/tq.db')
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK)
+      accessSync(dir, constants.W_OK)
+    } catch {
+      throw new BrokerError(`the database at ${file} is not writable`, 'fix its permissions or choose another path in the broker URL')
+    }
+  }
+
+  let db: Database.Database
+  try {
+    db = new Database(file)
+    db.pragma('busy_timeout = 10000')
+    checkOwnership(db, file)
+  } catch (err) {
+    if (err instanceof BrokerError) throw err
+    throw new BrokerError(`${file} is not a tq database (${(err as Error).message})`, 'point the broker URL at another file')
+  }
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL') // WAL + NORMAL: a commit survives a process kill; only power loss can drop the last ones.
+  db.pragma('temp_store = MEMORY')
+  migrate(db, file)
+  return db
+}
+
+/**
+ * mkdir -p, one level at a time. (Node 20's recursive mkdirSync never returns for some paths,
+ * such as under /proc; a plain mkdir fails at once instead.)
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return
+  const parent = dirname(dir)
+  if (parent !== dir) makeDirs(parent)
+  // 0700: the queue's contents are the user's business alone.
+  mkdirSync(dir, { mode: 0o700 })
+}
+
+function checkOwnership(db: Database.Database, file: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (appId === APPLICATION_ID) {
+    if (version > MIGRATIONS.length) {
+      throw new BrokerError(`${file} was written by a newer tq (schema v${version}; this tq knows up to v${MIGRATIONS.length})`, 'upgrade tq: npm install tqjs@latest')
+    }
+    return
+  }
+  const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: number }
+  if (appId !== 0 || version !== 0 || tables.n > 0) {
+    throw new BrokerError(`${file} is not a tq database`, 'point the broker URL at a new or tq-created file')
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const run = db.transaction(() => {
+    // Read again inside the write lock: another process may have migrated meanwhile.
+    const version = db.pragma('user_version', { simple: true }) as number
+    if (version > MIGRATIONS.length) {
+      throw new BrokerError(`${file} was written by a newer tq (schema v${version})`, 'upgrade tq: npm install tqjs@latest')
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!)
+    if (version < MIGRATIONS.length) {
+      db.pragma(`application_id = ${APPLICATION_ID}`)
+      db.pragma(`user_version = ${MIGRATIONS.length}`)
+    }
+  })
+  if ((db.pragma('user_version', { simple: true }) as number) < MIGRATIONS.length) run.immediate()
+}

@@ -1,0 +1,97 @@
+import type Database from 'better-sqlite3'
+
+/**
+ * Every SQL statement the SQLite broker runs, in one place. Times are epoch milliseconds.
+ * Writes that touch a lease check `token` and `state = 'active'`: that is the fencing.
+ */
+export const SQL = {
+  insert: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at)
+           VALUES (@id, @task, @queue, @state, @payload, @priority, @maxAttempts, @now, @runAt, @key, @parentId, @expiresAt)
+           ON CONFLICT DO NOTHING`,
+  idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
+
+  promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,
+  expireClaimed: `UPDATE jobs SET state = 'expired', finished_at = @now, attempt = attempt - 1, started_at = NULL, lease_until = NULL
+                  WHERE seq = @seq`,
+  claim: `UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, started_at = @now,
+                 lease_until = @leaseUntil, worker_id = @workerId
+          WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND queue = @queue
+                        ORDER BY priority DESC, run_at, seq LIMIT @limit)
+          RETURNING seq, expires_at AS expiresAt, id, task, queue, payload, attempt, max_attempts AS maxAttempts,
+                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId`,
+  pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
+
+  succeed: `UPDATE jobs SET state = 'succeeded', result = @result, finished_at = @now, lease_until = NULL,
+                   result_expires_at = @resultExpiresAt
+            WHERE seq = @seq AND token = @token AND state = 'active'`,
+  fail: `UPDATE jobs SET state = 'failed', error = @error, finished_at = @now, lease_until = NULL,
+                errors = json_insert(coalesce(errors, '[]'), '$[#]', json(@error))
+         WHERE seq = @seq AND token = @token AND state = 'active'`,
+  retryLater: `UPDATE jobs SET state = 'scheduled', run_at = @runAt, error = @error, lease_until = NULL,
+                      errors = json_insert(coalesce(errors, '[]'), '$[#]', json(@error))
+               WHERE seq = @seq AND token = @token AND state = 'active'`,
+  retryRequested: `UPDATE jobs SET state = 'scheduled', run_at = @runAt, lease_until = NULL
+                   WHERE seq = @seq AND token = @token AND state = 'active'`,
+  release: `UPDATE jobs SET state = CASE WHEN @runAt > @now THEN 'scheduled' ELSE 'queued' END,
+                   run_at = max(run_at, @runAt), attempt = attempt - 1, lease_until = NULL, started_at = NULL
+            WHERE seq = @seq AND token = @token AND state = 'active'`,
+  cancelActive: `UPDATE jobs SET state = 'cancelled', error = @error, finished_at = @now, lease_until = NULL
+                 WHERE seq = @seq AND token = @token AND state = 'active'`,
+
+  renew: `UPDATE jobs SET lease_until = @leaseUntil WHERE seq = @seq AND token = @token AND state = 'active'`,
+  recoverExpired: `UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_until = NULL, started_at = NULL
+                   WHERE state = 'active' AND lease_until <= ? RETURNING queue`,
+  seqOf: `SELECT seq, queue FROM jobs WHERE id = ?`,
+  progress: `UPDATE jobs SET progress = @progress WHERE seq = @seq AND token = @token AND state = 'active'`,
+  cancelRequested: `SELECT id FROM jobs WHERE cancel_requested = 1 AND state = 'active' AND id IN (SELECT value FROM json_each(?))`,
+  nextRunAt: `SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`,
+
+  getJob: `SELECT * FROM jobs WHERE id = ?`,
+  children: `SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq`,
+  counts: `SELECT queue, state, n FROM queue_counts WHERE n <> 0`,
+  addCount: `INSERT INTO queue_counts (queue, state, n) VALUES (?, ?, ?)
+             ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n`,
+  stateOf: `SELECT queue, state FROM jobs WHERE id = ?`,
+  queues: `SELECT name, paused FROM queues`,
+
+  cancelWaiting: `UPDATE jobs SET state = 'cancelled', finished_at = @now
+                  WHERE id = @id AND state IN ('queued', 'scheduled') RETURNING id`,
+  flagActiveCancel: `UPDATE jobs SET cancel_requested = 1 WHERE id = @id AND state = 'active' RETURNING id`,
+  retry: `UPDATE jobs SET state = 'queued', attempt = 0, run_at = @now, finished_at = NULL, started_at = NULL,
+                 cancel_requested = 0, error = NULL, result = NULL, progress = NULL
+          WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') RETURNING id`,
+  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND (@queue IS NULL OR queue = @queue) ORDER BY seq`,
+  purge: `DELETE FROM jobs WHERE state <> 'active' AND (@queue IS NULL OR queue = @queue) AND (@state IS NULL OR state = @state)
+          RETURNING queue, state`,
+  countThroughput: `INSERT INTO throughput (second, queue, n) VALUES (@second, @queue, @n)
+                    ON CONFLICT (second, queue) DO UPDATE SET n = n + excluded.n`,
+  throughput: `SELECT second, queue, n FROM throughput WHERE second > ?`,
+  pruneThroughput: `DELETE FROM throughput WHERE second < ?`,
+
+  rateGet: `SELECT tat FROM rate_limits WHERE key = ?`,
+  rateSet: `INSERT INTO rate_limits (key, tat) VALUES (@key, @tat) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat`,
+
+  markSlot: `INSERT INTO schedules (name, task, expression, tz, last_slot_at, last_job_id, active)
+             VALUES (@name, @task, '', '', @slotAt, @jobId, 1)
+             ON CONFLICT (name) DO UPDATE SET last_slot_at = excluded.last_slot_at, last_job_id = excluded.last_job_id
+             WHERE last_slot_at IS NULL OR excluded.last_slot_at > last_slot_at`,
+  upsertSchedule: `INSERT INTO schedules (name, task, expression, tz, next_at, active) VALUES (@name, @task, @expression, @tz, @nextAt, 1)
+                   ON CONFLICT (name) DO UPDATE SET task = excluded.task, expression = excluded.expression, tz = excluded.tz,
+                                                    next_at = excluded.next_at, active = 1`,
+  deactivateSchedules: `UPDATE schedules SET active = 0 WHERE name NOT IN (SELECT value FROM json_each(?))`,
+  listSchedules: `SELECT * FROM schedules WHERE active = 1 ORDER BY name`,
+
+  heartbeat: `INSERT INTO workers (id, info, last_beat_at) VALUES (@id, @info, @lastBeatAt)
+              ON CONFLICT (id) DO UPDATE SET info = excluded.info, last_beat_at = excluded.last_beat_at`,
+  listWorkers: `SELECT info, last_beat_at FROM workers ORDER BY id`,
+  removeWorker: `DELETE FROM workers WHERE id = ?`,
+
+  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') RETURNING queue, state`,
+  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' RETURNING queue, state`,
+  expireResults: `UPDATE jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ?`,
+
+  setPaused: `INSERT INTO queues (name, paused) VALUES (@name, @paused) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
+} as const
+
+/** The statements above, prepared on one connection. */
+export type Statements = { [K in keyof typeof SQL]: Database.Statement }

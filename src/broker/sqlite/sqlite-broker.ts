@@ -1,0 +1,389 @@
+import type Database from 'better-sqlite3'
+import { newJobId } from '../job-id.js'
+import { emptyCounts, toJobJSON, type StoredJob } from '../job-json.js'
+import type {
+  Broker,
+  CancelResult,
+  ClaimedJob,
+  ClaimRequest,
+  EnqueueResult,
+  JobFilter,
+  JobJSON,
+  JobState,
+  NewJob,
+  Outcome,
+  PruneRequest,
+  QueueCounts,
+  ScheduleRecord,
+  WorkerInfo,
+} from '../types.js'
+import { ChangeNotifier } from './change-notifier.js'
+import { CountDeltas } from './count-deltas.js'
+import { openDatabase } from './open-database.js'
+import { SideTables } from './side-tables.js'
+import { SQL, type Statements } from './sql.js'
+
+
+/** A claimed row: already shaped as a ClaimedJob by the claim statement's RETURNING aliases. */
+type ClaimRow = ClaimedJob & { seq: number; expiresAt: number | null }
+
+/**
+ * The embedded broker: one SQLite file in WAL mode, shared safely by any number of
+ * processes on one machine (`tq dev`, `tq enqueue` and `tq status` side by side).
+ * better-sqlite3 is synchronous, so each method is one short transaction; the async
+ * signatures are the Broker interface's.
+ */
+export class SqliteBroker implements Broker {
+  readonly describe: string
+  private readonly db: Database.Database
+  private readonly s: Statements
+  private readonly side: SideTables
+  private readonly notifier: ChangeNotifier
+  private lastDataVersion = 0
+  /** Count changes of the write transaction in progress (better-sqlite3 runs one at a time). */
+  private readonly counts_ = new CountDeltas()
+  /** Row id and queue of the jobs this connection claimed: settling by rowid skips the id index. */
+  private readonly claimedSeq = new Map<string, { seq: number; queue: string }>()
+  private readonly listStatements = new Map<string, Database.Statement>()
+
+  private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
+  private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimedJob[]>
+  private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[]) => boolean[]>
+
+  constructor(readonly file: string) {
+    this.describe = `sqlite://${file}`
+    this.db = openDatabase(file)
+    this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
+    this.side = new SideTables(this.db, this.s)
+    this.lastDataVersion = this.dataVersion()
+    this.notifier = new ChangeNotifier(file, () => {
+      const v = this.dataVersion()
+      const changed = v !== this.lastDataVersion
+      this.lastDataVersion = v
+      return changed
+    })
+    this.insertMany = this.counted((jobs: readonly NewJob[]) => jobs.map((j) => this.insertOne(j, Date.now())))
+    this.claimTx = this.counted((req: ClaimRequest) => this.claimInTx(req))
+    this.settleTx = this.counted((outcomes: readonly Outcome[]) => {
+      const now = Date.now()
+      const finished = new Map<string, number>()
+      const accepted = outcomes.map((o) => this.settleOne(o, now, finished))
+      const second = Math.floor(now / 1000)
+      for (const [queue, n] of finished) this.s.countThroughput.run({ second, queue, n })
+      return accepted
+    })
+  }
+
+  /** A write transaction that also applies the count changes it recorded. */
+  private counted<A extends unknown[], R>(fn: (...args: A) => R): Database.Transaction<(...args: A) => R> {
+    return this.db.transaction((...args: A) => {
+      const out = fn(...args)
+      this.counts_.flush(this.s.addCount)
+      return out
+    })
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number
+  }
+
+  async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length === 0) return []
+    const out = this.insertMany.immediate(jobs)
+    this.notifier.notifyLocal()
+    return out
+  }
+
+  private insertOne(job: NewJob, now: number): EnqueueResult {
+    const id = job.id ?? newJobId(now)
+    const state = job.runAt > now ? 'scheduled' : 'queued'
+    const info = this.s.insert.run({
+      id,
+      task: job.task,
+      queue: job.queue,
+      state,
+      payload: job.payload,
+      priority: job.priority,
+      maxAttempts: job.maxAttempts,
+      now,
+      runAt: job.runAt,
+      key: job.key ?? null,
+      parentId: job.parentId ?? null,
+      expiresAt: job.expiresAt ?? null,
+    })
+    if (info.changes === 1) {
+      this.counts_.move(job.queue, null, state)
+      return { id, created: true }
+    }
+    if (job.key != null) {
+      const existing = this.s.idByKey.get(job.key) as { id: string } | undefined
+      if (existing) return { id: existing.id, created: false }
+    }
+    return { id, created: false }
+  }
+
+  async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
+    if (req.limit <= 0 || req.queues.length === 0) return []
+    return this.claimTx.immediate(req)
+  }
+
+  private claimInTx(req: ClaimRequest): ClaimedJob[] {
+    const now = Date.now()
+    for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
+    const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
+    const out: ClaimedJob[] = []
+    for (const queue of req.queues) {
+      if (paused.has(queue)) continue
+      const limit = req.limit - out.length
+      if (limit <= 0) break
+      const rows = this.s.claim.all({ queue, limit, now, leaseUntil: now + req.leaseMs, workerId: req.workerId }) as ClaimRow[]
+      this.counts_.move(queue, 'queued', 'active', rows.length)
+      for (const r of rows) {
+        // Past its expiry: it never runs. Checked here, on the few claimed rows, not by scanning the queue.
+        if (r.expiresAt !== null && r.expiresAt <= now) {
+          this.s.expireClaimed.run({ seq: r.seq, now })
+          this.counts_.move(queue, 'active', 'expired')
+          continue
+        }
+        this.claimedSeq.set(r.id, { seq: r.seq, queue: r.queue })
+        out.push(r)
+      }
+    }
+    // RETURNING order is unspecified; hand jobs out in claim order.
+    return out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+  }
+
+  async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return []
+    const accepted = this.settleTx.immediate(outcomes)
+    this.notifier.notifyLocal()
+    return accepted
+  }
+
+  /** Row id and queue of a job: remembered from our own claim, else looked up. */
+  private locate(id: string): { seq: number; queue: string } {
+    return this.claimedSeq.get(id) ?? (this.s.seqOf.get(id) as { seq: number; queue: string } | undefined) ?? { seq: -1, queue: '' }
+  }
+
+  private seqOf(id: string): number {
+    return this.locate(id).seq
+  }
+
+  private settleOne(o: Outcome, now: number, finished: Map<string, number>): boolean {
+    const { seq, queue } = this.locate(o.id)
+    this.claimedSeq.delete(o.id)
+    const base = { seq, token: o.token }
+    /** Applies the count change when the write was accepted; finished jobs count towards throughput. */
+    const moved = (changes: number, to: string, finishes = false) => {
+      if (changes !== 1) return false
+      this.counts_.move(queue, 'active', to)
+      if (finishes) finished.set(queue, (finished.get(queue) ?? 0) + 1)
+      return true
+    }
+    switch (o.kind) {
+      case 'succeeded':
+        return moved(this.s.succeed.run({ ...base, now, result: o.result ?? null, resultExpiresAt: o.resultExpiresAt ?? null }).changes, 'succeeded', true)
+      case 'failed': {
+        const error = JSON.stringify(o.error)
+        if (o.retryAt !== undefined) return moved(this.s.retryLater.run({ ...base, runAt: o.retryAt, error }).changes, 'scheduled')
+        return moved(this.s.fail.run({ ...base, now, error }).changes, 'failed', true)
+      }
+      case 'retry':
+        return moved(this.s.retryRequested.run({ ...base, runAt: o.runAt }).changes, 'scheduled')
+      case 'released': {
+        const runAt = o.runAt ?? 0
+        return moved(this.s.release.run({ ...base, now, runAt }).changes, runAt > now ? 'scheduled' : 'queued')
+      }
+      case 'cancelled':
+        return moved(this.s.cancelActive.run({ ...base, now, error: o.error ? JSON.stringify(o.error) : null }).changes, 'cancelled', true)
+    }
+  }
+
+  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<string[]> {
+    if (leases.length === 0) return []
+    const leaseUntil = Date.now() + leaseMs
+    const lost: string[] = []
+    this.db.transaction(() => {
+      for (const l of leases) if (this.s.renew.run({ seq: this.seqOf(l.id), token: l.token, leaseUntil }).changes === 0) lost.push(l.id)
+    }).immediate()
+    return lost
+  }
+
+  async recoverExpired(): Promise<number> {
+    const n = this.counted(() => {
+      const rows = this.s.recoverExpired.all(Date.now()) as { queue: string }[]
+      for (const r of rows) this.counts_.move(r.queue, 'active', 'queued')
+      return rows.length
+    }).immediate()
+    if (n > 0) this.notifier.notifyLocal()
+    return n
+  }
+
+  async progress(id: string, token: number, progress: string): Promise<boolean> {
+    const ok = this.s.progress.run({ seq: this.seqOf(id), token, progress }).changes === 1
+    this.notifier.notifyLocal()
+    return ok
+  }
+
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    return (this.s.cancelRequested.all(JSON.stringify(ids)) as { id: string }[]).map((r) => r.id)
+  }
+
+  async nextRunAt(): Promise<number | null> {
+    return (this.s.nextRunAt.get() as { at: number | null }).at
+  }
+
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.notifier.wait(timeoutMs, signal)
+  }
+
+  async getJob(id: string): Promise<JobJSON | null> {
+    const row = this.s.getJob.get(id) as StoredJob | undefined
+    return row ? toJobJSON(row) : null
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobJSON[]> {
+    const where: string[] = []
+    const params: Record<string, unknown> = { limit: filter.limit ?? 100 }
+    if (filter.state) (where.push('state = @state'), (params.state = filter.state))
+    if (filter.queue) (where.push('queue = @queue'), (params.queue = filter.queue))
+    if (filter.task) (where.push('task = @task'), (params.task = filter.task))
+    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT @limit`
+    // At most eight filter shapes: prepare each once (tq status lists jobs every second).
+    let stmt = this.listStatements.get(sql)
+    if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)))
+    return (stmt.all(params) as StoredJob[]).map(toJobJSON)
+  }
+
+  async children(parentId: string): Promise<JobJSON[]> {
+    return (this.s.children.all(parentId) as StoredJob[]).map(toJobJSON)
+  }
+
+  async counts(): Promise<QueueCounts[]> {
+    const byQueue = new Map<string, QueueCounts>()
+    const get = (queue: string) => {
+      let q = byQueue.get(queue)
+      if (!q) byQueue.set(queue, (q = { queue, paused: false, counts: emptyCounts() }))
+      return q
+    }
+    for (const r of this.s.counts.all() as { queue: string; state: JobState; n: number }[]) get(r.queue).counts[r.state] = r.n
+    for (const r of this.s.queues.all() as { name: string; paused: number }[]) get(r.name).paused = r.paused === 1
+    return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue))
+  }
+
+  async cancel(ids: readonly string[]): Promise<CancelResult> {
+    const result: CancelResult = { cancelled: [], aborting: [] }
+    const now = Date.now()
+    this.counted(() => {
+      for (const id of ids) {
+        const before = this.s.stateOf.get(id) as { queue: string; state: string } | undefined
+        if (this.s.cancelWaiting.get({ id, now })) {
+          result.cancelled.push(id)
+          this.counts_.move(before!.queue, before!.state, 'cancelled')
+        } else if (this.s.flagActiveCancel.get({ id })) result.aborting.push(id)
+      }
+    }).immediate()
+    this.notifier.notifyLocal()
+    return result
+  }
+
+  async retry(ids: readonly string[]): Promise<string[]> {
+    const now = Date.now()
+    const done: string[] = []
+    this.counted(() => {
+      for (const id of ids) {
+        const before = this.s.stateOf.get(id) as { queue: string; state: string } | undefined
+        if (this.s.retry.get({ id, now })) {
+          done.push(id)
+          this.counts_.move(before!.queue, before!.state, 'queued')
+        }
+      }
+    }).immediate()
+    this.notifier.notifyLocal()
+    return done
+  }
+
+  async failedIds(queue?: string): Promise<string[]> {
+    return (this.s.failedIds.all({ queue: queue ?? null }) as { id: string }[]).map((r) => r.id)
+  }
+
+  async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
+    return this.counted(() => this.deleted(this.s.purge.all({ queue: filter.queue ?? null, state: filter.state ?? null }))).immediate()
+  }
+
+  async pause(queue: string): Promise<void> {
+    this.s.setPaused.run({ name: queue, paused: 1 })
+  }
+
+  async resume(queue: string): Promise<void> {
+    this.s.setPaused.run({ name: queue, paused: 0 })
+    this.notifier.notifyLocal()
+  }
+
+  async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
+    const result = this
+      .counted(() => {
+        const r = this.insertOne(job, Date.now())
+        this.s.markSlot.run({ name: schedule, task: job.task, slotAt, jobId: job.id })
+        return r
+      })
+      .immediate()
+    if (result.created) this.notifier.notifyLocal()
+    return result
+  }
+
+  async prune(req: PruneRequest): Promise<number> {
+    const now = Date.now()
+    return this.counted(() => {
+        let n = 0
+        if (req.finishedBefore !== undefined) n += this.deleted(this.s.pruneFinished.all({ before: req.finishedBefore }))
+        if (req.failedBefore !== undefined) n += this.deleted(this.s.pruneFailed.all({ before: req.failedBefore }))
+        this.s.expireResults.run(now)
+        this.s.pruneThroughput.run(Math.floor(now / 1000) - 3600)
+        return n
+      })
+      .immediate()
+  }
+
+  /** Records deleted rows (from a DELETE … RETURNING queue, state) in the counts. */
+  private deleted(rows: unknown[]): number {
+    for (const r of rows as { queue: string; state: string }[]) this.counts_.move(r.queue, r.state, null)
+    return rows.length
+  }
+
+  // ---- side tables (./side-tables.ts) --------------------------------------------------
+
+  async takeRateTokens(key: string, intervalMs: number, n: number): Promise<{ granted: number; nextAt: number }> {
+    return this.side.takeRateTokens(key, intervalMs, n)
+  }
+
+  async saveSchedules(schedules: readonly Omit<ScheduleRecord, 'lastSlotAt' | 'lastJobId'>[]): Promise<void> {
+    this.side.saveSchedules(schedules)
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.side.listSchedules()
+  }
+
+  async heartbeat(info: WorkerInfo): Promise<void> {
+    this.side.heartbeat(info)
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return this.side.listWorkers()
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    this.side.removeWorker(id)
+  }
+
+  async throughput(seconds: number): Promise<Record<string, number[]>> {
+    return this.side.throughput(seconds)
+  }
+
+  async close(): Promise<void> {
+    this.notifier.close()
+    if (this.db.open) this.db.close()
+  }
+}

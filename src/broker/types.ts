@@ -1,0 +1,239 @@
+/**
+ * The one Broker interface. SQLite and Redis implement it; the worker, beat, dev mode,
+ * producers and the CLI talk only to it. One conformance suite (test/conformance) runs
+ * unchanged against every implementation.
+ *
+ * Payloads and results cross this interface as JSON text: the producer serialises once,
+ * the task thread parses once, and the engine in between never touches the values.
+ */
+
+export const JOB_STATES = ['scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired'] as const
+export type JobState = (typeof JOB_STATES)[number]
+export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'expired']
+
+/** An error as stored on a job: the last one in `error`, every attempt's in `errors`. */
+export interface JobError {
+  message: string
+  name?: string
+  stack?: string
+  /** ISO time the attempt ended. */
+  at?: string
+  attempt?: number
+}
+
+/** A job as users see it (SPEC "Job states and JSON"). */
+export interface JobJSON {
+  id: string
+  task: string
+  queue: string
+  state: JobState
+  payload: unknown
+  priority: number
+  attempt: number
+  maxAttempts: number
+  createdAt: string
+  runAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  result: unknown
+  error: JobError | null
+  progress: unknown
+  parentId: string | null
+  key: string | null
+  /** Every failed attempt's error, oldest first. */
+  errors: JobError[]
+}
+
+/** What a producer hands the broker. */
+export interface NewJob {
+  /** A deterministic id (schedule slots); omitted for a random one. */
+  id?: string
+  task: string
+  queue: string
+  /** The payload as JSON text. */
+  payload: string
+  priority: number
+  /** Epoch ms; in the future makes the job `scheduled`. */
+  runAt: number
+  maxAttempts: number
+  /** Unique key: while a job with this key is scheduled, queued or active, enqueue returns that job. */
+  key?: string | null
+  parentId?: string | null
+  /** Epoch ms after which a job not yet started becomes `expired`. */
+  expiresAt?: number | null
+}
+
+export interface EnqueueResult {
+  id: string
+  /** false when the id or unique key already existed and the existing job was returned. */
+  created: boolean
+}
+
+export interface ClaimRequest {
+  workerId: string
+  /** Queues to take from, in order; paused queues are skipped by the broker. */
+  queues: readonly string[]
+  limit: number
+  leaseMs: number
+}
+
+/** A job handed to a worker under a lease. `token` fences every later write. */
+export interface ClaimedJob {
+  id: string
+  task: string
+  queue: string
+  payload: string
+  attempt: number
+  maxAttempts: number
+  token: number
+  priority: number
+  runAt: number
+  createdAt: number
+  parentId: string | null
+}
+
+/** How an attempt ended. Accepted only while `token` is the job's current lease. */
+export type Outcome =
+  | { id: string; token: number; kind: 'succeeded'; result: string | undefined; /** epoch ms after which the result may be deleted */ resultExpiresAt?: number }
+  /** `retryAt` set: the job goes back to `scheduled` for another attempt; unset: `failed` for good. */
+  | { id: string; token: number; kind: 'failed'; error: JobError; retryAt?: number }
+  /** The task asked to run again later (RetryLater): back to `scheduled`, attempt counted, no error recorded. */
+  | { id: string; token: number; kind: 'retry'; runAt: number }
+  /**
+   * Put back without counting the attempt (shutdown past grace, thread recycled, rate limit).
+   * With `runAt`, the job waits as `scheduled` until then.
+   */
+  | { id: string; token: number; kind: 'released'; runAt?: number }
+  | { id: string; token: number; kind: 'cancelled'; error?: JobError }
+
+export interface JobFilter {
+  state?: JobState
+  queue?: string
+  task?: string
+  limit?: number
+}
+
+/** Counts of jobs by state for one queue. */
+export interface QueueCounts {
+  queue: string
+  paused: boolean
+  counts: Record<JobState, number>
+}
+
+export interface CancelResult {
+  /** Jobs that were queued or scheduled and are now cancelled. */
+  cancelled: string[]
+  /** Active jobs flagged for cancellation; their worker aborts them. */
+  aborting: string[]
+}
+
+/** A schedule as beat saved it, for `tq schedules` and `tq status`. */
+export interface ScheduleRecord {
+  name: string
+  task: string
+  /** Cron expression, or `every 5s`. */
+  expression: string
+  tz: string
+  /** Epoch ms of the next slot, as computed by the beat that saved it. */
+  nextAt: number | null
+  /** Epoch ms of the latest slot enqueued (kept by the broker, never moves back). */
+  lastSlotAt: number | null
+  lastJobId: string | null
+}
+
+/** A worker's heartbeat record. */
+export interface WorkerInfo {
+  id: string
+  host: string
+  pid: number
+  queues: string[]
+  concurrency: number
+  running: string[]
+  startedAt: number
+  lastBeatAt: number
+}
+
+export interface PruneRequest {
+  /** Delete succeeded, cancelled and expired jobs that finished before this epoch ms. */
+  finishedBefore?: number
+  /** Delete failed jobs that finished before this epoch ms. */
+  failedBefore?: number
+}
+
+export interface Broker {
+  /** Human description without secrets, e.g. `sqlite:///path/tq.db` or `redis://host:6379/0`. */
+  readonly describe: string
+
+  /** Enqueues jobs atomically, in order. One job or many: bulk is the same call. */
+  enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>
+
+  /** Moves due scheduled jobs to queued, then claims up to `limit` ready jobs under a lease. */
+  claim(req: ClaimRequest): Promise<ClaimedJob[]>
+
+  /** Records how attempts ended; returns, per outcome, whether it was accepted (the lease was current). */
+  settle(outcomes: readonly Outcome[]): Promise<boolean[]>
+
+  /** Extends leases; returns the ids whose lease was lost (expired and reclaimed, cancelled...). */
+  renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<string[]>
+
+  /** Requeues active jobs whose lease lapsed, without counting the lost attempt. Returns how many. */
+  recoverExpired(): Promise<number>
+
+  /** Stores a running job's progress (JSON text); false when the lease is no longer current. */
+  progress(id: string, token: number, progress: string): Promise<boolean>
+
+  /** Ids, among those given, that were asked to cancel while active. */
+  cancelRequested(ids: readonly string[]): Promise<string[]>
+
+  /** Epoch ms of the earliest scheduled job in these queues, or null. */
+  nextRunAt(queues: readonly string[]): Promise<number | null>
+
+  /**
+   * Resolves when jobs may have changed (an enqueue, a completion) or after `timeoutMs`.
+   * Idle workers and result waiters sleep here instead of polling hot.
+   */
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>
+
+  getJob(id: string): Promise<JobJSON | null>
+  listJobs(filter: JobFilter): Promise<JobJSON[]>
+  children(parentId: string): Promise<JobJSON[]>
+  counts(): Promise<QueueCounts[]>
+
+  cancel(ids: readonly string[]): Promise<CancelResult>
+  /** Requeues failed (or cancelled/expired) jobs with a fresh attempt budget; returns ids requeued. */
+  retry(ids: readonly string[]): Promise<string[]>
+  /** Ids of all failed jobs, for `tq retry --failed`. */
+  failedIds(queue?: string): Promise<string[]>
+  /** Deletes jobs that are not active; returns how many. */
+  purge(filter: { queue?: string; state?: JobState }): Promise<number>
+  pause(queue: string): Promise<void>
+  resume(queue: string): Promise<void>
+
+  /**
+   * Rate limiting, shared by every worker on the broker: grants up to `n` starts for `key`, at
+   * most one per `intervalMs` (strict spacing, no burst). Returns how many may start now and the
+   * epoch ms at which the next one may.
+   */
+  takeRateTokens(key: string, intervalMs: number, n: number): Promise<{ granted: number; nextAt: number }>
+
+  /**
+   * Enqueues a schedule slot's job (its id is deterministic) only if absent, and records the slot
+   * as the schedule's latest, in one atomic step. However many beats call it, a slot runs once.
+   */
+  enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult>
+  /** Stores the schedules a beat runs; schedules not in the list are removed. Slot history stays. */
+  saveSchedules(schedules: readonly Omit<ScheduleRecord, 'lastSlotAt' | 'lastJobId'>[]): Promise<void>
+  listSchedules(): Promise<ScheduleRecord[]>
+
+  /** Records a worker's heartbeat (upsert). */
+  heartbeat(info: WorkerInfo): Promise<void>
+  listWorkers(): Promise<WorkerInfo[]>
+  removeWorker(id: string): Promise<void>
+
+  /** Deletes old finished jobs and expired results; returns how many jobs were deleted. */
+  prune(req: PruneRequest): Promise<number>
+  /** Jobs finished per second over the last `seconds`, per queue, oldest first. */
+  throughput(seconds: number): Promise<Record<string, number[]>>
+
+  close(): Promise<void>
+}

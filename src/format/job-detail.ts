@@ -1,0 +1,22 @@
+import type { JobJSON } from '../broker/types.js'
+import { jobLines } from '../status/job-lines.js'
+import type { Seg } from '../status/panels.js'
+import type { Colors } from './colors.js'
+
+/** One coloured segment as ANSI text. */
+function paint(seg: Seg, c: Colors): string {
+  let text = seg.color ? c[seg.color](seg.text) : seg.text
+  if (seg.bold) text = c.bold(text)
+  if (seg.dim) text = c.dim(text)
+  return text
+}
+
+/**
+ * A job for people (`tq job`): the same lines as the status TUI's detail screen (state, times,
+ * payload, result or error with its stack, every attempt, children), printed once.
+ */
+export function jobDetail(job: JobJSON, children: readonly JobJSON[], c: Colors, width = process.stdout.columns || 100): string {
+  return jobLines(job, children, width)
+    .map((line) => line.map((seg) => paint(seg, c)).join('').trimEnd())
+    .join('\n')
+}

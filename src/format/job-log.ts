@@ -1,0 +1,50 @@
+import { formatMs } from '../app/duration.js'
+import type { EngineEvent } from '../worker/engine.js'
+import type { Colors } from './colors.js'
+import { shortId as short } from './short-id.js'
+
+const time = () => new Date().toISOString().slice(11, 23)
+/** One compact line per job event, for `tq worker` and `tq dev`. */
+export function formatEvent(e: EngineEvent, c: Colors): string {
+  const who = `${c.bold(e.job.task)} ${c.gray(short(e.job.id))}`
+  const attempt = e.job.attempt > 1 ? c.gray(` attempt ${e.job.attempt}/${e.job.maxAttempts}`) : ''
+  switch (e.type) {
+    case 'started':
+      return `${c.gray(time())} ${c.blue('▶')} ${who}${attempt}`
+    case 'succeeded':
+      return `${c.gray(time())} ${c.green('✓')} ${who} ${c.gray(formatMs(e.ms))}`
+    case 'failed': {
+      const retry = e.retryInMs === undefined ? '' : c.yellow(e.retryInMs < 1 ? ' (retrying now)' : ` (retry in ${formatMs(e.retryInMs)})`)
+      const mark = e.error.name === 'CancelledError' ? c.yellow('⊘') : c.red('✗')
+      return `${c.gray(time())} ${mark} ${who} ${c.gray(formatMs(e.ms))} ${c.red(`${e.error.name ?? 'Error'}: ${e.error.message.split('\n')[0]}`)}${retry}`
+    }
+    case 'released':
+      return `${c.gray(time())} ${c.yellow('↺')} ${who} released to the queue: ${e.reason}`
+    case 'rejected':
+      return `${c.gray(time())} ${c.yellow('!')} ${who} result ignored: ${e.reason}`
+    case 'rate-limited':
+      return `${c.gray(time())} ${c.gray('…')} ${who} ${c.gray(`rate limited until ${new Date(e.runAt).toISOString().slice(11, 23)}`)}`
+    case 'log':
+      return `${c.gray(time())} ${c.gray('│')} ${who} ${e.line}`
+  }
+}
+
+/** The same events as one JSON object per line, for tools. */
+export function eventToJson(e: EngineEvent): string {
+  const base = { time: new Date().toISOString(), event: e.type, id: e.job.id, task: e.job.task, queue: e.job.queue, attempt: e.job.attempt }
+  switch (e.type) {
+    case 'succeeded':
+      return JSON.stringify({ ...base, ms: +e.ms.toFixed(2) })
+    case 'failed':
+      return JSON.stringify({ ...base, ms: +e.ms.toFixed(2), error: { name: e.error.name, message: e.error.message }, retryInMs: e.retryInMs ?? null })
+    case 'released':
+    case 'rejected':
+      return JSON.stringify({ ...base, reason: e.reason })
+    case 'log':
+      return JSON.stringify({ ...base, line: e.line })
+    case 'rate-limited':
+      return JSON.stringify({ ...base, runAt: new Date(e.runAt).toISOString() })
+    default:
+      return JSON.stringify(base)
+  }
+}

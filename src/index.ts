@@ -1,0 +1,13 @@
+/**
+ * tqjs: the public API. `import { task, defineConfig, connect } from 'tqjs'`.
+ * Broker drivers load lazily, so importing this in a task module or a worker thread is cheap.
+ */
+export { task, isTask, type Task, type TaskOptions, type TaskContext, type Handler, type BackoffOptions } from './app/task.js'
+export { schedule, isSchedule, type Schedule, type ScheduleOptions, type ScheduleSpec, type CatchUp } from './app/schedule.js'
+export { RetryLater, FatalError } from './worker/task-errors.js'
+export { defineConfig, type TqConfig, type WorkerConfig, type BeatConfig, type ConfigSchedule, type RetentionConfig } from './app/config.js'
+export { connect, Client, type ConnectOptions } from './app/client.js'
+export { JobHandle, type EnqueueOptions, type ResultOptions } from './app/job-handle.js'
+export type { Duration } from './app/duration.js'
+export type { Broker, JobJSON, JobState, JobError } from './broker/types.js'
+export { TqError, UsageError, ConfigError, BrokerError, UnknownTaskError, JobFailedError, TimeoutError } from './errors.js'

@@ -1,0 +1,130 @@
+import { build, context, type BuildContext, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { codeFrame, LoadError } from './load-error.js'
+import { distFile } from '../paths.js'
+
+export interface Bundle {
+  /** The bundle file (ESM), named by content hash so identical builds share one file. */
+  file: string
+  /** Every local source file the bundle was built from: what to watch for reload. */
+  inputs: string[]
+  /** The task modules the globs matched. */
+  taskFiles: string[]
+}
+
+/**
+ * `import … from 'tqjs'` in user code resolves to this very tq, by absolute URL, so a project
+ * runs against the tq that runs it, even offline with no node_modules of its own.
+ */
+const tqjsPlugin: Plugin = {
+  name: 'tqjs-self',
+  setup(b) {
+    b.onResolve({ filter: /^tqjs$/ }, () => ({ path: pathToFileURL(distFile('index.js')).href, external: true }))
+  },
+}
+
+/**
+ * Rebuilds of the same entry reuse one esbuild context (incremental: faster, and no new garbage
+ * per reload). Only `tq dev` asks for it, and disposes of it on exit: a live context keeps the
+ * process running.
+ */
+export class IncrementalBuilds {
+  private current: { key: string; ctx: BuildContext } | undefined
+
+  async build(key: string, options: BuildOptions) {
+    if (this.current?.key !== key) {
+      await this.dispose()
+      this.current = { key, ctx: await context(options) }
+    }
+    return this.current.ctx.rebuild()
+  }
+
+  async dispose(): Promise<void> {
+    await this.current?.ctx.dispose()
+    this.current = undefined
+  }
+}
+
+/** Builds one ESM bundle of the task modules; its export `modules` lists `[relativePath, namespace]`. */
+export async function bundleTasks(root: string, taskFiles: readonly string[], outDir: string, incremental?: IncrementalBuilds): Promise<Bundle> {
+  const entry = taskFiles.map((f, i) => `import * as m${i} from ${JSON.stringify(f)};`).join('\n') +
+    `\nexport const modules = [${taskFiles.map((f, i) => `[${JSON.stringify(rel(root, f))}, m${i}]`).join(', ')}];\n`
+  const { code, inputs } = await runEsbuild(root, outDir, { contents: entry, resolveDir: root, sourcefile: 'tq-tasks-entry.js', loader: 'js' }, undefined, incremental)
+  return { file: writeBundle(outDir, 'tasks', code), inputs, taskFiles: [...taskFiles] }
+}
+
+/** Builds the config file into an importable ESM file. */
+export async function bundleConfig(configFile: string, outDir: string): Promise<{ file: string; inputs: string[] }> {
+  const root = resolve(configFile, '..')
+  const { code, inputs } = await runEsbuild(root, outDir, undefined, configFile)
+  return { file: writeBundle(outDir, 'config', code), inputs }
+}
+
+async function runEsbuild(
+  root: string,
+  outDir: string,
+  stdin?: { contents: string; resolveDir: string; sourcefile: string; loader: 'js' },
+  entry?: string,
+  incremental?: IncrementalBuilds,
+) {
+  try {
+    const options: BuildOptions & { write: false; metafile: true } = {
+      stdin,
+      entryPoints: entry ? [entry] : undefined,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      // Stack traces keep the user's function names.
+      keepNames: true,
+      plugins: [tqjsPlugin],
+      write: false,
+      // Not written here (see writeBundle), but it places the source map's paths relative to outDir.
+      outfile: join(outDir, 'bundle.mjs'),
+      metafile: true,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      absWorkingDir: root,
+      logLevel: 'silent',
+    }
+    const result = incremental ? await incremental.build(`${root}|${outDir}|${stdin?.contents ?? entry}`, options) : await build(options)
+    const code = result.outputFiles![0]!.text
+    const inputs = Object.keys(result.metafile!.inputs)
+      .filter((p) => !p.startsWith('<') && !p.includes('node_modules'))
+      .map((p) => resolve(root, p))
+    return { code, inputs }
+  } catch (err) {
+    const failure = err as BuildFailure
+    if (Array.isArray(failure.errors) && failure.errors.length > 0) throw fromEsbuild(root, failure.errors[0]!)
+    throw err
+  }
+}
+
+function fromEsbuild(root: string, msg: Message): LoadError {
+  const loc = msg.location
+  if (!loc) return new LoadError(msg.text)
+  const file = resolve(root, loc.file)
+  return new LoadError(msg.text, { file, line: loc.line, column: loc.column + 1, frame: codeFrame(file, loc.line, loc.column + 1) })
+}
+
+function writeBundle(outDir: string, kind: string, code: string): string {
+  mkdirSync(outDir, { recursive: true, mode: 0o700 })
+  const hash = createHash('sha1').update(code).digest('hex').slice(0, 12)
+  const file = join(outDir, `${kind}-${hash}.mjs`)
+  try {
+    if (readFileSync(file, 'utf8') === code) return file
+  } catch {
+    /* not built yet */
+  }
+  // Write then rename: a process importing the file never sees half of it.
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, code, { mode: 0o600 })
+  renameSync(tmp, file)
+  return file
+}
+
+const rel = (root: string, f: string) => relative(root, f).split(sep).join('/')

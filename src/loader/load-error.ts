@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs'
+import { TqError } from '../errors.js'
+
+/** Two lines of source around `line` with a caret under `column` (1-based), or undefined if unreadable. */
+export function codeFrame(file: string, line: number, column: number): string | undefined {
+  let lines: string[]
+  try {
+    lines = readFileSync(file, 'utf8').split('\n')
+  } catch {
+    return undefined
+  }
+  const out: string[] = []
+  for (let n = Math.max(1, line - 2); n <= Math.min(lines.length, line + 1); n++) {
+    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(4)} | ${lines[n - 1]}`)
+    if (n === line) out.push(`       | ${' '.repeat(Math.max(0, column - 1))}^`)
+  }
+  return out.join('\n')
+}
+
+export interface SourceLocation {
+  file: string
+  line: number
+  column: number
+  /** A few lines of source with a caret under the problem. */
+  frame?: string
+}
+
+/** User code (config or a task module) failed to build or to load. */
+export class LoadError extends TqError {
+  constructor(
+    readonly detail: string,
+    readonly location?: SourceLocation,
+    hint = 'fix the file; tq dev reloads it on save',
+  ) {
+    super(location ? `${location.file}:${location.line}:${location.column}: ${detail}` : detail, hint)
+    if (location && !location.frame) location.frame = codeFrame(location.file, location.line, location.column)
+  }
+}

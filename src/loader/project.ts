@@ -1,0 +1,107 @@
+import { existsSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { addConfigSchedules, type Registry } from '../app/registry.js'
+import { importTasks, runtimeLoadError } from './import-tasks.js'
+import { DEFAULT_BROKER, DEFAULT_TASKS, type TqConfig } from '../app/config.js'
+import { ConfigError } from '../errors.js'
+import { validateConfig } from '../app/validate-config.js'
+import { bundleConfig, bundleTasks, type Bundle, type IncrementalBuilds } from './bundle.js'
+import { findFiles } from './glob.js'
+import { LoadError } from './load-error.js'
+
+const CONFIG_NAMES = ['tq.config.ts', 'tq.config.mts', 'tq.config.js', 'tq.config.mjs']
+
+export interface ProjectOptions {
+  /** `--config`: path to the config file. */
+  config?: string
+  /** `--broker`: overrides TQ_BROKER_URL and the config. */
+  broker?: string
+  cwd?: string
+}
+
+export interface Project {
+  /** The folder of the config file (or the working folder when there is none). */
+  root: string
+  configFile: string | null
+  config: TqConfig
+  /** The broker URL in force: --broker, then TQ_BROKER_URL, then the config, then the default. */
+  brokerUrl: string
+  /** Where tq keeps local state and builds: `<root>/.tq`. */
+  stateDir: string
+  /** Local files the config was built from (to watch). */
+  configInputs: string[]
+}
+
+/** Finds the config file: `--config`, else `tq.config.{ts,mts,js,mjs}` in the working folder. */
+export function findConfig(opts: ProjectOptions): string | null {
+  const cwd = opts.cwd ?? process.cwd()
+  if (opts.config) {
+    const file = resolve(cwd, opts.config)
+    if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`config file ${file} not found`, 'check the --config path')
+    return file
+  }
+  for (const name of CONFIG_NAMES) if (existsSync(join(cwd, name))) return join(cwd, name)
+  return null
+}
+
+/**
+ * Loads the project. Without a config file, commands that only need a broker still work when
+ * one is given by --broker or TQ_BROKER_URL; otherwise `requireConfig` makes it an error.
+ */
+export async function loadProject(opts: ProjectOptions & { requireConfig?: boolean } = {}): Promise<Project> {
+  const cwd = opts.cwd ?? process.cwd()
+  const configFile = findConfig(opts)
+  const override = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
+  if (!configFile && (opts.requireConfig || !override)) {
+    throw new ConfigError(`no tq.config.ts in ${cwd}`, 'run tq init, cd into your project, or pass --config <file>')
+  }
+  const root = configFile ? dirname(configFile) : cwd
+  const stateDir = join(root, '.tq')
+  let config: TqConfig = {}
+  let configInputs: string[] = []
+  if (configFile) ({ config, inputs: configInputs } = await importConfig(configFile, stateDir))
+  return { root, configFile, config, brokerUrl: override ?? config.broker ?? DEFAULT_BROKER, stateDir, configInputs }
+}
+
+async function importConfig(configFile: string, stateDir: string): Promise<{ config: TqConfig; inputs: string[] }> {
+  const built = await bundleConfig(configFile, join(stateDir, 'build'))
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(pathToFileURL(built.file).href)) as { default?: unknown }
+  } catch (err) {
+    throw runtimeLoadError(err, configFile)
+  }
+  const config = mod.default
+  if (!config || typeof config !== 'object') {
+    throw new ConfigError(`${configFile} has no default export`, 'end it with: export default defineConfig({ ... })')
+  }
+  return { config: validateConfig(config as TqConfig, configFile), inputs: built.inputs }
+}
+
+/** Task module paths the config's globs match. */
+export function taskFilesOf(project: Project): string[] {
+  const globs = project.config.tasks ?? DEFAULT_TASKS
+  return findFiles(project.root, Array.isArray(globs) ? globs : [globs])
+}
+
+/** Bundles the task modules into `.tq/build`. */
+export function buildTasks(project: Project, incremental?: IncrementalBuilds): Promise<Bundle> {
+  return bundleTasks(project.root, taskFilesOf(project), join(project.stateDir, 'build'), incremental)
+}
+
+/** Builds and imports the project's tasks, plus the schedules its config declares. */
+export async function loadRegistry(project: Project): Promise<{ registry: Registry; bundle: Bundle }> {
+  const bundle = await buildTasks(project)
+  const registry = await importTasks(bundle.file)
+  try {
+    if (project.configFile) {
+      addConfigSchedules(registry.schedules, (t) => registry.tasks.get(t)?.options as never, project.config, project.configFile)
+    }
+  } catch (err) {
+    throw new LoadError((err as Error).message)
+  }
+  return { registry, bundle }
+}
+
+export { importTasks, runtimeLoadError }

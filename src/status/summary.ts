@@ -1,0 +1,72 @@
+import type { Colors } from '../format/colors.js'
+import type { StatusSnapshot } from './snapshot.js'
+import { ago, elapsed, firstLine, progressBar, rate, shortId, until } from './text.js'
+
+const COLUMNS = [
+  ['scheduled', 'scheduled'],
+  ['queued', 'queued'],
+  ['active', 'active'],
+  ['succeeded', 'succeeded'],
+  ['failed', 'failed'],
+  ['cancelled', 'cancelled'],
+  ['expired', 'expired'],
+] as const
+
+const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
+const padEnd = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - visible(s)))
+const padStart = (s: string, w: number) => ' '.repeat(Math.max(0, w - visible(s))) + s
+
+/**
+ * `tq status` when stdout is not a terminal and `--json` is absent: the snapshot as plain text,
+ * one section per panel, full numbers, nothing cut to a screen width.
+ */
+export function statusSummary(s: StatusSnapshot, c: Colors): string {
+  const now = Date.parse(s.time)
+  const out: string[] = []
+  out.push(`${c.bold('tq status')}  ${s.broker}  ${s.time}`)
+
+  out.push('')
+  if (s.queues.length === 0) out.push(c.gray('no queues yet'))
+  else {
+    const head = ['QUEUE', ...COLUMNS.map(([, h]) => h.toUpperCase()), 'JOBS/S']
+    const rows = s.queues.map((q) => [
+      q.queue + (q.paused ? ` ${c.yellow('(paused)')}` : ''),
+      ...COLUMNS.map(([k]) => String(q.counts[k])),
+      rate(q.perSecond),
+    ])
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i]!))))
+    const line = (cells: string[]) => cells.map((v, i) => (i === 0 ? padEnd(v, widths[i]!) : padStart(v, widths[i]!))).join('  ')
+    out.push(c.bold(line(head)), ...rows.map(line))
+  }
+
+  out.push('', c.bold(`WORKERS (${s.workers.filter((w) => w.alive).length} alive)`))
+  if (s.workers.length === 0) out.push(c.gray('  none (start one with tq worker or tq dev)'))
+  for (const w of s.workers) {
+    const beat = ago(now - Date.parse(w.lastBeatAt))
+    const text = `  ${w.host}:${w.pid}  busy ${w.busy}/${w.concurrency}  beat ${beat} ago  up ${ago(now - Date.parse(w.startedAt))}  queues ${w.queues.join(',')}`
+    out.push(w.alive ? text : c.dim(`${text}  dead`))
+  }
+
+  out.push('', c.bold(`RUNNING (${s.running.length})`))
+  if (s.running.length === 0) out.push(c.gray('  none'))
+  for (const j of s.running) {
+    const progress = j.progress == null ? '' : `  ${progressBar(j.progress, 20)}`
+    out.push(`  ${j.task}  ${c.gray(shortId(j.id))}  ${elapsed(j.elapsedMs)}${progress}`)
+  }
+
+  out.push('', c.bold(`RECENT FAILURES (${s.failures.length})`))
+  if (s.failures.length === 0) out.push(c.gray('  none'))
+  for (const j of s.failures) {
+    const when = j.finishedAt ? `${ago(now - Date.parse(j.finishedAt))} ago` : ''
+    const err = j.error ? c.red(`${j.error.name}: ${firstLine(j.error.message)}`) : ''
+    out.push(`  ${j.task}  ${c.gray(shortId(j.id))}  ${when}  ${err}`)
+  }
+
+  out.push('', c.bold(`SCHEDULES (${s.schedules.length})`))
+  if (s.schedules.length === 0) out.push(c.gray('  none'))
+  for (const sc of s.schedules) {
+    const next = sc.nextAt ? `next ${sc.nextAt} (${until(Date.parse(sc.nextAt) - now)})` : 'next unknown'
+    out.push(`  ${sc.name} → ${sc.task}  ${sc.expression} ${c.gray(sc.tz)}  ${next}`)
+  }
+  return out.join('\n')
+}

@@ -1,0 +1,387 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { toMs } from '../app/duration.js'
+import { buildNewJob } from '../app/new-job.js'
+import type { Broker, ClaimedJob, JobError, Outcome } from '../broker/types.js'
+import { applyRateLimits } from './rate-limits.js'
+import { decideOutcome, type StopReason } from './outcome.js'
+import type { TaskCatalog } from './manifest.js'
+import type { ThreadPool, PoolResult } from './pool.js'
+
+export interface EngineOptions {
+  /** Task options by name (retries, backoff, timeout, queue…), from the pool's manifest. */
+  tasks: TaskCatalog
+  /** A started thread pool (see ThreadPool.start). */
+  pool: ThreadPool
+  /** Queues to take jobs from. Default: `default` plus every queue the tasks name. */
+  queues?: string[]
+  concurrency?: number
+  leaseMs?: number
+  /** On reload, how long jobs on the old pool may run before they are released. Default 10s. */
+  swapGraceMs?: number
+  /** Exit once no job is ready (`tq worker --burst`). */
+  burst?: boolean
+  /** Finished jobs older than this are deleted (ms). Default 1 day; failed jobs 7 days. */
+  retention?: { finishedMs?: number; failedMs?: number }
+  /** Heartbeat interval into the worker registry (ms). Default 3000 (status calls a worker dead after 10 s). */
+  heartbeatMs?: number
+  /** Called for each job start and end, for logs. */
+  onEvent?: (event: EngineEvent) => void
+  /** Called when a broker call fails (the engine backs off and retries). */
+  onError?: (error: Error) => void
+}
+
+export type EngineEvent =
+  | { type: 'started'; job: ClaimedJob }
+  | { type: 'succeeded'; job: ClaimedJob; ms: number }
+  | { type: 'failed'; job: ClaimedJob; ms: number; error: JobError; retryInMs?: number }
+  | { type: 'released'; job: ClaimedJob; reason: string }
+  | { type: 'rate-limited'; job: ClaimedJob; runAt: number }
+  | { type: 'rejected'; job: ClaimedJob; reason: string }
+  | { type: 'log'; job: ClaimedJob; line: string }
+
+interface Running {
+  job: ClaimedJob
+  /** The pool running it: after a reload, old jobs finish on the old pool. */
+  pool: ThreadPool
+  started: number
+  timer?: NodeJS.Timeout
+  /** Set when the job is being cancelled or stopped on purpose. */
+  stopReason?: StopReason
+}
+
+/** After ctx.signal aborts (timeout, cancel), how long a task has to stop before its thread is ended. */
+const GRACE_MS = 500
+
+/** Longest idle sleep between claims when nothing announces a change. */
+const IDLE_CHECK_MS = 5000
+
+/**
+ * The worker engine: claims jobs from the broker in batches, hands them to a thread pool,
+ * renews their leases while they run and settles them in batches. It never runs task code
+ * itself and talks to the broker only through the Broker interface.
+ */
+export class WorkerEngine {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  queues: string[]
+  readonly concurrency: number
+  private readonly leaseMs: number
+  private pool: ThreadPool
+  private tasks: TaskCatalog
+  private readonly explicitQueues: string[] | undefined
+  private readonly running = new Map<string, Running>()
+  /**
+   * Jobs whose task has ended but whose outcome is not committed yet. They stay in `running` (so
+   * their leases are renewed) but no longer hold a slot, so the next claim overlaps the settle.
+   * At most `concurrency` of them: a claim waits while that many are unsaved.
+   */
+  private readonly settling = new Set<string>()
+  private outbox: { outcome: Outcome; running: Running; event: EngineEvent }[] = []
+  private stopping = false
+  /** Aborts the idle wait in progress: stop() uses it to end the loop at once. */
+  private idle: AbortController | undefined
+  private slotFreed: (() => void) | undefined
+  private loopDone: Promise<void> | undefined
+  private renewTimer: NodeJS.Timeout | undefined
+  private lastRecover = 0
+  private flushing: Promise<void> = Promise.resolve()
+  private heartbeatTimer: NodeJS.Timeout | undefined
+  private pruneTimer: NodeJS.Timeout | undefined
+  private readonly startedAt = Date.now()
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly opts: EngineOptions,
+  ) {
+    this.concurrency = Math.max(1, opts.concurrency ?? 10)
+    this.leaseMs = opts.leaseMs ?? 30_000
+    this.explicitQueues = opts.queues
+    this.tasks = opts.tasks
+    this.queues = this.queuesFor(opts.tasks)
+    this.pool = opts.pool
+    this.pool.setHooks(this.hooks())
+  }
+
+  private queuesFor(tasks: TaskCatalog): string[] {
+    return this.explicitQueues ?? [...new Set(['default', ...[...tasks.values()].map((t) => t.options.queue ?? 'default')])]
+  }
+
+  private hooks() {
+    return {
+      onProgress: (id: string, value: string) => {
+        const r = this.running.get(id)
+        if (r) void this.broker.progress(id, r.job.token, value).catch(() => undefined)
+      },
+      onLog: (id: string, line: string) => {
+        const r = this.running.get(id)
+        if (r) this.opts.onEvent?.({ type: 'log', job: r.job, line })
+      },
+      onEnqueue: async (req: { parentId: string; task: string; payload: unknown; opts: Record<string, unknown> }) => {
+        const info = this.tasks.get(req.task)
+        const job = buildNewJob(req.task, info?.options as never, req.payload, { ...req.opts, parentId: req.parentId })
+        const [res] = await this.broker.enqueue([job])
+        return res!.id
+      },
+    }
+  }
+
+  /**
+   * Hot reload: new jobs go to `pool` from now on; jobs running on the old pool finish there for up
+   * to the swap grace, then are released back to the queue (never lost); then the old threads end.
+   */
+  async swapPool(pool: ThreadPool, tasks: TaskCatalog): Promise<void> {
+    const old = this.pool
+    pool.setHooks(this.hooks())
+    this.pool = pool
+    this.tasks = tasks
+    this.queues = this.queuesFor(tasks)
+    this.idle?.abort() // new queues may have work
+    const onOld = () => [...this.running.values()].filter((r) => r.pool === old)
+    const deadline = Date.now() + (this.opts.swapGraceMs ?? 10_000)
+    while (onOld().length > 0 && Date.now() < deadline) await this.waitForSlotOrTimeout(Math.min(100, deadline - Date.now()))
+    for (const r of onOld()) r.stopReason = 'shutdown'
+    await old.close()
+  }
+
+  /** Resolves when a running job has been settled, or after `ms`. */
+  private waitForSlotOrTimeout(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms)
+      const prev = this.slotFreed
+      this.slotFreed = () => {
+        clearTimeout(t)
+        prev?.()
+        resolve()
+      }
+    })
+  }
+
+  /** Starts the claim loop and the lease, heartbeat and retention timers. */
+  async start(): Promise<void> {
+    // Renew well inside the lease; at least every second so cancellations are noticed quickly.
+    const every = Math.max(50, Math.min(1000, Math.floor(this.leaseMs / 3)))
+    this.renewTimer = setInterval(() => void this.renewLeases(), every)
+    await this.heartbeat()
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 3000)
+    void this.prune()
+    this.pruneTimer = setInterval(() => void this.prune(), 60_000)
+    this.loopDone = this.loop()
+  }
+
+  /** Resolves when the loop has ended (burst mode finished, or stop()). */
+  done(): Promise<void> {
+    return this.loopDone ?? Promise.resolve()
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running jobs finish for up to `graceMs`, then abort
+   * them and release them back to the queue (not counted as attempts).
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.stopping = true
+    this.idle?.abort()
+    this.slotFreed?.()
+    await this.loopDone
+    const deadline = Date.now() + graceMs
+    while (this.running.size > 0 && Date.now() < deadline) await this.waitForSlotOrTimeout(Math.min(100, deadline - Date.now()))
+    const pools = new Set([this.pool, ...[...this.running.values()].map((r) => r.pool)])
+    for (const r of this.running.values()) {
+      r.stopReason = 'shutdown'
+      r.pool.abort(r.job.id, 'the worker is shutting down')
+    }
+    await Promise.all([...pools].map((p) => p.close()))
+    await this.flush()
+    await this.flushing
+    clearInterval(this.renewTimer)
+    clearInterval(this.heartbeatTimer)
+    clearInterval(this.pruneTimer)
+    await this.broker.removeWorker(this.id).catch(() => undefined)
+  }
+
+  /** Writes this worker's record into the registry (`tq status` shows it; missing beats mark it dead). */
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.broker.heartbeat({
+        id: this.id,
+        host: hostname(),
+        pid: process.pid,
+        queues: this.queues,
+        concurrency: this.concurrency,
+        running: [...this.running.keys()],
+        startedAt: this.startedAt,
+        lastBeatAt: Date.now(),
+      })
+    } catch {
+      /* broker unreachable: the next beat tries again */
+    }
+  }
+
+  /** Deletes old finished jobs and expired results, so the store does not grow without bound. */
+  private async prune(): Promise<void> {
+    const now = Date.now()
+    const r = this.opts.retention ?? {}
+    try {
+      await this.broker.prune({ finishedBefore: now - (r.finishedMs ?? 86_400_000), failedBefore: now - (r.failedMs ?? 7 * 86_400_000) })
+    } catch {
+      /* try again next time */
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0
+    while (!this.stopping) {
+      try {
+        if ((await this.step()) === 'done') break
+        failures = 0
+      } catch (err) {
+        // The broker is unreachable (Redis restarting, say): report, back off, carry on.
+        // Running jobs keep their leases as long as renewals get through.
+        this.opts.onError?.(err as Error)
+        const backoff = Math.min(5000, 250 * 2 ** failures++)
+        this.idle = new AbortController()
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, backoff)
+          this.idle!.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+        })
+      }
+    }
+  }
+
+  /** One turn of the loop: claim what fits, then wait for a slot, a change or the next due job. */
+  private async step(): Promise<'done' | 'again'> {
+    const free = Math.min(this.concurrency - (this.running.size - this.settling.size), 2 * this.concurrency - this.running.size)
+    let claimed = 0
+    if (free > 0) {
+      if (Date.now() - this.lastRecover > Math.max(250, Math.min(5000, this.leaseMs / 4))) {
+        this.lastRecover = Date.now()
+        await this.broker.recoverExpired()
+      }
+      const jobs = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      // Jobs sent back by a rate limit do not occupy a slot: with all of them sent back, fall
+      // through to the idle wait (until the next is due) instead of waiting for a slot.
+      const runnable = await this.applyRateLimits(jobs)
+      claimed = runnable.length
+      for (const job of runnable) this.run(job)
+    }
+    if (this.stopping) return 'done'
+    if (claimed > 0 && claimed === free) {
+      await this.waitForSlot()
+      return 'again'
+    }
+    // Fewer ready jobs than free slots: the queues are drained for now; wait for a change rather
+    // than claim again at once.
+    if (this.opts.burst && this.running.size === 0) {
+      await this.flushing
+      const next = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      if (next.length === 0) return 'done'
+      const runnable = await this.applyRateLimits(next)
+      for (const job of runnable) this.run(job)
+      if (runnable.length > 0) return 'again'
+    }
+    // Idle (or partly busy): sleep until a change, a freed slot, or the next delayed job is due.
+    const nextAt = await this.broker.nextRunAt(this.queues)
+    // Brokers wake waiters on every change; the timeout is only a safety net (an idle worker on
+    // Redis then sends about one claim every few seconds).
+    const timeout = nextAt === null ? IDLE_CHECK_MS : Math.max(0, Math.min(IDLE_CHECK_MS, nextAt - Date.now()))
+    this.idle = new AbortController()
+    await Promise.race([this.broker.waitForChange(timeout, this.idle.signal), this.running.size > 0 ? this.waitForSlot() : never])
+    this.idle.abort() // releases the broker-side waiter if a freed slot won the race
+    return 'again'
+  }
+
+  private applyRateLimits(jobs: ClaimedJob[]): Promise<ClaimedJob[]> {
+    return applyRateLimits(this.broker, this.tasks, jobs, (job, runAt) => this.opts.onEvent?.({ type: 'rate-limited', job, runAt }))
+  }
+
+  private waitForSlot(): Promise<void> {
+    return new Promise((r) => (this.slotFreed = r))
+  }
+
+  private run(job: ClaimedJob): void {
+    const def = this.tasks.get(job.task)
+    const pool = this.pool
+    const r: Running = { job, pool, started: performance.now() }
+    this.running.set(job.id, r)
+    this.opts.onEvent?.({ type: 'started', job })
+    const timeout = def?.options.timeout
+    if (timeout !== undefined) {
+      const ms = toMs(timeout, 'timeout')
+      r.timer = setTimeout(() => this.stopJob(r, 'timeout', `timed out after ${timeout}`), ms)
+    }
+    pool
+      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts })
+      .then((res) => this.ended(r, res))
+  }
+
+  /** Aborts the job's signal, then ends its thread if it has not stopped after a grace. */
+  private stopJob(r: Running, reason: NonNullable<Running['stopReason']>, message: string): void {
+    if (r.stopReason) return
+    r.stopReason = reason
+    r.pool.abort(r.job.id, message)
+    const name = reason === 'timeout' ? 'TimeoutError' : reason === 'cancelled' ? 'CancelledError' : 'LeaseLostError'
+    setTimeout(() => {
+      if (this.running.get(r.job.id) === r) r.pool.kill(r.job.id, { id: r.job.id, ok: false, error: { name, message }, fatal: reason === 'cancelled' })
+    }, GRACE_MS).unref()
+  }
+
+  private ended(r: Running, res: PoolResult): void {
+    clearTimeout(r.timer)
+    const { job } = r
+    const ms = performance.now() - r.started
+    const { outcome, event } = decideOutcome(job, res, r.stopReason, this.tasks.get(job.task)?.options, ms)
+    // The slot is free for the next claim now; the job stays in `running` (lease renewed) until
+    // its outcome is committed.
+    this.settling.add(job.id)
+    const freed = this.slotFreed
+    this.slotFreed = undefined
+    freed?.()
+    if (this.outbox.push({ outcome, running: r, event }) === 1) setImmediate(() => void this.flush())
+  }
+
+  /** Settles finished jobs in one broker call: that commit is the acknowledgement. */
+  private flush(): Promise<void> {
+    const batch = this.outbox
+    if (batch.length === 0) return this.flushing
+    this.outbox = []
+    this.flushing = this.flushing.then(async () => {
+      let accepted: boolean[]
+      try {
+        accepted = await this.broker.settle(batch.map((b) => b.outcome))
+      } catch (err) {
+        // The broker is unreachable: the leases lapse and the jobs run again elsewhere.
+        accepted = batch.map(() => false)
+      }
+      batch.forEach((b, i) => {
+        this.running.delete(b.running.job.id)
+        this.settling.delete(b.running.job.id)
+        this.opts.onEvent?.(accepted[i] ? b.event : { type: 'rejected', job: b.running.job, reason: 'its lease was no longer current' })
+      })
+      const freed = this.slotFreed
+      this.slotFreed = undefined
+      freed?.()
+    })
+    return this.flushing
+  }
+
+  /** Keeps leases of running jobs alive, and notices cancellations and lost leases. */
+  private async renewLeases(): Promise<void> {
+    if (this.running.size === 0) return
+    const leases = [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token }))
+    try {
+      const lost = await this.broker.renew(leases, this.leaseMs)
+      const cancelled = new Set(await this.broker.cancelRequested(leases.map((l) => l.id)))
+      for (const id of cancelled) {
+        const r = this.running.get(id)
+        if (r) this.stopJob(r, 'cancelled', 'cancelled')
+      }
+      for (const id of lost) {
+        const r = this.running.get(id)
+        if (r && !cancelled.has(id)) this.stopJob(r, 'lease-lost', 'lease lost: another worker may run this job')
+      }
+    } catch {
+      /* broker unreachable: try again next tick; the lease has margin */
+    }
+  }
+}
+
+const never = new Promise<void>(() => undefined)

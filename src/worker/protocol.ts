@@ -1,0 +1,62 @@
+/** Messages between the engine (main thread) and the task threads. Plain data only. */
+import type { JobError } from '../broker/types.js'
+import type { Manifest } from './manifest.js'
+
+/** What a thread needs to run one attempt. */
+export interface RunJob {
+  id: string
+  task: string
+  payload: string
+  attempt: number
+  maxAttempts: number
+}
+
+/** How one attempt ended, as the thread saw it. */
+export type AttemptEnd =
+  | { id: string; ok: true; result: string | undefined }
+  | { id: string; ok: false; error: JobError; /** task asked for a retry after this long */ retryInMs?: number; /** never retry */ fatal?: boolean }
+
+export type ToThread =
+  /** Jobs packed flat, RUN_FIELDS values per job: one array of strings and numbers clones much faster than objects. */
+  | { type: 'run'; packed: (string | number)[] }
+  | { type: 'abort'; id: string; reason: string }
+  | { type: 'enqueued'; reqId: number; jobId?: string; error?: string }
+
+export type FromThread =
+  | { type: 'ready'; manifest: Manifest }
+  | { type: 'load-error'; message: string; file?: string; line?: number; column?: number; frame?: string }
+  /** Successes packed flat as [id, result, id, result…] (result null when undefined); failures as objects. */
+  | { type: 'done'; ok: (string | null)[]; failed: AttemptEnd[] }
+  | { type: 'progress'; id: string; value: string }
+  | { type: 'log'; id: string; line: string }
+  /** ctx.enqueue(): the thread has already computed the unique key, if the child task has one. */
+  | { type: 'enqueue'; reqId: number; parentId: string; task: string; payload: unknown; opts: Record<string, unknown> }
+  /** The task running `id` called process.exit(): sent just before the thread ends. */
+  | { type: 'exit'; id: string | undefined; code: number }
+
+export const RUN_FIELDS = 5
+
+export function packJobs(jobs: readonly RunJob[]): (string | number)[] {
+  const out: (string | number)[] = new Array(jobs.length * RUN_FIELDS)
+  let i = 0
+  for (const j of jobs) {
+    out[i++] = j.id
+    out[i++] = j.task
+    out[i++] = j.payload
+    out[i++] = j.attempt
+    out[i++] = j.maxAttempts
+  }
+  return out
+}
+
+export function unpackJobs(packed: readonly (string | number)[]): RunJob[] {
+  const out: RunJob[] = []
+  for (let i = 0; i < packed.length; i += RUN_FIELDS) {
+    out.push({ id: packed[i] as string, task: packed[i + 1] as string, payload: packed[i + 2] as string, attempt: packed[i + 3] as number, maxAttempts: packed[i + 4] as number })
+  }
+  return out
+}
+
+export interface ThreadData {
+  bundleFile: string
+}

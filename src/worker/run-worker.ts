@@ -1,0 +1,94 @@
+import { availableParallelism } from 'node:os'
+import { toMs } from '../app/duration.js'
+import { addConfigSchedules } from '../app/registry.js'
+import type { ScheduleDef } from '../beat/schedule-def.js'
+import type { Broker } from '../broker/types.js'
+import { buildTasks, type Project } from '../loader/project.js'
+import { LoadError } from '../loader/load-error.js'
+import { WorkerEngine, type EngineEvent } from './engine.js'
+import { catalogOf, type Manifest, type TaskCatalog } from './manifest.js'
+import { ThreadPool } from './pool.js'
+
+export interface StartWorkerOptions {
+  queues?: string[]
+  concurrency?: number
+  threads?: number
+  burst?: boolean
+  onEvent?: (e: EngineEvent) => void
+  onError?: (e: Error) => void
+}
+
+/** A started pool on one bundle, and what the bundle (plus the config) defines. */
+export interface LoadedCode {
+  pool: ThreadPool
+  manifest: Manifest
+  tasks: TaskCatalog
+  /** Schedules from the task modules and the config. */
+  schedules: ScheduleDef[]
+}
+
+/**
+ * Task threads per pool. Handlers are async, so one thread runs many jobs; by default one thread
+ * per core, less one for the engine, and never more than jobs can run at once.
+ */
+export function threadCount(project: Project, opts: { concurrency?: number; threads?: number }): number {
+  const concurrency = opts.concurrency ?? project.config.worker?.concurrency ?? 10
+  return opts.threads ?? project.config.worker?.threads ?? Math.max(1, Math.min(concurrency, availableParallelism() - 1))
+}
+
+/** Starts a thread pool on a task bundle; rejects with a LoadError if the code does not load. */
+export async function loadCode(project: Project, bundleFile: string, threads: number): Promise<LoadedCode> {
+  const pool = new ThreadPool(bundleFile, threads)
+  const manifest = await pool.start()
+  const tasks = catalogOf(manifest)
+  const schedules = [...manifest.schedules]
+  try {
+    if (project.configFile) addConfigSchedules(schedules, (t) => tasks.get(t)?.options as never, project.config, project.configFile)
+  } catch (err) {
+    await pool.close()
+    throw new LoadError((err as Error).message)
+  }
+  return { pool, manifest, tasks, schedules }
+}
+
+/** Builds the project's task bundle, loads it into task threads and starts a worker engine on them. */
+export async function startWorker(
+  project: Project,
+  broker: Broker,
+  opts: StartWorkerOptions = {},
+  code?: LoadedCode,
+): Promise<WorkerEngine> {
+  const loaded = code ?? (await loadCode(project, (await buildTasks(project)).file, threadCount(project, opts)))
+  const w = project.config.worker ?? {}
+  const engine = new WorkerEngine(broker, {
+    tasks: loaded.tasks,
+    pool: loaded.pool,
+    queues: opts.queues ?? w.queues,
+    concurrency: opts.concurrency ?? w.concurrency,
+    leaseMs: w.lease !== undefined ? toMs(w.lease, 'worker.lease') : undefined,
+    burst: opts.burst,
+    retention: {
+      finishedMs: project.config.retention?.finished !== undefined ? toMs(project.config.retention.finished, 'retention.finished') : undefined,
+      failedMs: project.config.retention?.failed !== undefined ? toMs(project.config.retention.failed, 'retention.failed') : undefined,
+    },
+    onEvent: opts.onEvent,
+    onError: opts.onError,
+  })
+  await engine.start()
+  return engine
+}
+
+/**
+ * SIGTERM/SIGINT: the first stops claiming and lets running jobs finish; a second exits at
+ * once and leaves those jobs to lease expiry.
+ */
+export function onShutdownSignals(graceful: (signal: string) => void, immediate: (signal: string) => void): () => void {
+  let count = 0
+  const handler = (signal: NodeJS.Signals) => (++count === 1 ? graceful(signal) : immediate(signal))
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+  return () => {
+    process.off('SIGTERM', handler)
+    process.off('SIGINT', handler)
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Entry of a task thread. Loads the task bundle, then runs attempts it is sent, many at a time
+ * (handlers are async). User code runs only here, never on the engine's thread, so a task that
+ * spins forever or calls process.exit() costs this thread, not the worker.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { format } from 'node:util'
+import { parentPort, workerData } from 'node:worker_threads'
+import type { Registry } from '../app/registry.js'
+import type { TaskContext } from '../app/task.js'
+import { LoadError } from '../loader/load-error.js'
+import { importTasks } from '../loader/import-tasks.js'
+import { errorToJob, FatalError, retryRequest } from './task-errors.js'
+import { manifestOf } from './manifest.js'
+import { unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
+
+process.setSourceMapsEnabled(true)
+const port = parentPort!
+const { bundleFile } = workerData as ThreadData
+const running = new Map<string, AbortController>()
+const currentJob = new AsyncLocalStorage<string>()
+const send = (msg: FromThread) => port.postMessage(msg)
+
+// Attribute process.exit() to the job that called it, so only that job fails.
+const realExit = process.exit.bind(process)
+process.exit = ((code?: number) => {
+  send({ type: 'exit', id: currentJob.getStore(), code: typeof code === 'number' ? code : 0 })
+  realExit(code)
+}) as typeof process.exit
+
+// Ends are sent in batches: one message per turn of the event loop, however many jobs finished.
+let ok: (string | null)[] = []
+let failed: AttemptEnd[] = []
+let flushQueued = false
+const flush = () => {
+  flushQueued = false
+  const msg: FromThread = { type: 'done', ok, failed }
+  ok = []
+  failed = []
+  send(msg)
+}
+const finish = (end: AttemptEnd) => {
+  if (end.ok) ok.push(end.id, end.result ?? null)
+  else failed.push(end)
+  if (!flushQueued) {
+    flushQueued = true
+    setImmediate(flush)
+  }
+}
+
+let nextReq = 0
+const enqueueReplies = new Map<number, (r: { jobId?: string; error?: string }) => void>()
+
+let registry: Registry
+try {
+  registry = await importTasks(bundleFile)
+  send({ type: 'ready', manifest: manifestOf(registry) })
+} catch (err) {
+  const loc = err instanceof LoadError ? err.location : undefined
+  send({ type: 'load-error', message: err instanceof LoadError ? err.detail : String((err as Error)?.message ?? err), ...loc })
+  realExit(1)
+}
+
+port.on('message', (msg: ToThread) => {
+  if (msg.type === 'run') for (const job of unpackJobs(msg.packed)) start(job)
+  else if (msg.type === 'abort') running.get(msg.id)?.abort(new Error(msg.reason))
+  else if (msg.type === 'enqueued') {
+    enqueueReplies.get(msg.reqId)?.(msg)
+    enqueueReplies.delete(msg.reqId)
+  }
+})
+
+function start(job: RunJob): void {
+  const def = registry.tasks.get(job.task)
+  if (!def) {
+    finish({ id: job.id, ok: false, fatal: true, error: { name: 'UnknownTaskError', message: `unknown task "${job.task}" (no loaded module defines it)` } })
+    return
+  }
+  const controller = new AbortController()
+  running.set(job.id, controller)
+  const ctx: TaskContext = {
+    id: job.id,
+    attempt: job.attempt,
+    signal: controller.signal,
+    progress: (value) => send({ type: 'progress', id: job.id, value: JSON.stringify(value ?? null) }),
+    log: (...args) => send({ type: 'log', id: job.id, line: format(...args) }),
+    enqueue: (child, payload, opts) =>
+      new Promise((resolve, reject) => {
+        const reqId = nextReq++
+        enqueueReplies.set(reqId, (r) => (r.jobId ? resolve({ id: r.jobId }) : reject(new Error(r.error))))
+        const name = typeof child === 'string' ? child : child.name
+        // Unique keys are functions of the payload: compute them here, where the code lives.
+        const unique = (typeof child === 'string' ? registry.tasks.get(child) : child)?.options.unique
+        const key = opts?.key ?? (unique ? unique(payload) : undefined)
+        send({ type: 'enqueue', reqId, parentId: job.id, task: name, payload, opts: { ...(opts ?? {}), ...(key !== undefined ? { key } : {}) } })
+      }),
+  }
+  currentJob.run(job.id, () => {
+    let payload: unknown
+    try {
+      payload = JSON.parse(job.payload)
+    } catch {
+      payload = null
+    }
+    Promise.resolve()
+      .then(() => {
+        // The schema is checked before each run too: a job enqueued around it (by name, from an
+        // older version) fails for good rather than reach the handler with a bad payload.
+        if (def.options.schema) {
+          try {
+            payload = def.options.schema.parse(payload)
+          } catch (err) {
+            throw new FatalError(`invalid payload: ${(err as Error)?.message ?? err}`)
+          }
+        }
+        return def.handler(payload, ctx)
+      })
+      .then(
+        (value) => {
+          let result: string | undefined
+          try {
+            result = value === undefined ? undefined : JSON.stringify(value)
+          } catch (err) {
+            return finish({ id: job.id, ok: false, error: errorToJob(new Error(`result is not JSON-serialisable: ${(err as Error).message}`)) })
+          }
+          finish({ id: job.id, ok: true, result })
+        },
+        (err: unknown) => finish({ id: job.id, ok: false, error: errorToJob(err), ...retryRequest(err) }),
+      )
+      .finally(() => running.delete(job.id))
+  })
+}

@@ -1,0 +1,417 @@
+/**
+ * The Broker conformance suite: every behaviour of the Broker interface, written once and run
+ * unchanged against each implementation (sqlite.test.ts, redis.test.ts). A behaviour added to
+ * a broker is added here.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
+
+export interface BrokerFixture {
+  /** A fresh, empty broker. */
+  open(): Promise<Broker>
+  /** A second connection to the same store, as another process would have. */
+  openPeer(): Promise<Broker>
+  cleanup(): Promise<void>
+}
+
+const job = (over: Partial<NewJob> = {}): NewJob => ({
+  task: 't',
+  queue: 'q',
+  payload: '{"n":1}',
+  priority: 0,
+  runAt: Date.now(),
+  maxAttempts: 1,
+  ...over,
+})
+
+const claimReq = (over: Partial<{ queues: string[]; limit: number; leaseMs: number; workerId: string }> = {}) => ({
+  workerId: 'w1',
+  queues: ['q'],
+  limit: 10,
+  leaseMs: 30_000,
+  ...over,
+})
+
+/** Claims until `n` jobs come back or the deadline passes (for jobs that become due soon). */
+async function claimWithin(broker: Broker, n: number, ms: number, req = claimReq()): Promise<ClaimedJob[]> {
+  const got: ClaimedJob[] = []
+  const deadline = Date.now() + ms
+  while (got.length < n && Date.now() < deadline) {
+    got.push(...(await broker.claim({ ...req, limit: n - got.length })))
+    if (got.length < n) await broker.waitForChange(20)
+  }
+  return got
+}
+
+export function brokerConformance(name: string, makeFixture: () => Promise<BrokerFixture>): void {
+  describe(`Broker conformance: ${name}`, () => {
+    let fx: BrokerFixture
+    let broker: Broker
+
+    beforeEach(async () => {
+      fx = await makeFixture()
+      broker = await fx.open()
+    })
+    afterEach(async () => {
+      await broker.close()
+      await fx.cleanup()
+    })
+
+    describe('enqueue', () => {
+      it('stores a job as queued with the SPEC JSON shape', async () => {
+        const [r] = await broker.enqueue([job({ payload: '{"to":"a@b.c"}', priority: 3, maxAttempts: 4 })])
+        expect(r!.created).toBe(true)
+        const j = await broker.getJob(r!.id)
+        expect(j).toMatchObject({
+          id: r!.id, task: 't', queue: 'q', state: 'queued', payload: { to: 'a@b.c' }, priority: 3,
+          attempt: 0, maxAttempts: 4, startedAt: null, finishedAt: null, result: null, error: null, progress: null, parentId: null,
+        })
+        expect(new Date(j!.createdAt).toISOString()).toBe(j!.createdAt)
+      })
+
+      it('makes a job with a future run time scheduled, and hands it out only once due', async () => {
+        const [later] = await broker.enqueue([job({ runAt: Date.now() + 60_000 })])
+        const [soon] = await broker.enqueue([job({ runAt: Date.now() + 150 })])
+        expect((await broker.getJob(later!.id))!.state).toBe('scheduled')
+        expect(await broker.claim(claimReq())).toEqual([])
+        const claimed = await claimWithin(broker, 1, 3000)
+        expect(claimed.map((c) => c.id)).toEqual([soon!.id])
+        expect(Date.now()).toBeGreaterThanOrEqual(new Date((await broker.getJob(soon!.id))!.runAt).getTime())
+        expect(await broker.nextRunAt(['q'])).toBe(new Date((await broker.getJob(later!.id))!.runAt).getTime())
+      })
+
+      it('enqueues a batch in order, atomically', async () => {
+        const rs = await broker.enqueue(Array.from({ length: 500 }, (_, i) => job({ payload: String(i) })))
+        expect(rs).toHaveLength(500)
+        const claimed = await broker.claim(claimReq({ limit: 500 }))
+        expect(claimed.map((c) => Number(c.payload))).toEqual(Array.from({ length: 500 }, (_, i) => i))
+      })
+
+      it('refuses a second job with the same deterministic id', async () => {
+        const [a] = await broker.enqueue([job({ id: 'slot:1' })])
+        const [b] = await broker.enqueue([job({ id: 'slot:1', payload: '2' })])
+        expect(a).toEqual({ id: 'slot:1', created: true })
+        expect(b).toEqual({ id: 'slot:1', created: false })
+        expect((await broker.getJob('slot:1'))!.payload).toEqual({ n: 1 })
+      })
+
+      it('returns the live job for a unique key, and allows a new one once it finished', async () => {
+        const [a] = await broker.enqueue([job({ key: 'k1' })])
+        const [b] = await broker.enqueue([job({ key: 'k1' })])
+        expect(b).toEqual({ id: a!.id, created: false })
+        const [c] = await broker.claim(claimReq())
+        const [again] = await broker.enqueue([job({ key: 'k1' })])
+        expect(again!.id).toBe(a!.id) // still active
+        await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '1' }])
+        const [d] = await broker.enqueue([job({ key: 'k1' })])
+        expect(d!.created).toBe(true)
+        expect(d!.id).not.toBe(a!.id)
+      })
+    })
+
+    describe('claim', () => {
+      it('hands out higher priority first, then earlier run time', async () => {
+        const now = Date.now()
+        await broker.enqueue([job({ payload: '"low"', priority: 0, runAt: now - 10 })])
+        await broker.enqueue([job({ payload: '"high"', priority: 5, runAt: now })])
+        await broker.enqueue([job({ payload: '"low-older"', priority: 0, runAt: now - 20 })])
+        const order: string[] = []
+        for (let i = 0; i < 3; i++) order.push(JSON.parse((await broker.claim(claimReq({ limit: 1 })))[0]!.payload))
+        expect(order).toEqual(['high', 'low-older', 'low'])
+      })
+
+      it('takes only from the queues asked for', async () => {
+        await broker.enqueue([job({ queue: 'a' }), job({ queue: 'b' })])
+        const claimed = await broker.claim(claimReq({ queues: ['b'] }))
+        expect(claimed.map((c) => c.queue)).toEqual(['b'])
+      })
+
+      it('marks claimed jobs active with a lease, attempt and token', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        expect(c).toMatchObject({ id: r!.id, attempt: 1, task: 't', queue: 'q', payload: '{"n":1}' })
+        const j = await broker.getJob(r!.id)
+        expect(j!.state).toBe('active')
+        expect(j!.startedAt).not.toBeNull()
+      })
+
+      it('never hands one job to two concurrent claimers', async () => {
+        const peer = await fx.openPeer()
+        try {
+          await broker.enqueue(Array.from({ length: 400 }, () => job()))
+          const seen: string[] = []
+          const worker = async (b: Broker, id: string) => {
+            for (;;) {
+              const got = await b.claim(claimReq({ workerId: id, limit: 7 }))
+              if (got.length === 0) return
+              seen.push(...got.map((g) => g.id))
+            }
+          }
+          await Promise.all([worker(broker, 'a'), worker(peer, 'b'), worker(broker, 'c'), worker(peer, 'd')])
+          expect(seen).toHaveLength(400)
+          expect(new Set(seen).size).toBe(400)
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('hands out nothing from a paused queue until it is resumed', async () => {
+        await broker.enqueue([job()])
+        await broker.pause('q')
+        expect(await broker.claim(claimReq())).toEqual([])
+        expect((await broker.counts()).find((q) => q.queue === 'q')).toMatchObject({ paused: true })
+        await broker.enqueue([job()])
+        await broker.resume('q')
+        expect(await broker.claim(claimReq())).toHaveLength(2)
+      })
+
+      it('expires a job not started by its deadline instead of running it', async () => {
+        const [r] = await broker.enqueue([job({ expiresAt: Date.now() - 1 })])
+        expect(await broker.claim(claimReq())).toEqual([])
+        expect((await broker.getJob(r!.id))!.state).toBe('expired')
+      })
+    })
+
+    describe('leases and fencing', () => {
+      it('accepts completion from the lease holder and stores the result', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '{"ok":true}' }])).toEqual([true])
+        const j = await broker.getJob(r!.id)
+        expect(j).toMatchObject({ state: 'succeeded', result: { ok: true } })
+        expect(j!.finishedAt).not.toBeNull()
+      })
+
+      it('makes a job claimable again once its lease lapses, and rejects the stale holder', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [first] = await broker.claim(claimReq({ leaseMs: 100, workerId: 'dead' }))
+        expect(await broker.recoverExpired()).toBe(0)
+        const deadline = Date.now() + 3000
+        let recovered = 0
+        while (recovered === 0 && Date.now() < deadline) {
+          recovered = await broker.recoverExpired()
+          if (!recovered) await broker.waitForChange(20)
+        }
+        expect(recovered).toBe(1)
+        const [second] = await broker.claim(claimReq({ workerId: 'alive' }))
+        expect(second!.id).toBe(r!.id)
+        expect(second!.token).not.toBe(first!.token)
+        // The lost attempt does not count against the job.
+        expect(second!.attempt).toBe(1)
+        expect(await broker.settle([{ id: first!.id, token: first!.token, kind: 'succeeded', result: '"stale"' }])).toEqual([false])
+        expect(await broker.renew([{ id: first!.id, token: first!.token }], 1000)).toEqual([first!.id])
+        expect(await broker.settle([{ id: second!.id, token: second!.token, kind: 'succeeded', result: '"fresh"' }])).toEqual([true])
+        expect((await broker.getJob(r!.id))!.result).toBe('fresh')
+      })
+
+      it('keeps a renewed lease alive past its first expiry', async () => {
+        await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq({ leaseMs: 300 }))
+        const until = Date.now() + 700
+        while (Date.now() < until) {
+          expect(await broker.renew([{ id: c!.id, token: c!.token }], 300)).toEqual([])
+          expect(await broker.recoverExpired()).toBe(0)
+          await broker.waitForChange(100)
+        }
+        expect(await broker.claim(claimReq())).toEqual([])
+      })
+
+      it('counts the lease from the claim, not from the run time', async () => {
+        await broker.enqueue([job({ runAt: Date.now() - 60_000 })])
+        await broker.claim(claimReq({ leaseMs: 30_000 }))
+        expect(await broker.recoverExpired()).toBe(0)
+      })
+
+      it('records a failure with retry as scheduled, keeping the attempt and the error', async () => {
+        const [r] = await broker.enqueue([job({ maxAttempts: 3 })])
+        const [c] = await broker.claim(claimReq())
+        const error = { name: 'Error', message: 'boom', attempt: 1, at: new Date().toISOString() }
+        expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'failed', error, retryAt: Date.now() + 60_000 }])).toEqual([true])
+        const j = await broker.getJob(r!.id)
+        expect(j).toMatchObject({ state: 'scheduled', attempt: 1, error: { message: 'boom' } })
+        expect(j!.errors).toHaveLength(1)
+      })
+
+      it('reschedules a requested retry counting the attempt but recording no error', async () => {
+        const [r] = await broker.enqueue([job({ maxAttempts: 3 })])
+        const [c] = await broker.claim(claimReq())
+        expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'retry', runAt: Date.now() + 60_000 }])).toEqual([true])
+        expect(await broker.getJob(r!.id)).toMatchObject({ state: 'scheduled', attempt: 1, error: null, errors: [] })
+      })
+
+      it('records a final failure as failed with every attempt error', async () => {
+        const [r] = await broker.enqueue([job({ maxAttempts: 2 })])
+        const [c1] = await broker.claim(claimReq())
+        await broker.settle([{ id: c1!.id, token: c1!.token, kind: 'failed', error: { message: 'one' }, retryAt: Date.now() - 1 }])
+        const [c2] = await broker.claim(claimReq())
+        expect(c2!.attempt).toBe(2)
+        await broker.settle([{ id: c2!.id, token: c2!.token, kind: 'failed', error: { message: 'two' } }])
+        const j = await broker.getJob(r!.id)
+        expect(j).toMatchObject({ state: 'failed', attempt: 2, error: { message: 'two' } })
+        expect(j!.errors.map((e) => e.message)).toEqual(['one', 'two'])
+      })
+
+      it('releases a job back to the queue without counting the attempt', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        await broker.settle([{ id: c!.id, token: c!.token, kind: 'released' }])
+        expect((await broker.getJob(r!.id))!).toMatchObject({ state: 'queued', attempt: 0 })
+      })
+
+      it('stores progress only from the lease holder', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        expect(await broker.progress(c!.id, c!.token, '0.5')).toBe(true)
+        expect(await broker.progress(c!.id, c!.token + 1, '0.9')).toBe(false)
+        expect((await broker.getJob(r!.id))!.progress).toBe(0.5)
+      })
+    })
+
+    describe('operations', () => {
+      it('cancels waiting jobs at once and flags active ones for their worker', async () => {
+        const [waiting] = await broker.enqueue([job({ queue: 'other' })])
+        const [scheduled] = await broker.enqueue([job({ runAt: Date.now() + 60_000 })])
+        const [active] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        expect(c!.id).toBe(active!.id)
+        const res = await broker.cancel([waiting!.id, scheduled!.id, active!.id])
+        expect(res.cancelled.sort()).toEqual([waiting!.id, scheduled!.id].sort())
+        expect(res.aborting).toEqual([active!.id])
+        expect(await broker.cancelRequested([active!.id])).toEqual([active!.id])
+        expect(await broker.claim(claimReq({ queues: ['q', 'other'] }))).toEqual([])
+        expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'cancelled', error: { message: 'cancelled' } }])).toEqual([true])
+        expect((await broker.getJob(active!.id))!.state).toBe('cancelled')
+      })
+
+      it('retries failed jobs with a fresh attempt budget', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        await broker.settle([{ id: c!.id, token: c!.token, kind: 'failed', error: { message: 'x' } }])
+        expect(await broker.failedIds()).toEqual([r!.id])
+        expect(await broker.retry([r!.id])).toEqual([r!.id])
+        expect((await broker.getJob(r!.id))!).toMatchObject({ state: 'queued', attempt: 0 })
+        expect(await broker.retry([r!.id])).toEqual([]) // not failed any more
+      })
+
+      it('counts jobs by queue and state, and purges all but active ones', async () => {
+        await broker.enqueue([job(), job(), job({ queue: 'b' })])
+        await broker.claim(claimReq({ limit: 1 }))
+        const counts = await broker.counts()
+        expect(counts.find((q) => q.queue === 'q')!.counts).toMatchObject({ queued: 1, active: 1 })
+        expect(counts.find((q) => q.queue === 'b')!.counts).toMatchObject({ queued: 1 })
+        expect(await broker.purge({ queue: 'q' })).toBe(1)
+        expect(await broker.purge({})).toBe(1)
+        expect((await broker.counts()).find((q) => q.queue === 'q')!.counts.active).toBe(1)
+      })
+
+      it('lists jobs newest first with filters, and a job\'s children', async () => {
+        const [parent] = await broker.enqueue([job({ task: 'p' })])
+        await broker.enqueue([job({ task: 'c', parentId: parent!.id }), job({ task: 'c', parentId: parent!.id, queue: 'z' })])
+        expect((await broker.listJobs({ task: 'c' })).map((j) => j.queue)).toEqual(['z', 'q'])
+        expect(await broker.listJobs({ state: 'succeeded' })).toEqual([])
+        expect((await broker.children(parent!.id)).map((j) => j.parentId)).toEqual([parent!.id, parent!.id])
+      })
+    })
+
+    describe('rate limits', () => {
+      it('grants one start per interval, shared by every connection', async () => {
+        const peer = await fx.openPeer()
+        try {
+          const first = await broker.takeRateTokens('task:x', 60_000, 5)
+          expect(first.granted).toBe(1)
+          const second = await peer.takeRateTokens('task:x', 60_000, 5)
+          expect(second.granted).toBe(0)
+          expect(second.nextAt).toBeGreaterThan(Date.now() + 50_000)
+          expect((await broker.takeRateTokens('task:other', 60_000, 1)).granted).toBe(1)
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('grants again once the interval has passed', async () => {
+        expect((await broker.takeRateTokens('k', 100, 1)).granted).toBe(1)
+        const { granted, nextAt } = await broker.takeRateTokens('k', 100, 1)
+        expect(granted).toBe(0)
+        while (Date.now() < nextAt) await broker.waitForChange(nextAt - Date.now())
+        expect((await broker.takeRateTokens('k', 100, 1)).granted).toBe(1)
+      })
+
+      it('puts a released job back as scheduled until the given time', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = await broker.claim(claimReq())
+        const runAt = Date.now() + 60_000
+        await broker.settle([{ id: c!.id, token: c!.token, kind: 'released', runAt }])
+        expect(await broker.getJob(r!.id)).toMatchObject({ state: 'scheduled', attempt: 0, runAt: new Date(runAt).toISOString() })
+      })
+    })
+
+    describe('schedule slots', () => {
+      it('enqueues each slot once however many beats race, and keeps the latest slot', async () => {
+        const peer = await fx.openPeer()
+        try {
+          const slot = Date.UTC(2026, 0, 1, 3)
+          const mk = (at: number) => ({ ...job({ task: 'cleanup', runAt: at }), id: `schedule:nightly:${new Date(at).toISOString()}` })
+          const results = await Promise.all([broker, peer, broker, peer].map((b) => b.enqueueSlot('nightly', slot, mk(slot))))
+          expect(results.filter((r) => r.created)).toHaveLength(1)
+          await broker.enqueueSlot('nightly', slot - 86_400_000, mk(slot - 86_400_000))
+          await broker.saveSchedules([{ name: 'nightly', task: 'cleanup', expression: '0 3 * * *', tz: 'UTC', nextAt: slot + 86_400_000 }])
+          const [rec] = await broker.listSchedules()
+          expect(rec).toMatchObject({ name: 'nightly', task: 'cleanup', expression: '0 3 * * *', tz: 'UTC', lastSlotAt: slot, lastJobId: mk(slot).id })
+          expect((await broker.listJobs({ task: 'cleanup' })).length).toBe(2)
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('drops schedules no longer saved but keeps their slot history', async () => {
+        await broker.enqueueSlot('a', 1000, { ...job(), id: 'schedule:a:1' })
+        await broker.saveSchedules([{ name: 'a', task: 't', expression: 'every 5s', tz: 'UTC', nextAt: null }])
+        await broker.saveSchedules([])
+        expect(await broker.listSchedules()).toEqual([])
+        await broker.saveSchedules([{ name: 'a', task: 't', expression: 'every 5s', tz: 'UTC', nextAt: null }])
+        expect((await broker.listSchedules())[0]!.lastSlotAt).toBe(1000)
+      })
+    })
+
+    describe('worker registry', () => {
+      it('records heartbeats and removes workers', async () => {
+        const info = { id: 'w1', host: 'h', pid: 1, queues: ['q'], concurrency: 4, running: ['j1'], startedAt: 1, lastBeatAt: Date.now() }
+        await broker.heartbeat(info)
+        await broker.heartbeat({ ...info, running: [], lastBeatAt: info.lastBeatAt + 1 })
+        expect(await broker.listWorkers()).toEqual([{ ...info, running: [], lastBeatAt: info.lastBeatAt + 1 }])
+        await broker.removeWorker('w1')
+        expect(await broker.listWorkers()).toEqual([])
+      })
+    })
+
+    describe('retention', () => {
+      it('prunes old finished jobs and expired results, and counts throughput', async () => {
+        const [a, b] = await broker.enqueue([job(), job()])
+        const claimed = await broker.claim(claimReq())
+        await broker.settle(claimed.map((c) => ({ id: c.id, token: c.token, kind: 'succeeded' as const, result: '1', resultExpiresAt: c.id === a!.id ? Date.now() - 1 : undefined })))
+        expect((await broker.throughput(60)).q!.reduce((x, y) => x + y, 0)).toBe(2)
+        expect(await broker.prune({ finishedBefore: Date.now() - 60_000 })).toBe(0)
+        expect((await broker.getJob(a!.id))!.result).toBeNull()
+        expect((await broker.getJob(b!.id))!.result).toBe(1)
+        expect(await broker.prune({ finishedBefore: Date.now() + 1 })).toBe(2)
+        expect(await broker.getJob(b!.id)).toBeNull()
+      })
+    })
+
+    describe('change notification', () => {
+      it('wakes a waiter when another connection enqueues', async () => {
+        const peer = await fx.openPeer()
+        try {
+          const started = Date.now()
+          const waiting = broker.waitForChange(5000)
+          await peer.enqueue([job()])
+          await waiting
+          expect(Date.now() - started).toBeLessThan(4000)
+          expect(await broker.claim(claimReq())).toHaveLength(1)
+        } finally {
+          await peer.close()
+        }
+      })
+    })
+  })
+}

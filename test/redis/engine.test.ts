@@ -1,0 +1,91 @@
+/**
+ * The worker engine on the Redis broker: real task threads, real Redis, one key prefix per test.
+ * (test/worker/engine.test.ts covers the engine itself on SQLite; this checks the pair works.)
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { ProjectFixture } from '../worker/fixture.js'
+import { deletePrefix, uniquePrefix, urlWith } from './helpers.js'
+
+const TASKS = `
+import { task, RetryLater } from 'tqjs'
+export const echo = task('echo', async (p: { v: unknown }) => ({ echoed: p.v }))
+export const flaky = task('flaky', async () => { throw new Error('again') }, {
+  retries: 2, backoff: { type: 'exponential', delay: '100ms' },
+})
+export const later = task('later', async (_p: unknown, ctx) => {
+  if (ctx.attempt === 1) throw new RetryLater('200ms')
+  return { attempt: ctx.attempt }
+}, { retries: 2 })
+export const slow = task('slow', async (_p: unknown, ctx) => {
+  ctx.progress(0.5)
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, 30_000)
+    ctx.signal.addEventListener('abort', () => { clearTimeout(t); reject(ctx.signal.reason) })
+  })
+})
+export const parent = task('parent', async (_p: unknown, ctx) => {
+  const child = await ctx.enqueue('echo', { v: 'child' })
+  return { child: child.id }
+})
+`
+
+describe('worker engine on Redis', () => {
+  let fx: ProjectFixture | undefined
+  let prefix = ''
+  const project = () => {
+    prefix = uniquePrefix()
+    fx = new ProjectFixture({ 'tasks/t.ts': TASKS }, `{ broker: ${JSON.stringify(urlWith({ prefix }))} }`)
+    return fx
+  }
+  afterEach(async () => {
+    await fx?.close()
+    fx = undefined
+    await deletePrefix(prefix)
+  })
+
+  it('runs jobs, children, retries with backoff and requested retries', async () => {
+    const fx = project()
+    const client = await fx.client()
+    const broker = await fx.broker()
+    await fx.worker({ concurrency: 4 })
+    const jobs = await client.enqueueMany('echo', [{ v: 1 }, { v: 2 }, { v: 3 }])
+    expect(await Promise.all(jobs.map((j) => j.result({ timeout: '10s' })))).toEqual([{ echoed: 1 }, { echoed: 2 }, { echoed: 3 }])
+    const p = await client.enqueue('parent', null)
+    const { child } = (await p.result({ timeout: '10s' })) as { child: string }
+    expect((await broker.children(p.id)).map((c) => c.id)).toEqual([child])
+    const flaky = await client.enqueue('flaky', null)
+    await expect(flaky.result({ timeout: '10s' })).rejects.toThrow('again')
+    expect(await flaky.get()).toMatchObject({ state: 'failed', attempt: 3 })
+    expect((await flaky.get())!.errors.map((e) => e.attempt)).toEqual([1, 2, 3])
+    const later = await client.enqueue('later', null)
+    expect(await later.result({ timeout: '10s' })).toEqual({ attempt: 2 })
+    expect((await broker.throughput(60)).default!.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(7)
+  })
+
+  it('stores progress, then cancels a running job through its signal', async () => {
+    const fx = project()
+    const client = await fx.client()
+    const broker = await fx.broker()
+    await fx.worker()
+    const h = await client.enqueue('slow', null)
+    const deadline = Date.now() + 10_000
+    let job = await h.get()
+    while (job?.progress !== 0.5 && Date.now() < deadline) (await broker.waitForChange(100), (job = await h.get()))
+    expect(job).toMatchObject({ state: 'active', progress: 0.5 })
+    await h.cancel()
+    expect((await fx.until(broker, h.id, ['cancelled', 'failed', 'succeeded'])).state).toBe('cancelled')
+  })
+
+  it('holds back a paused queue until it is resumed', async () => {
+    const fx = project()
+    const client = await fx.client()
+    const broker = await fx.broker()
+    await broker.pause('default')
+    await fx.worker()
+    const h = await client.enqueue('echo', { v: 1 })
+    for (let i = 0; i < 5; i++) await broker.waitForChange(100)
+    expect((await h.get())!.state).toBe('queued')
+    await broker.resume('default')
+    expect(await h.result({ timeout: '10s' })).toEqual({ echoed: 1 })
+  })
+})

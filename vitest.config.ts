@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // oclif's this.log goes through console; let it reach the streams tests read.
+    disableConsoleIntercept: true,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // End-to-end files spawn processes and share the 2 cores; keep the file count in flight low.
+    maxWorkers: 2,
+  },
+})
