@@ -155,7 +155,9 @@ export const work = task('work', async (p: { n: number }, ctx) => {
         if (e.event === 'started') open.add(e.id)
         else open.delete(e.id)
       }
-      expect(open.size).toBeLessThanOrEqual(CONCURRENCY)
+      // In flight: up to `concurrency` running plus as many finished whose outcome was not yet
+      // committed (the next claim overlaps that commit; README, Semantics).
+      expect(open.size).toBeLessThanOrEqual(2 * CONCURRENCY)
       for (const id of open) inFlight.add(id)
     }
 
@@ -187,7 +189,7 @@ export const work = task('work', async (p: { n: number }, ctx) => {
       expect(runs).toHaveLength(2)
       expect(runs.some(([, pid]) => victimPids.has(pid))).toBe(true)
     }
-    expect(dup.length).toBeLessThanOrEqual(2 * CONCURRENCY)
+    expect(dup.length).toBeLessThanOrEqual(2 * 2 * CONCURRENCY)
 
     // Every completion the workers reported was accepted at most once per job.
     const successes = new Map<string, number>()
