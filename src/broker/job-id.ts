@@ -1,22 +1,41 @@
 import { randomBytes } from 'node:crypto'
 
 /**
- * Job ids: time-ordered like UUIDv7 (48-bit ms timestamp, then 80 random bits), in UUID form.
- * New ids land at the end of the id index instead of at random places in it, which doubles
- * SQLite's insert rate against random UUIDs, and ids sort by creation time.
+ * Job ids: UUIDv7 layout, monotonic within a process (RFC 9562, section 6.2, method 1).
+ *
+ *   tttttttt-tttt-7ccc-Vccc-nnnnnnnnnnnn
+ *   t: 48-bit Unix time in ms   c: 24-bit counter   V: variant 10 + 2 random bits   n: 48 random bits
+ *
+ * The counter starts at a random value below 2^23 each millisecond and counts up, and the last
+ * 50 bits are drawn once per process. So ids from one process sort in creation order (each new
+ * id lands at the end of SQLite's id index, the cheapest place to insert), and two processes
+ * collide only if they draw the same 50 bits and reach the same counter in the same millisecond.
+ * Building one is a few string joins, not a hex encoding of fresh random bytes.
  */
-let pool = Buffer.alloc(0)
-let offset = 0
+const node = randomBytes(7)
+const suffix = `${((node[0]! & 0x3) | 0x8).toString(16)}`
+const tail = node.subarray(1).toString('hex')
+
+let lastMs = -1
+let counter = 0
+let prefix = ''
 
 export function newJobId(now = Date.now()): string {
-  if (offset + 10 > pool.length) {
-    pool = randomBytes(10 * 1024)
-    offset = 0
+  if (now > lastMs) {
+    lastMs = now
+    counter = randomBytes(3).readUIntBE(0, 3) & 0x7fffff
+    prefix = timePrefix(now)
+  } else if (++counter > 0xffffff) {
+    // 16M ids in one millisecond, or the clock went back: borrow the next millisecond.
+    lastMs++
+    counter = 0
+    prefix = timePrefix(lastMs)
   }
-  const rand = pool.toString('hex', offset, offset + 10)
-  offset += 10
-  const ts = now.toString(16).padStart(12, '0')
-  // version 7 nibble, variant bits 10xx
-  const variant = ((parseInt(rand[3]!, 16) & 0x3) | 0x8).toString(16)
-  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${rand.slice(0, 3)}-${variant}${rand.slice(4, 7)}-${rand.slice(7, 19)}`
+  const c = counter.toString(16).padStart(6, '0')
+  return `${prefix}${c.slice(0, 3)}-${suffix}${c.slice(3)}-${tail}`
+}
+
+function timePrefix(ms: number): string {
+  const t = ms.toString(16).padStart(12, '0')
+  return `${t.slice(0, 8)}-${t.slice(8)}-7`
 }

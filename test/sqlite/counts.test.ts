@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
+import { APPLICATION_ID, MIGRATIONS } from '../../src/broker/sqlite/migrations.js'
 import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
 import type { NewJob } from '../../src/broker/types.js'
 
@@ -65,12 +66,43 @@ it('keeps per-queue state counts equal to a recount through every kind of change
   expect(await kept()).toEqual(recount())
 })
 
-it('counts a database written before the counts existed (migration 2 recounts)', async () => {
-  await broker.enqueue([job(), job({ queue: 'b' })])
-  await broker.close()
-  const db = new Database(join(dir, 'tq.db'))
-  db.exec(`DROP TABLE queue_counts; PRAGMA user_version = 1`)
+/**
+ * A file as an older tq left it: the schema up to `version`, with jobs in every state written
+ * before the migrations that came later (so migration 2 has rows to count).
+ */
+function writeOldDatabase(file: string, version: number): void {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.exec(MIGRATIONS[0]!)
+  const insert = db.prepare(`INSERT INTO jobs (id, task, queue, state, payload, created_at, run_at, finished_at, lease_until)
+                             VALUES (?, 't', ?, ?, '1', 0, ?, ?, ?)`)
+  const rows: [string, string, number, number | null, number | null][] = [
+    ['q', 'queued', 0, null, null],
+    ['q', 'queued', 0, null, null],
+    ['b', 'scheduled', Date.now() + 60_000, null, null],
+    ['q', 'active', 0, null, Date.now() + 60_000],
+    ['q', 'succeeded', 0, 5, null],
+    ['b', 'failed', 0, 6, null],
+    ['b', 'cancelled', 0, 7, null],
+  ]
+  rows.forEach(([queue, state, runAt, finishedAt, leaseUntil], i) => insert.run(`job-${i}`, queue, state, runAt, finishedAt, leaseUntil))
+  for (let v = 1; v < version; v++) db.exec(MIGRATIONS[v]!)
+  db.pragma(`application_id = ${APPLICATION_ID}`)
+  db.pragma(`user_version = ${version}`)
   db.close()
+}
+
+it.each(Array.from({ length: MIGRATIONS.length - 1 }, (_, i) => i + 1))('migrates a database at schema version %i and counts it right', async (version) => {
+  await broker.close()
+  rmSync(join(dir, 'tq.db'))
+  writeOldDatabase(join(dir, 'tq.db'), version)
   broker = new SqliteBroker(join(dir, 'tq.db'))
-  expect(await kept()).toEqual({ q: { queued: 1 }, b: { queued: 1 } })
+  expect(await kept()).toEqual({ q: { queued: 2, active: 1, succeeded: 1 }, b: { scheduled: 1, failed: 1, cancelled: 1 } })
+  expect(await kept()).toEqual(recount())
+  // And it keeps working: the old jobs are claimed and settled like new ones.
+  const claimed = await broker.claim({ workerId: 'w', queues: ['q'], limit: 10, leaseMs: 60_000 })
+  expect(claimed.map((j) => j.id).sort()).toEqual(['job-0', 'job-1'])
+  await broker.settle(claimed.map((j) => ({ id: j.id, token: j.token, kind: 'succeeded' as const, result: '1' })))
+  expect(await kept()).toEqual(recount())
+  expect((await broker.listJobs({ state: 'succeeded' })).map((j) => j.id).sort()).toEqual(['job-0', 'job-1', 'job-4'])
 })

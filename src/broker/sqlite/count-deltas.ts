@@ -1,8 +1,13 @@
 import type Database from 'better-sqlite3'
 
+/** States whose jobs sit in a partial index, counted from it when asked (see SQL.counts). */
+const LIVE = new Set(['scheduled', 'queued', 'active'])
+
 /**
- * Changes to the per-queue, per-state job counts made by one transaction, written as one upsert
- * per (queue, state) at its end: counting stays O(changes), and status reads a handful of rows.
+ * Changes to the per-queue counts of finished states made by one transaction, written as one
+ * upsert per (queue, state) at its end: counting stays O(changes), and status reads a handful of
+ * rows however many finished jobs are kept. Live states are not counted here, so an enqueue or a
+ * claim writes no counter.
  */
 export class CountDeltas {
   private readonly deltas = new Map<string, number>()
@@ -25,6 +30,7 @@ export class CountDeltas {
   }
 
   private add(queue: string, state: string, n: number): void {
+    if (LIVE.has(state)) return
     const key = `${queue}\u0000${state}`
     this.deltas.set(key, (this.deltas.get(key) ?? 0) + n)
   }

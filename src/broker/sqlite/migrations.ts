@@ -91,6 +91,21 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX jobs_state;
   CREATE INDEX jobs_state ON jobs (state, seq);
   `,
+  /* 3: fewer b-trees per write. An enqueue used to touch five (table, id, ready, state, counts),
+        which capped single enqueues near 30k/s. Now it touches three: the table, the id and
+        the ready (or due) index. Counts of live states are read from the partial indexes that
+        hold those jobs; only finished states keep a counter, updated once per settle batch. */ `
+  DROP INDEX jobs_state;
+  DROP INDEX jobs_finished;
+  DROP INDEX jobs_due;
+  -- Delayed jobs by due time; covers counting them by queue.
+  CREATE INDEX jobs_due ON jobs (run_at, queue) WHERE state = 'scheduled';
+  -- Running jobs by lease expiry, for recovery; covers counting them by queue.
+  CREATE INDEX jobs_active ON jobs (lease_until, queue) WHERE state = 'active';
+  -- Finished jobs of a state, newest first (listing) or oldest first (retention).
+  CREATE INDEX jobs_done ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;
+  DELETE FROM queue_counts WHERE state IN ('scheduled', 'queued', 'active');
+  `,
 ]
 
 /** Marks a file as tq's (PRAGMA application_id), so we refuse to write into someone else's database. */

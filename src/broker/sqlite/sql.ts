@@ -5,8 +5,9 @@ import type Database from 'better-sqlite3'
  * Writes that touch a lease check `token` and `state = 'active'`: that is the fencing.
  */
 export const SQL = {
+  // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at)
-           VALUES (@id, @task, @queue, @state, @payload, @priority, @maxAttempts, @now, @runAt, @key, @parentId, @expiresAt)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT DO NOTHING`,
   idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
 
@@ -48,7 +49,12 @@ export const SQL = {
 
   getJob: `SELECT * FROM jobs WHERE id = ?`,
   children: `SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq`,
-  counts: `SELECT queue, state, n FROM queue_counts WHERE n <> 0`,
+  // Live states are counted from the partial indexes that hold them (covering scans); finished
+  // states, which grow without bound, from their counters.
+  counts: `SELECT queue, 'queued' AS state, count(*) AS n FROM jobs WHERE state = 'queued' GROUP BY queue
+           UNION ALL SELECT queue, 'scheduled', count(*) FROM jobs WHERE state = 'scheduled' GROUP BY queue
+           UNION ALL SELECT queue, 'active', count(*) FROM jobs WHERE state = 'active' GROUP BY queue
+           UNION ALL SELECT queue, state, n FROM queue_counts WHERE n <> 0`,
   addCount: `INSERT INTO queue_counts (queue, state, n) VALUES (?, ?, ?)
              ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n`,
   stateOf: `SELECT queue, state FROM jobs WHERE id = ?`,
@@ -60,7 +66,7 @@ export const SQL = {
   retry: `UPDATE jobs SET state = 'queued', attempt = 0, run_at = @now, finished_at = NULL, started_at = NULL,
                  cancel_requested = 0, error = NULL, result = NULL, progress = NULL
           WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') RETURNING id`,
-  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND (@queue IS NULL OR queue = @queue) ORDER BY seq`,
+  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND finished_at IS NOT NULL AND (@queue IS NULL OR queue = @queue) ORDER BY seq`,
   purge: `DELETE FROM jobs WHERE state <> 'active' AND (@queue IS NULL OR queue = @queue) AND (@state IS NULL OR state = @state)
           RETURNING queue, state`,
   countThroughput: `INSERT INTO throughput (second, queue, n) VALUES (@second, @queue, @n)
