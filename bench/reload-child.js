@@ -34,13 +34,23 @@ async function edit() {
   }
 }
 
+/**
+ * RSS once the old pool has ended and after a full GC: otherwise a sample lands anywhere in
+ * the main heap's GC cycle (±15 MB here), or while an old pool's threads are still alive.
+ */
+async function settledRss() {
+  await new Promise((res) => setTimeout(res, 500))
+  globalThis.gc()
+  await new Promise((res) => setTimeout(res, 50))
+  return process.memoryUsage().rss
+}
+
 const rssStart = process.memoryUsage().rss
 for (let i = 0; i < warmup; i++) await edit()
-const rssWarm = process.memoryUsage().rss
+const rssWarm = await settledRss()
 const threadsWarm = threads()
 const latencies = []
 for (let i = 0; i < edits; i++) latencies.push(await edit())
-await new Promise((res) => setTimeout(res, 500)) // the last old pool drains and ends
-const rssAfter = process.memoryUsage().rss
+const rssAfter = await settledRss()
 await session.stop()
 console.log(JSON.stringify({ latencies, rssStart, rssWarm, rssAfter, threadsWarm, threadsAfter: threads() }))

@@ -1,11 +1,13 @@
 // Hot reload: save-to-new-code latency over N edits of a task file that imports a helper, and
 // tq dev's RSS and thread count across them. Runs tq dev's DevSession in a child process started
-// with the binary's Node flags; RSS is compared after a warm-up (first reloads, first jobs).
+// with the binary's Node flags; RSS is compared after a warm-up (first reloads, first jobs), each
+// sample taken once the old pool has ended and after a full GC.
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { makeProject, removeDir, ROOT } from './helpers.js'
 
-const NODE_FLAGS = ['--max-semi-space-size=4'] // as in bin/run.js
+// As in bin/run.js, plus --expose-gc so that both RSS samples are taken after a full GC.
+const NODE_FLAGS = ['--max-semi-space-size=4', '--expose-gc']
 
 export async function reload({ quick }) {
   const edits = quick ? 20 : 100

@@ -11,10 +11,15 @@ import { Waiters } from '../waiters.js'
  */
 const sameFile = new Map<string, Set<ChangeNotifier>>()
 
+/** How long after a WAL write to keep looking for the commit to become visible. */
+const LOOK_MS = 3
+
 export class ChangeNotifier {
   private readonly waiters = new Waiters()
   private watcher: FSWatcher | null = null
   private fallback: NodeJS.Timeout | null = null
+  private looking = false
+  private lookUntil = 0
 
   constructor(
     private readonly file: string,
@@ -49,12 +54,28 @@ export class ChangeNotifier {
   }
 
   /**
-   * The -wal write can be reported before the commit is visible (data_version unchanged yet):
-   * look again shortly, rather than leave it to the fallback poll.
+   * inotify reports the first write of a commit's WAL frames, before the commit is visible
+   * (that happens in shared memory a few microseconds after the last frame is written). So look
+   * again on each turn of the event loop for a short while: a timer here would add a whole
+   * millisecond to most cross-process wake-ups. Every further write of the same commit extends
+   * the window; a commit still not visible by then is left to the fallback poll.
    */
-  private onWalWrite(attempt = 0): void {
-    if (this.changedElsewhere()) return this.wakeAll()
-    if (attempt < 3) setTimeout(() => this.waiters.size > 0 && this.onWalWrite(attempt + 1), 1 + attempt * 2).unref()
+  private onWalWrite(): void {
+    this.lookUntil = performance.now() + LOOK_MS
+    if (this.looking) return
+    this.looking = true
+    const look = () => {
+      if (this.changedElsewhere()) {
+        this.looking = false
+        return this.wakeAll()
+      }
+      if (this.waiters.size === 0 || performance.now() > this.lookUntil) {
+        this.looking = false
+        return
+      }
+      setImmediate(look)
+    }
+    look()
   }
 
   private wakeAll(): void {

@@ -45,6 +45,7 @@ export const SQL = {
   seqOf: `SELECT seq, queue FROM jobs WHERE id = ?`,
   progress: `UPDATE jobs SET progress = @progress WHERE seq = @seq AND token = @token AND state = 'active'`,
   cancelRequested: `SELECT id FROM jobs WHERE cancel_requested = 1 AND state = 'active' AND id IN (SELECT value FROM json_each(?))`,
+  dataVersion: `PRAGMA data_version`,
   nextRunAt: `SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`,
 
   getJob: `SELECT * FROM jobs WHERE id = ?`,

@@ -99,8 +99,9 @@ export class SqliteBroker implements Broker {
     })
   }
 
+  /** Changes when another connection commits (asked on every WAL write while idle, so prepared once). */
   private dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number
+    return (this.s.dataVersion.get() as { data_version: number }).data_version
   }
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
