@@ -5,7 +5,8 @@ import { jobsTable } from '../src/format/jobs-table.js'
 import { colors } from '../src/format/colors.js'
 
 export default class Jobs extends TqCommand {
-  static description = 'List jobs, newest first.'
+  static description = `List jobs, newest first: finished jobs by when they finished, others by when they were enqueued.
+On Redis, a listing filtered by task or queue looks through at most the newest 100,000 jobs.`
   static examples = [
     '<%= config.bin %> jobs',
     '<%= config.bin %> jobs --state failed --queue emails',

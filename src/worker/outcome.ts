@@ -20,19 +20,20 @@ export function decideOutcome(
   options: TaskInfoOptions | undefined,
   ms: number,
 ): { outcome: Outcome; event: EngineEvent } {
-  const base = { id: job.id, token: job.token }
-  if ('lost' in res) return { outcome: { ...base, kind: 'released' }, event: { type: 'released', job, reason: res.reason } }
+  const base = () => ({ id: job.id, token: job.token })
+  if ('lost' in res) return { outcome: { ...base(), kind: 'released' }, event: { type: 'released', job, reason: res.reason } }
   if (stopReason === 'cancelled') {
     const error = { name: 'CancelledError', message: 'cancelled', at: new Date().toISOString(), attempt: job.attempt }
-    return { outcome: { ...base, kind: 'cancelled', error }, event: { type: 'failed', job, ms, error } }
+    return { outcome: { ...base(), kind: 'cancelled', error }, event: { type: 'failed', job, ms, error } }
   }
   if (stopReason === 'shutdown' && !res.ok) {
-    return { outcome: { ...base, kind: 'released' }, event: { type: 'released', job, reason: 'the worker shut down before it finished' } }
+    return { outcome: { ...base(), kind: 'released' }, event: { type: 'released', job, reason: 'the worker shut down before it finished' } }
   }
   if (res.ok && stopReason !== 'timeout') {
+    // The common case, built without spreads: it runs once per job.
     const ttl = options?.resultTtl
     const resultExpiresAt = ttl === undefined ? undefined : Date.now() + toMs(ttl, 'resultTtl')
-    return { outcome: { ...base, kind: 'succeeded', result: res.result, resultExpiresAt }, event: { type: 'succeeded', job, ms } }
+    return { outcome: { id: job.id, token: job.token, kind: 'succeeded', result: res.result, resultExpiresAt }, event: { type: 'succeeded', job, ms } }
   }
   // A failure: the task's own error, or a timeout (whatever the task said as it was stopped).
   const timedOut = stopReason === 'timeout' && (res.ok || res.error.name !== 'TimeoutError')
@@ -42,9 +43,9 @@ export function decideOutcome(
   const retryIn = requested ? res.retryInMs! : backoffDelay(options?.backoff, job.attempt)
   const canRetry = !(!res.ok && res.fatal) && job.attempt < job.maxAttempts
   const outcome: Outcome = !canRetry
-    ? { ...base, kind: 'failed', error: stamped }
+    ? { ...base(), kind: 'failed', error: stamped }
     : requested
-      ? { ...base, kind: 'retry', runAt: Date.now() + retryIn }
-      : { ...base, kind: 'failed', error: stamped, retryAt: Date.now() + retryIn }
+      ? { ...base(), kind: 'retry', runAt: Date.now() + retryIn }
+      : { ...base(), kind: 'failed', error: stamped, retryAt: Date.now() + retryIn }
   return { outcome, event: { type: 'failed', job, ms, error: stamped, retryInMs: canRetry ? retryIn : undefined } }
 }

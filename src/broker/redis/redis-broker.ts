@@ -264,13 +264,13 @@ export class RedisBroker implements Broker {
     return this.exec(
       'list failed jobs',
       async () => {
-        const queues = queue !== undefined ? [queue] : await this.redis.smembers(this.key('queues'))
-        if (queues.length === 0) return []
+        // Oldest failure first; every queue's failures share one set.
+        const ids = await this.redis.zrange(this.key('finished:failed'), 0, -1)
+        if (queue === undefined || ids.length === 0) return ids
         const p = this.redis.pipeline()
-        for (const q of queues) p.zrange(this.key(`state:failed:${q}`), 0, -1, 'WITHSCORES')
-        const all: [string, number][] = []
-        for (const r of pipelineResults(await p.exec()) as string[][]) for (let i = 0; i < r.length; i += 2) all.push([r[i]!, Number(r[i + 1])])
-        return all.sort((a, b) => a[1] - b[1]).map(([id]) => id)
+        for (const id of ids) p.hget(this.key(`job:${id}`), 'queue')
+        const queues = pipelineResults(await p.exec()) as (string | null)[]
+        return ids.filter((_, i) => queues[i] === queue)
       },
       true,
     )

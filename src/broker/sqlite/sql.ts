@@ -22,9 +22,9 @@ export const SQL = {
                     token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId`,
   pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
 
-  succeed: `UPDATE jobs SET state = 'succeeded', result = @result, finished_at = @now, lease_until = NULL,
-                   result_expires_at = @resultExpiresAt
-            WHERE seq = @seq AND token = @token AND state = 'active'`,
+  // Positional: the hottest statement after the claim (one run per finished job).
+  succeed: `UPDATE jobs SET state = 'succeeded', result = ?, finished_at = ?, lease_until = NULL, result_expires_at = ?
+            WHERE seq = ? AND token = ? AND state = 'active'`,
   fail: `UPDATE jobs SET state = 'failed', error = @error, finished_at = @now, lease_until = NULL,
                 errors = json_insert(coalesce(errors, '[]'), '$[#]', json(@error))
          WHERE seq = @seq AND token = @token AND state = 'active'`,

@@ -162,7 +162,7 @@ export class SqliteBroker implements Broker {
           this.counts_.move(queue, 'active', 'expired')
           continue
         }
-        this.claimedSeq.set(r.id, { seq: r.seq, queue: r.queue })
+        this.claimedSeq.set(r.id, r)
         out.push(r)
       }
     }
@@ -199,7 +199,7 @@ export class SqliteBroker implements Broker {
     }
     switch (o.kind) {
       case 'succeeded':
-        return moved(this.s.succeed.run({ ...base, now, result: o.result ?? null, resultExpiresAt: o.resultExpiresAt ?? null }).changes, 'succeeded', true)
+        return moved(this.s.succeed.run(o.result ?? null, now, o.resultExpiresAt ?? null, seq, o.token).changes, 'succeeded', true)
       case 'failed': {
         const error = JSON.stringify(o.error)
         if (o.retryAt !== undefined) return moved(this.s.retryLater.run({ ...base, runAt: o.retryAt, error }).changes, 'scheduled')

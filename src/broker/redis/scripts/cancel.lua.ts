@@ -3,7 +3,7 @@
  * their worker aborts them (cancelRequested reads the flag; the worker then settles 'cancelled').
  *
  * KEYS[1] <base>finished:cancelled, KEYS[2] <base>keys
- * plus per job: <base>job:<id>, <base>state:<state>:<q>, <base>ready:<q>, <base>scheduled:<q>, <base>expiring:<q>
+ * plus <base>counts, and per job: <base>job:<id>, <base>ready:<q>, <base>scheduled:<q>, <base>expiring:<q>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3..] job ids
  * Returns { cancelled ids, aborting ids }. Publishes if anything changed.
@@ -23,6 +23,7 @@ for i = 3, #ARGV do
     aborting[#aborting + 1] = id
   end
 end
+write_counts()
 if #cancelled + #aborting > 0 then redis.call('PUBLISH', CHANNEL, 'cancel') end
 return { cancelled, aborting }
 `

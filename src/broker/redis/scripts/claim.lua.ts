@@ -6,7 +6,7 @@
  *
  * KEYS[1] <base>leases   zset active job id -> lease expiry (server ms)
  * KEYS[2] <base>paused   set of paused queues
- * plus, per queue: <base>scheduled:<q>, <base>ready:<q>, <base>expiring:<q>, <base>state:<state>:<q>,
+ * plus, per queue: <base>scheduled:<q>, <base>ready:<q>, <base>expiring:<q>; <base>counts,
  * <base>finished:expired, <base>keys, and each job's <base>job:<id>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id, ARGV[6..] queues
@@ -21,7 +21,7 @@ local worker = ARGV[5]
 local out = { '' }
 local next_at = nil
 local taken = 0
-local CLAIM_FIELDS = { 'payload', 'max_attempts', 'created_at' }
+local CLAIM_FIELDS = with_fields({ 'payload', 'max_attempts', 'created_at' })
 
 local function expire(h)
   finish(h, 'expired', now)
@@ -57,10 +57,8 @@ for i = 6, #ARGV do
       if #popped == 0 then break end
       for j = 1, #popped, 2 do
         local h = load(string.sub(popped[j], 35), CLAIM_FIELDS)
-        if h and h.state == 'queued' and h.rm == popped[j] then
+        if h and h.state == 'queued' and ready_member(h.id, h.run_at, h.seq) == popped[j] then
           -- ZPOPMIN took it out of the ready set already.
-          drop(h, 'rm')
-          h.rm = false
           if h.expires_at and tonumber(h.expires_at) <= now then
             expire(h)
           else
@@ -93,5 +91,6 @@ for i = 6, #ARGV do
   if first[2] and (next_at == nil or tonumber(first[2]) < tonumber(next_at)) then next_at = first[2] end
 end
 if next_at then out[1] = next_at end
+write_counts()
 return out
 `

@@ -23,6 +23,7 @@ else
     redis.call('HSET', sk, 'last_slot_at', slot, 'last_job_id', id)
   end
 end
+write_counts()
 if r[2] == 1 then redis.call('PUBLISH', CHANNEL, 'enqueue') end
 return r
 `

@@ -5,8 +5,8 @@
  * KEYS[2] <base>jobs     zset of every job id by seq
  * KEYS[3] <base>keys     hash unique key -> live job id
  * KEYS[4] <base>queues   set of known queues
- * plus, per job: <base>job:<id>, <base>task:<task>, <base>state:<state>:<queue>, <base>ready:<queue>
- * or <base>scheduled:<queue>, <base>expiring:<queue>, <base>children:<parent>
+ * plus <base>counts, and per job: <base>job:<id>, <base>ready:<queue> or <base>scheduled:<queue>,
+ * <base>expiring:<queue>, <base>children:<parent>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 10 fields per job:
  *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none)
@@ -24,6 +24,7 @@ for i = 0, n - 1 do
   out[#out + 1] = r[2]
   created = created + r[2]
 end
+write_counts()
 if created > 0 then redis.call('PUBLISH', CHANNEL, 'enqueue') end
 return out
 `

@@ -23,15 +23,17 @@ local function jkey(id) return B .. 'job:' .. id end
 local LIVE = { scheduled = true, queued = true, active = true }
 local FINAL = { succeeded = true, failed = true, cancelled = true, expired = true }
 
--- The fields scripts read to move a job; missing ones come back false. 'extra' adds more.
-local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'rm', 'expires_at', 'token', 'task', 'parent_id', 'attempt' }
-local function load(id, extra)
-  local names = FIELDS
-  if extra then
-    names = {}
-    for i, f in ipairs(FIELDS) do names[i] = f end
-    for _, f in ipairs(extra) do names[#names + 1] = f end
-  end
+-- The fields scripts read to move a job; missing ones come back false. A script that needs more
+-- builds its list once with with_fields() and passes it to load().
+local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'expires_at', 'token', 'task', 'parent_id', 'attempt' }
+local function with_fields(extra)
+  local names = {}
+  for i, f in ipairs(FIELDS) do names[i] = f end
+  for _, f in ipairs(extra) do names[#names + 1] = f end
+  return names
+end
+local function load(id, names)
+  names = names or FIELDS
   local v = redis.call('HMGET', jkey(id), unpack(names))
   if not v[2] then return nil end
   local h = { id = id, set = {}, del = {} }
@@ -49,32 +51,45 @@ local function flush(h)
   h.set, h.del = {}, {}
 end
 
--- Moves a job between the per-(state, queue) sets (counts and listings) and records the state.
+-- Job counts by state and queue live in one hash, <base>counts, field '<state>:<queue>'.
+-- Transitions record their changes here; write_counts() applies them with one HINCRBY per
+-- (state, queue) touched, so a batch of 500 claims writes two counters, not 1000 set entries.
+-- Every script that changes a job's state calls write_counts() before it returns.
+local deltas = {}
+local function count(q, st, n)
+  local f = st .. ':' .. q
+  deltas[f] = (deltas[f] or 0) + n
+end
+local function write_counts()
+  for f, n in pairs(deltas) do
+    if n ~= 0 then redis.call('HINCRBY', B .. 'counts', f, n) end
+  end
+  deltas = {}
+end
+
+-- Records a job's new state (and moves it between counters).
 local function set_state(h, to)
-  if h.state then redis.call('ZREM', B .. 'state:' .. h.state .. ':' .. h.queue, h.id) end
-  redis.call('ZADD', B .. 'state:' .. to .. ':' .. h.queue, h.seq, h.id)
+  if h.state then count(h.queue, h.state, -1) end
+  count(h.queue, to, 1)
   put(h, 'state', to)
   h.state = to
 end
 
 -- Ready set member: score is -priority; equal scores sort by member, i.e. run_at then seq.
--- Fixed widths (16 + 1 + 16 + 1 = 34 chars) put the id at position 35.
-local function to_ready(h, run_at)
+-- Fixed widths (16 + 1 + 16 + 1 = 34 chars) put the id at position 35. The member follows from
+-- run_at and seq, so it is computed again where needed rather than stored on the job.
+local function ready_member(id, run_at, seq)
   local r = tonumber(run_at) or 0
   if r < 0 then r = 0 end
-  local m = string.format('%016d:%016d:', r, tonumber(h.seq)) .. h.id
-  redis.call('ZADD', B .. 'ready:' .. h.queue, 0 - (tonumber(h.priority) or 0), m)
-  put(h, 'rm', m)
-  h.rm = m
+  return string.format('%016d:%016d:', r, tonumber(seq)) .. id
+end
+local function to_ready(h, run_at)
+  redis.call('ZADD', B .. 'ready:' .. h.queue, 0 - (tonumber(h.priority) or 0), ready_member(h.id, run_at, h.seq))
 end
 
 -- Takes a waiting job out of the ready, scheduled and expiring sets.
 local function unwait(h)
-  if h.rm then
-    redis.call('ZREM', B .. 'ready:' .. h.queue, h.rm)
-    drop(h, 'rm')
-    h.rm = false
-  end
+  if h.state == 'queued' then redis.call('ZREM', B .. 'ready:' .. h.queue, ready_member(h.id, h.run_at, h.seq)) end
   if h.state == 'scheduled' then redis.call('ZREM', B .. 'scheduled:' .. h.queue, h.id) end
   if h.expires_at and (h.state == 'scheduled' or h.state == 'queued') then
     redis.call('ZREM', B .. 'expiring:' .. h.queue, h.id)
@@ -148,7 +163,7 @@ local function insert_job(now, id, task, q, payload, priority, run_at, max_attem
   end
   if redis.call('EXISTS', jkey(id)) == 1 then return { id, 0 } end
   local seq = redis.call('INCR', B .. 'seq')
-  local h = { id = id, queue = q, state = false, seq = seq, priority = priority, rm = false, expires_at = false, set = {}, del = {} }
+  local h = { id = id, queue = q, state = false, seq = seq, priority = priority, expires_at = false, set = {}, del = {} }
   put(h, 'id', id); put(h, 'task', task); put(h, 'queue', q); put(h, 'payload', payload); put(h, 'priority', priority)
   put(h, 'attempt', 0); put(h, 'max_attempts', max_attempts); put(h, 'created_at', now); put(h, 'token', 0); put(h, 'seq', seq)
   if key ~= '' then
@@ -168,7 +183,6 @@ local function insert_job(now, id, task, q, payload, priority, run_at, max_attem
   to_waiting(h, st, run_at)
   flush(h)
   redis.call('ZADD', B .. 'jobs', seq, id)
-  redis.call('ZADD', B .. 'task:' .. task, seq, id)
   redis.call('SADD', B .. 'queues', q)
   return { id, 1 }
 end
@@ -180,8 +194,7 @@ local function del_job(id)
   if not h then return 0 end
   unwait(h)
   if h.state == 'active' then redis.call('ZREM', B .. 'leases', id) end
-  redis.call('ZREM', B .. 'state:' .. h.state .. ':' .. h.queue, id)
-  redis.call('ZREM', B .. 'task:' .. h.task, id)
+  count(h.queue, h.state, -1)
   if FINAL[h.state] then redis.call('ZREM', B .. 'finished:' .. h.state, id) end
   redis.call('ZREM', B .. 'result-expiry', id)
   if h.parent_id then redis.call('ZREM', B .. 'children:' .. h.parent_id, id) end

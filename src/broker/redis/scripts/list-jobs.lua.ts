@@ -1,60 +1,97 @@
 /**
- * list-jobs.lua (read only): jobs newest first (by seq), filtered by state, queue and task,
- * read through the narrowest index: <base>state:<state>:<q> for state + queue; the merge of
- * those sets for state alone or queue alone; <base>task:<task> (filtered) for a task;
- * <base>jobs otherwise.
+ * list-jobs.lua (read only): jobs filtered by state, queue and task, newest first, read from the
+ * set that holds the state asked for:
+ * - finished states: <base>finished:<state>, newest finish first (as SQLite lists them);
+ * - active: <base>leases (at most the workers' total concurrency), by seq, newest first;
+ * - queued / scheduled: <base>ready:<q> / <base>scheduled:<q> when they hold at most LIVE_CAP
+ *   jobs in all, by seq, newest first; a bigger backlog is found by scanning <base>jobs;
+ * - no state: <base>jobs (by seq), newest first.
+ * A filter the set cannot answer (queue or task) is checked on each job. Scans look at no more
+ * than SCAN_CAP jobs per call, so a listing never blocks Redis for long: a rare task among
+ * millions of finished jobs may be listed incompletely (tq jobs says so in its help).
  *
- * KEYS[1] <base>jobs, KEYS[2] <base>queues; plus the index sets above and <base>job:<id>
+ * KEYS[1] <base>jobs, KEYS[2] <base>queues; plus the sets above and <base>job:<id>
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] state (''), ARGV[4] queue (''), ARGV[5] task (''), ARGV[6] limit
  * Returns one HGETALL array per job.
  */
 export const LIST_JOBS = String.raw`
 local state, queue, task, limit = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-local STATES = { 'scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired' }
-local ids = {}
+local LIVE_CAP, SCAN_CAP, PAGE = 10000, 100000, 500
 if limit <= 0 then return {} end
+local ids = {}
 
--- The newest 'limit' ids across several seq-scored sets.
-local function merge(keys)
-  local all = {}
-  for _, k in ipairs(keys) do
-    local r = redis.call('ZREVRANGE', k, 0, limit - 1, 'WITHSCORES')
-    for i = 1, #r, 2 do all[#all + 1] = { r[i], tonumber(r[i + 1]) } end
-  end
-  table.sort(all, function(x, y) return x[2] > y[2] end)
-  local out = {}
-  for i = 1, math.min(limit, #all) do out[i] = all[i][1] end
-  return out
+-- Whether job 'id' passes the filters its source set does not answer by itself.
+local function passes(id, check_state)
+  if not check_state and queue == '' and task == '' then return true end
+  local v = redis.call('HMGET', jkey(id), 'state', 'queue', 'task')
+  if not v[1] then return false end
+  return (not check_state or state == '' or v[1] == state) and (queue == '' or v[2] == queue) and (task == '' or v[3] == task)
 end
 
-if task ~= '' then
-  local key = B .. 'task:' .. task
-  local page = math.max(limit, 100)
+-- Newest first through a zset (highest score first), keeping jobs that pass.
+local function scan(key, check_state)
   local start = 0
-  while #ids < limit do
-    local r = redis.call('ZREVRANGE', key, start, start + page - 1)
-    if #r == 0 then break end
-    for _, id in ipairs(r) do
-      local v = redis.call('HMGET', jkey(id), 'state', 'queue')
-      if (state == '' or v[1] == state) and (queue == '' or v[2] == queue) then
+  while #ids < limit and start < SCAN_CAP do
+    local page = redis.call('ZREVRANGE', key, start, start + PAGE - 1)
+    if #page == 0 then return end
+    for _, id in ipairs(page) do
+      if passes(id, check_state) then
         ids[#ids + 1] = id
-        if #ids >= limit then break end
+        if #ids >= limit then return end
       end
     end
-    start = start + page
+    start = start + #page
   end
-elseif state ~= '' and queue ~= '' then
-  ids = redis.call('ZREVRANGE', B .. 'state:' .. state .. ':' .. queue, 0, limit - 1)
-elseif state ~= '' then
-  local keys = {}
-  for _, q in ipairs(redis.call('SMEMBERS', B .. 'queues')) do keys[#keys + 1] = B .. 'state:' .. state .. ':' .. q end
-  ids = merge(keys)
-elseif queue ~= '' then
-  local keys = {}
-  for _, s in ipairs(STATES) do keys[#keys + 1] = B .. 'state:' .. s .. ':' .. queue end
-  ids = merge(keys)
+end
+
+-- Candidates { id, seq } of a live state, sorted newest first, keeping jobs that pass.
+local function newest(cands)
+  table.sort(cands, function(x, y) return x[2] > y[2] end)
+  for _, c in ipairs(cands) do
+    if passes(c[1], false) then
+      ids[#ids + 1] = c[1]
+      if #ids >= limit then return end
+    end
+  end
+end
+
+local function queues()
+  if queue ~= '' then return { queue } end
+  return redis.call('SMEMBERS', B .. 'queues')
+end
+
+local function live_total(set)
+  local n = 0
+  for _, q in ipairs(queues()) do n = n + redis.call('ZCARD', B .. set .. ':' .. q) end
+  return n
+end
+
+if state == 'succeeded' or state == 'failed' or state == 'cancelled' or state == 'expired' then
+  scan(B .. 'finished:' .. state, false)
+elseif state == 'active' then
+  local cands = {}
+  for _, id in ipairs(redis.call('ZRANGE', B .. 'leases', 0, -1)) do
+    cands[#cands + 1] = { id, tonumber(redis.call('HGET', jkey(id), 'seq')) or 0 }
+  end
+  newest(cands)
+elseif state == 'queued' and live_total('ready') <= LIVE_CAP then
+  local cands = {}
+  for _, q in ipairs(queues()) do
+    for _, m in ipairs(redis.call('ZRANGE', B .. 'ready:' .. q, 0, -1)) do
+      cands[#cands + 1] = { string.sub(m, 35), tonumber(string.sub(m, 18, 33)) }
+    end
+  end
+  newest(cands)
+elseif state == 'scheduled' and live_total('scheduled') <= LIVE_CAP then
+  local cands = {}
+  for _, q in ipairs(queues()) do
+    for _, id in ipairs(redis.call('ZRANGE', B .. 'scheduled:' .. q, 0, -1)) do
+      cands[#cands + 1] = { id, tonumber(redis.call('HGET', jkey(id), 'seq')) or 0 }
+    end
+  end
+  newest(cands)
 else
-  ids = redis.call('ZREVRANGE', B .. 'jobs', 0, limit - 1)
+  scan(B .. 'jobs', true)
 end
 
 local out = {}

@@ -30,6 +30,7 @@ for _, id in ipairs(expired) do
   redis.call('HDEL', jkey(id), 'result', 'result_expires_at')
   redis.call('ZREM', B .. 'result-expiry', id)
 end
+write_counts()
 local more = 0
 if n >= batch or #expired >= batch then more = 1 end
 return { n, more }

@@ -3,7 +3,7 @@
  * without counting the lost attempt (attempt - 1). The token stays, so the next claim's token
  * differs and the stale holder is fenced out. At most 1000 jobs per call.
  *
- * KEYS[1] <base>leases; plus per job <base>job:<id>, <base>state:<state>:<q>, <base>ready:<q>, <base>expiring:<q>
+ * KEYS[1] <base>leases; plus <base>counts, and per job <base>job:<id>, <base>ready:<q>, <base>expiring:<q>
  *
  * ARGV[1] base, ARGV[2] events channel
  * Returns how many jobs were requeued. Publishes if any.
@@ -25,6 +25,7 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', B .. 'leases', id)
   end
 end
+write_counts()
 if n > 0 then redis.call('PUBLISH', CHANNEL, 'recover') end
 return n
 `

@@ -4,7 +4,7 @@
  * taken back only if no other live job holds it.
  *
  * KEYS[1] <base>keys, KEYS[2] <base>result-expiry
- * plus per job: <base>job:<id>, <base>finished:<state>, <base>state:<state>:<q>, <base>ready:<q>, <base>expiring:<q>
+ * plus <base>counts, and per job: <base>job:<id>, <base>finished:<state>, <base>ready:<q>, <base>expiring:<q>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3..] job ids
  * Returns the ids requeued. Publishes if any.
@@ -28,6 +28,7 @@ for i = 3, #ARGV do
     done[#done + 1] = id
   end
 end
+write_counts()
 if #done > 0 then redis.call('PUBLISH', CHANNEL, 'retry') end
 return done
 `

@@ -4,7 +4,7 @@
  * Jobs that finish (succeeded, failed for good) count towards this second's throughput.
  *
  * KEYS[1] <base>leases, KEYS[2] <base>result-expiry, KEYS[3] <base>keys
- * plus per job: <base>job:<id>, <base>state:<state>:<q>, <base>ready:<q>, <base>scheduled:<q>,
+ * plus <base>counts, and per job: <base>job:<id>, <base>ready:<q>, <base>scheduled:<q>,
  * <base>expiring:<q>, <base>finished:<state>, and <base>tp:<second> (throughput, expires after an hour)
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of outcomes n, then 5 fields per outcome:
@@ -63,6 +63,8 @@ for i = 0, n - 1 do
       finish(h, 'cancelled', now)
       if a ~= '' then put(h, 'error', a) else drop(h, 'error') end
     else
+      -- Checked by the broker before the call; nothing has been written for this outcome.
+      write_counts()
       return redis.error_reply('tq settle: unknown outcome kind ' .. kind)
     end
     flush(h)
@@ -75,6 +77,7 @@ for q, c in pairs(finished) do
   redis.call('HINCRBY', tp, q, c)
   redis.call('EXPIRE', tp, 3700)
 end
+write_counts()
 if accepted > 0 then redis.call('PUBLISH', CHANNEL, 'settle') end
 return res
 `
