@@ -19,6 +19,7 @@ export class ChangeNotifier {
   private watcher: FSWatcher | null = null
   private fallback: NodeJS.Timeout | null = null
   private looking = false
+  private closed = false
   private lookUntil = 0
 
   constructor(
@@ -48,6 +49,7 @@ export class ChangeNotifier {
   }
 
   close(): void {
+    this.closed = true
     this.wakeAll()
     this.stopWatching()
     sameFile.get(this.file)?.delete(this)
@@ -65,6 +67,7 @@ export class ChangeNotifier {
     if (this.looking) return
     this.looking = true
     const look = () => {
+      if (this.closed) return
       if (this.changedElsewhere()) {
         this.looking = false
         return this.wakeAll()
