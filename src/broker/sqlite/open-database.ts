@@ -44,6 +44,11 @@ export function openDatabase(file: string): Database.Database {
     if (err instanceof BrokerError) throw err
     throw new BrokerError(`${file} is not a tq database (${(err as Error).message})`, 'point the broker URL at another file')
   }
+  // For a new file only (an existing database keeps its page size). A commit writes each page
+  // it touches to the WAL whole, and an enqueue touches three: with 2 KB pages a stream of single
+  // enqueues writes half the bytes and runs 40% faster than with 4 KB, while bulk inserts and
+  // claims measure the same (docs/benchmarks.md).
+  db.pragma('page_size = 2048')
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL') // WAL + NORMAL: a commit survives a process kill; only power loss can drop the last ones.
   db.pragma('temp_store = MEMORY')
