@@ -306,6 +306,29 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect((await broker.counts()).find((q) => q.queue === 'q')!.counts.active).toBe(1)
       })
 
+      it('lists each state newest first: waiting and running jobs by enqueue order, finished ones by finish time', async () => {
+        const [a, b, c] = await broker.enqueue([job(), job(), job({ queue: 'z' })])
+        const [s1, s2] = await broker.enqueue([job({ runAt: Date.now() + 60_000 }), job({ runAt: Date.now() + 60_000, queue: 'z' })])
+        const ids = async (f: Parameters<Broker['listJobs']>[0]) => (await broker.listJobs(f)).map((j) => j.id)
+        expect(await ids({ state: 'queued' })).toEqual([c!.id, b!.id, a!.id])
+        expect(await ids({ state: 'queued', queue: 'q' })).toEqual([b!.id, a!.id])
+        expect(await ids({ state: 'scheduled' })).toEqual([s2!.id, s1!.id])
+        expect(await ids({ state: 'scheduled', queue: 'q', limit: 1 })).toEqual([s1!.id])
+        const claimed = await broker.claim(claimReq({ queues: ['q', 'z'], limit: 3 }))
+        expect(await ids({ state: 'active' })).toEqual([c!.id, b!.id, a!.id])
+        expect(await ids({ state: 'queued' })).toEqual([])
+        // Finished in the order c, a, b: listed b, a, c.
+        const byId = new Map(claimed.map((j) => [j.id, j]))
+        for (const id of [c!.id, a!.id, b!.id]) {
+          const j = byId.get(id)!
+          expect(await broker.settle([{ id, token: j.token, kind: 'succeeded', result: '1' }])).toEqual([true])
+          await new Promise((r) => setTimeout(r, 5)) // distinct finish times
+        }
+        expect(await ids({ state: 'succeeded' })).toEqual([b!.id, a!.id, c!.id])
+        expect(await ids({ state: 'succeeded', queue: 'z' })).toEqual([c!.id])
+        expect(await ids({})).toEqual([s2!.id, s1!.id, c!.id, b!.id, a!.id])
+      })
+
       it('lists jobs newest first with filters, and a job\'s children', async () => {
         const [parent] = await broker.enqueue([job({ task: 'p' })])
         await broker.enqueue([job({ task: 'c', parentId: parent!.id }), job({ task: 'c', parentId: parent!.id, queue: 'z' })])

@@ -1,23 +1,10 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, expect, it } from 'vitest'
-import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
+import { readFileSync } from 'node:fs'
+import { expect, it } from 'vitest'
 import type { NewJob } from '../../src/broker/types.js'
+import { freshSqliteBroker } from '../helpers/sqlite.js'
 
-let dir: string
-let file: string
-let broker: SqliteBroker
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tq-ckpt-'))
-  file = join(dir, 'tq.db')
-  broker = new SqliteBroker(file)
-})
-afterEach(async () => {
-  await broker.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+const db = freshSqliteBroker('ckpt')
 
 const job = (): NewJob => ({ task: 't', queue: 'q', payload: '{}', priority: 0, runAt: Date.now(), maxAttempts: 1 })
 
@@ -27,7 +14,7 @@ const job = (): NewJob => ({ task: 't', queue: 'q', payload: '{}', priority: 0, 
  * Native byte order (little-endian here).
  */
 function walIndex(): { mxFrame: number; nBackfill: number } {
-  const shm = readFileSync(`${file}-shm`)
+  const shm = readFileSync(`${db.file}-shm`)
   return { mxFrame: shm.readUInt32LE(16), nBackfill: shm.readUInt32LE(96) }
 }
 
@@ -44,8 +31,8 @@ async function until<T>(what: string, check: () => T | false, ms = 5000): Promis
 it('a busy connection hands checkpoints to a thread: the WAL is copied back and starts over, and no job is lost', async () => {
   // Just past the 256 commits after which the connection stops checkpointing by itself, and
   // short of the 1000 WAL frames at which SQLite would checkpoint on its own.
-  for (let i = 0; i < 260; i++) await broker.enqueue([job()])
-  const own = new Database(file, { readonly: true })
+  for (let i = 0; i < 260; i++) await db.broker.enqueue([job()])
+  const own = new Database(db.file, { readonly: true })
   // Another connection sees every frame copied into the database, though this one never
   // reached SQLite's own 1000-page checkpoint.
   const caughtUp = await until('the checkpoint thread to copy the WAL back', () => {
@@ -54,7 +41,7 @@ it('a busy connection hands checkpoints to a thread: the WAL is copied back and 
   })
   expect(caughtUp.mxFrame).toBeLessThan(1000)
   // The next commit finds the WAL fully copied and writes from its start again.
-  await broker.enqueue([job()])
+  await db.broker.enqueue([job()])
   expect(walIndex().mxFrame).toBeLessThan(caughtUp.mxFrame)
   expect((own.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n).toBe(261)
   own.close()

@@ -66,6 +66,25 @@ local function live_total(set)
   return n
 end
 
+-- The set of each waiting state, per queue.
+local WAITING = { queued = 'ready', scheduled = 'scheduled' }
+
+-- Candidates { id, seq } from <base><set>:<q> of every queue listed. A ready member carries
+-- the job's seq (see lib.lua ready_member); a scheduled job's is read from its hash.
+local function waiting(set)
+  local cands = {}
+  for _, q in ipairs(queues()) do
+    for _, m in ipairs(redis.call('ZRANGE', B .. set .. ':' .. q, 0, -1)) do
+      if set == 'ready' then
+        cands[#cands + 1] = { string.sub(m, 35), tonumber(string.sub(m, 18, 33)) }
+      else
+        cands[#cands + 1] = { m, tonumber(redis.call('HGET', jkey(m), 'seq')) or 0 }
+      end
+    end
+  end
+  return cands
+end
+
 if state == 'succeeded' or state == 'failed' or state == 'cancelled' or state == 'expired' then
   scan(B .. 'finished:' .. state, false)
 elseif state == 'active' then
@@ -74,22 +93,8 @@ elseif state == 'active' then
     cands[#cands + 1] = { id, tonumber(redis.call('HGET', jkey(id), 'seq')) or 0 }
   end
   newest(cands)
-elseif state == 'queued' and live_total('ready') <= LIVE_CAP then
-  local cands = {}
-  for _, q in ipairs(queues()) do
-    for _, m in ipairs(redis.call('ZRANGE', B .. 'ready:' .. q, 0, -1)) do
-      cands[#cands + 1] = { string.sub(m, 35), tonumber(string.sub(m, 18, 33)) }
-    end
-  end
-  newest(cands)
-elseif state == 'scheduled' and live_total('scheduled') <= LIVE_CAP then
-  local cands = {}
-  for _, q in ipairs(queues()) do
-    for _, id in ipairs(redis.call('ZRANGE', B .. 'scheduled:' .. q, 0, -1)) do
-      cands[#cands + 1] = { id, tonumber(redis.call('HGET', jkey(id), 'seq')) or 0 }
-    end
-  end
-  newest(cands)
+elseif (state == 'queued' or state == 'scheduled') and live_total(WAITING[state]) <= LIVE_CAP then
+  newest(waiting(WAITING[state]))
 else
   scan(B .. 'jobs', true)
 end
