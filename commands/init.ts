@@ -20,7 +20,8 @@ export default class Init extends TqCommand {
     process.stdout.write(`${c.green('✓')} created ${where}\n`)
     for (const f of result.files) process.stdout.write(`  ${f}\n`)
     const cd = where === '.' ? '' : `cd ${where} && `
-    process.stdout.write(`\nnext:\n  ${cd}npx tq dev\n  npx tq enqueue email.welcome '{"to":"a@b.c"}'   ${c.gray('# in another terminal')}\n`)
-    if (result.installed === 'skipped') process.stdout.write(c.gray('  (dependencies not installed: run npm install)\n'))
+    // Without the install, `npx tq` would look for a registry package named "tq": install first.
+    const install = result.installed === 'skipped' ? `npm install   ${c.gray('# links tq (tqjs) into the project')}\n  ` : ''
+    process.stdout.write(`\nnext:\n  ${cd}${install}npx tq dev\n  npx tq enqueue email.welcome '{"to":"a@b.c"}'   ${c.gray('# in another terminal')}\n`)
   }
 }

@@ -15,7 +15,7 @@ export default class Worker extends TqCommand {
   static flags = {
     queues: Flags.string({ description: 'comma-separated queues to take jobs from (default: default + the queues of the tasks)' }),
     concurrency: Flags.integer({ description: 'jobs to run at once', min: 1 }),
-    threads: Flags.integer({ description: 'task threads (default: min(concurrency, 2))', min: 1 }),
+    threads: Flags.integer({ description: 'task threads (default: one per core less one for the engine, at most concurrency)', min: 1 }),
     burst: Flags.boolean({ description: 'exit 0 once no job is ready' }),
     json: Flags.boolean({ description: 'log one JSON object per job event' }),
     quiet: Flags.boolean({ char: 'q', description: 'log failures only' }),

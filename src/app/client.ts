@@ -1,6 +1,6 @@
 import { openBroker } from '../broker/open-broker.js'
 import type { Broker } from '../broker/types.js'
-import { UnknownTaskError } from '../errors.js'
+import { ConfigError, UnknownTaskError } from '../errors.js'
 import type { ProjectOptions } from '../loader/project.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { buildNewJob } from './new-job.js'
@@ -58,24 +58,21 @@ export interface ConnectOptions extends ProjectOptions {
 }
 
 /**
- * Connects a producer to the project's broker: `broker`, else TQ_BROKER_URL, else the
- * tq.config.ts in the working folder, else the default `sqlite://.tq/tq.db` there.
+ * Connects a producer to the project's broker: `broker`, else TQ_BROKER_URL, else the broker of
+ * the tq.config.ts in the working folder or above it (`config` names one). With none of these it
+ * throws a ConfigError rather than start an empty database that no worker reads.
  */
 export async function connect(opts: ConnectOptions = {}): Promise<Client> {
   const url = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
   if (url) return new Client(await openBroker(url, opts.cwd ?? process.cwd()))
-  try {
-    // Loaded on demand: the bundler behind it is heavy, and task threads import this module.
-    const { loadProject } = await import('../loader/project.js')
-    const project = await loadProject(opts)
-    return new Client(await openBroker(project.brokerUrl, project.root))
-  } catch (err) {
-    if ((err as Error).name === 'ConfigError' && !opts.config) {
-      const { DEFAULT_BROKER } = await import('./config.js')
-      return new Client(await openBroker(DEFAULT_BROKER, opts.cwd ?? process.cwd()))
-    }
-    throw err
+  // Loaded on demand: the bundler behind it is heavy, and task threads import this module.
+  const { findConfig, loadProject } = await import('../loader/project.js')
+  if (!findConfig(opts)) {
+    const cwd = opts.cwd ?? process.cwd()
+    throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")
   }
+  const project = await loadProject(opts)
+  return new Client(await openBroker(project.brokerUrl, project.root))
 }
 
 let shared: Promise<Client> | undefined

@@ -33,7 +33,10 @@ export interface Project {
   configInputs: string[]
 }
 
-/** Finds the config file: `--config`, else `tq.config.{ts,mts,js,mjs}` in the working folder. */
+/**
+ * Finds the config file: `--config`, else `tq.config.{ts,mts,js,mjs}` in the working folder or
+ * the nearest folder above it (as git and npm find theirs), so commands work from `tasks/`.
+ */
 export function findConfig(opts: ProjectOptions): string | null {
   const cwd = opts.cwd ?? process.cwd()
   if (opts.config) {
@@ -41,8 +44,10 @@ export function findConfig(opts: ProjectOptions): string | null {
     if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`config file ${file} not found`, 'check the --config path')
     return file
   }
-  for (const name of CONFIG_NAMES) if (existsSync(join(cwd, name))) return join(cwd, name)
-  return null
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of CONFIG_NAMES) if (existsSync(join(dir, name))) return join(dir, name)
+    if (dirname(dir) === dir) return null
+  }
 }
 
 /**
@@ -54,7 +59,7 @@ export async function loadProject(opts: ProjectOptions & { requireConfig?: boole
   const configFile = findConfig(opts)
   const override = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
   if (!configFile && (opts.requireConfig || !override)) {
-    throw new ConfigError(`no tq.config.ts in ${cwd}`, 'run tq init, cd into your project, or pass --config <file>')
+    throw new ConfigError(`no tq.config.ts in ${cwd} or above it`, 'run tq init, cd into your project, or pass --config <file>')
   }
   const root = configFile ? dirname(configFile) : cwd
   const stateDir = join(root, '.tq')

@@ -1,7 +1,9 @@
 /** Guards against easy mistakes: a queue no worker takes, a malformed config, a purge without a filter. */
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { cleanupTemp, ERROR_LINE, killAll, listJobs, makeProject, runTq, startWorker, stderrLines } from '../helpers/tq.js'
+import { cleanupTemp, ERROR_LINE, killAll, listJobs, makeProject, makeTempDir, REPO_ROOT, runNode, runTq, startWorker, stderrLines } from '../helpers/tq.js'
 
 afterEach(killAll)
 afterAll(cleanupTemp)
@@ -47,6 +49,28 @@ describe('guards', () => {
     expect(r.code).toBe(1)
     expect(stderrLines(r)[0]).toMatch(/^Error: no tq database at .*typo\.db \(/)
     expect(existsSync(project.path('.tq/typo.db'))).toBe(false)
+  })
+
+  it('commands run in a subfolder of the project use its tq.config.ts', async () => {
+    const project = makeProject({ files: TASKS })
+    const r = await runTq(['enqueue', 'echo', '{"from":"tasks/"}'], { cwd: project.path('tasks') })
+    expect(r.code, r.stderr).toBe(0)
+    expect((await listJobs(project.dir)).map((j) => j.payload)).toEqual([{ from: 'tasks/' }])
+    expect(existsSync(project.path('tasks/.tq'))).toBe(false)
+  })
+
+  it("a producer's connect() with no config above its folder and no broker refuses, and creates nothing", async () => {
+    const dir = makeTempDir('tq-noproject-')
+    const script = join(dir, 'produce.mjs')
+    writeFileSync(
+      script,
+      `import { connect } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href)}
+try { await connect(); console.log('connected') } catch (e) { console.log(e.name + ': ' + e.message + ' (' + e.hint + ')') }
+`,
+    )
+    const r = await runNode([script], { cwd: dir, env: { TQ_BROKER_URL: '' } })
+    expect(r.stdout.trim()).toBe(`ConfigError: no tq.config.ts in ${dir} or above it, and no broker given (pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL)`)
+    expect(existsSync(join(dir, '.tq'))).toBe(false)
   })
 
   it('an unknown command names the closest one, exit 2', async () => {

@@ -3,7 +3,7 @@
  * throwaway project folders, capture its output, wait for concrete conditions with deadlines,
  * and make sure every spawned process is gone after each test.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
@@ -224,6 +224,15 @@ export async function runTq(args: string[], opts: RunOptions): Promise<RunResult
   const { code, signal } = await p.exited
   clearTimeout(timer)
   return { code, signal, stdout: p.stdout, stderr: p.stderr, timedOut }
+}
+
+/** Runs a Node script (a producer, say) to completion, 30 s at most, with the tests' environment. */
+export function runNode(args: string[], opts: RunOptions): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd: opts.cwd, env: tqEnv(opts.env), timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
+  })
 }
 
 /** Kills every tq process still running and waits for them to be gone. */

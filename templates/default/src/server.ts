@@ -1,10 +1,12 @@
 // A minimal web producer: POST /signup enqueues email.welcome and answers at once.
 // Run it with: npm run server   (then: curl -X POST localhost:3000/signup -d '{"to":"a@b.c"}')
 import { createServer } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { connect } from 'tqjs'
 import { sendWelcome } from '../tasks/example.js'
 
-const tq = await connect()
+// The project's own config, wherever the server is started from.
+const tq = await connect({ config: fileURLToPath(new URL('../tq.config.ts', import.meta.url)) })
 
 const server = createServer(async (req, res) => {
   if (req.method !== 'POST' || req.url !== '/signup') {
