@@ -29,7 +29,7 @@ export default class Schedules extends TqCommand {
       for (const v of views) {
         process.stdout.write(`${c.bold(v.name)} → ${v.task}   ${c.cyan(v.expression)} ${c.gray(v.tz)}   catch-up ${v.catchUp}\n`)
         process.stdout.write(`  next  ${v.next.map((t) => inZone(t, v.tz)).join('   ')}\n`)
-        const last = v.lastJob ? `${v.lastRun}  ${stateColor(v.lastJob.state as never, c)(v.lastJob.state)}  ${c.gray(v.lastJob.id)}` : c.gray('never')
+        const last = v.lastJob ? `${v.lastRun ? inZone(v.lastRun, v.tz) : '?'}  ${stateColor(v.lastJob.state as never, c)(v.lastJob.state)}  ${c.gray(v.lastJob.id)}` : c.gray('never')
         process.stdout.write(`  last  ${last}\n`)
       }
     } finally {
