@@ -16,7 +16,9 @@ export interface CheckpointThreadData {
 
 const { file, everyMs, restartBytes } = workerData as CheckpointThreadData
 const db = new Database(file)
-db.pragma('busy_timeout = 2000')
+// A RESTART checkpoint holds off new writers while it waits for readers: wait briefly, and if
+// the file stays busy, leave it to the next tick rather than stall the enqueues.
+db.pragma('busy_timeout = 200')
 const walFile = `${file}-wal`
 
 function walSize(): number {
