@@ -39,6 +39,9 @@ export class ChangeNotifier {
   }
 
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    // A waiter woken by close() may come back: it returns at once, and nothing starts watching
+    // a connection that is about to close.
+    if (this.closed) return Promise.resolve()
     // A commit by another connection since we last looked counts as a change already.
     if (this.changedElsewhere()) {
       this.waiters.consumeMissed()
@@ -86,7 +89,7 @@ export class ChangeNotifier {
   }
 
   private startWatching(): void {
-    if (this.watcher || this.fallback) return
+    if (this.closed || this.watcher || this.fallback) return
     const wal = `${basename(this.file)}-wal`
     try {
       this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {
@@ -98,7 +101,7 @@ export class ChangeNotifier {
     }
     // Kept for the notifier's life once started: a waiter comes back soon after it wakes.
     this.fallback = setInterval(() => {
-      if (this.waiters.size > 0 && this.changedElsewhere()) this.wakeAll()
+      if (!this.closed && this.waiters.size > 0 && this.changedElsewhere()) this.wakeAll()
     }, this.fallbackMs)
     this.fallback.unref()
   }

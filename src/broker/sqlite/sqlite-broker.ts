@@ -19,7 +19,6 @@ import type {
   WorkerInfo,
 } from '../types.js'
 import { ChangeNotifier } from './change-notifier.js'
-import { Checkpointer } from './checkpointer.js'
 import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
 import { SideTables } from './side-tables.js'
@@ -81,7 +80,6 @@ export class SqliteBroker implements Broker {
   private readonly s: Statements
   private readonly side: SideTables
   private readonly notifier: ChangeNotifier
-  private readonly checkpointer: Checkpointer
   private lastDataVersion = 0
   /** Count changes of the write transaction in progress (better-sqlite3 runs one at a time). */
   private readonly counts_ = new CountDeltas()
@@ -98,7 +96,6 @@ export class SqliteBroker implements Broker {
     this.db = openDatabase(file)
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
     this.side = new SideTables(this.db, this.s)
-    this.checkpointer = new Checkpointer(this.db, file)
     this.lastDataVersion = this.dataVersion()
     this.notifier = new ChangeNotifier(file, () => {
       const v = this.dataVersion()
@@ -135,7 +132,6 @@ export class SqliteBroker implements Broker {
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return []
     const out = this.insertMany.immediate(jobs)
-    this.checkpointer.committed()
     this.notifier.notifyLocal()
     return out
   }
@@ -190,9 +186,7 @@ export class SqliteBroker implements Broker {
 
   async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
     if (req.limit <= 0 || req.queues.length === 0) return []
-    const jobs = this.claimTx.immediate(req)
-    if (jobs.length > 0) this.checkpointer.committed()
-    return jobs
+    return this.claimTx.immediate(req)
   }
 
   private claimInTx(req: ClaimRequest): ClaimedJob[] {
@@ -224,7 +218,6 @@ export class SqliteBroker implements Broker {
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return []
     const accepted = this.settleTx.immediate(outcomes)
-    this.checkpointer.committed()
     this.notifier.notifyLocal()
     return accepted
   }
@@ -460,7 +453,6 @@ export class SqliteBroker implements Broker {
 
   async close(): Promise<void> {
     this.notifier.close()
-    await this.checkpointer.stop()
     if (this.db.open) this.db.close()
   }
 }

@@ -1,0 +1,16 @@
+import { expect, it } from 'vitest'
+import { freshSqliteBroker } from '../helpers/sqlite.js'
+
+const db = freshSqliteBroker('close')
+
+it('closing wakes waiters; a wait after close returns at once and never touches the closed file', async () => {
+  const waiting = db.broker.waitForChange(60_000)
+  await db.broker.close()
+  await waiting
+  const started = performance.now()
+  await db.broker.waitForChange(60_000)
+  expect(performance.now() - started).toBeLessThan(1000)
+  // Had that wait started the 50 ms fallback poll, it would read the closed connection and throw
+  // from a timer (an uncaught error fails the run): give such a timer three chances to fire.
+  await new Promise((r) => setTimeout(r, 150))
+})
