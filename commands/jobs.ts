@@ -6,7 +6,8 @@ import { colors } from '../src/format/colors.js'
 
 export default class Jobs extends TqCommand {
   static description = `List jobs, newest first: finished jobs by when they finished, others by when they were enqueued.
-On Redis, a listing filtered by task or queue looks through at most the newest 100,000 jobs.`
+On Redis, a listing filtered by task or queue looks through at most the newest 100,000 jobs, and of a queue's
+backlog over 10,000 waiting jobs, at the 10,000 that run last.`
   static examples = [
     '<%= config.bin %> jobs',
     '<%= config.bin %> jobs --state failed --queue emails',

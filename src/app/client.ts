@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import { openBroker } from '../broker/open-broker.js'
 import type { Broker } from '../broker/types.js'
 import { ConfigError, UnknownTaskError } from '../errors.js'
@@ -64,9 +65,14 @@ export interface ConnectOptions extends ProjectOptions {
  */
 export async function connect(opts: ConnectOptions = {}): Promise<Client> {
   const url = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
-  if (url) return new Client(await openBroker(url, opts.cwd ?? process.cwd()))
   // Loaded on demand: the bundler behind it is heavy, and task threads import this module.
   const { findConfig, loadProject } = await import('../loader/project.js')
+  if (url) {
+    // A relative SQLite path is the project's, as for the CLI: next to its tq.config.ts.
+    const relative = /^sqlite:\/\/(?!\/)/i.test(url.trim())
+    const config = relative ? findConfig(opts) : null
+    return new Client(await openBroker(url, config ? dirname(config) : (opts.cwd ?? process.cwd())))
+  }
   if (!findConfig(opts)) {
     const cwd = opts.cwd ?? process.cwd()
     throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")

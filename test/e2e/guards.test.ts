@@ -73,6 +73,24 @@ try { await connect(); console.log('connected') } catch (e) { console.log(e.name
     expect(existsSync(join(dir, '.tq'))).toBe(false)
   })
 
+  it('a relative sqlite TQ_BROKER_URL means the same file to connect() and to the CLI, from any subfolder', async () => {
+    const project = makeProject({ files: TASKS })
+    const script = project.path('tasks/produce.mjs')
+    writeFileSync(
+      script,
+      `import { connect } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href)}
+const tq = await connect()
+await tq.enqueue('echo', { from: 'producer' })
+await tq.close()
+`,
+    )
+    const env = { TQ_BROKER_URL: 'sqlite://.tq/tq.db' }
+    const r = await runNode([script], { cwd: project.path('tasks'), env })
+    expect(r.code, r.stderr).toBe(0)
+    expect(existsSync(project.path('tasks/.tq'))).toBe(false)
+    expect((await listJobs(project.dir, [], env)).map((j) => j.payload)).toEqual([{ from: 'producer' }])
+  })
+
   it('an unknown command names the closest one, exit 2', async () => {
     const project = makeProject({ files: TASKS })
     const r = await runTq(['enqueu', 'echo'], { cwd: project.dir })

@@ -296,10 +296,17 @@ export class RedisBroker implements Broker {
   async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
     if (filter.state === 'active') return 0
     let total = 0
-    for (;;) {
-      const [n, more] = (await this.exec('purge', () => this.script('purge', [filter.queue ?? '', filter.state ?? '', DELETE_BATCH]), true)) as [number, number]
-      total += Number(n)
-      if (Number(more) !== 1) break
+    // One state at a time, each in bounded script calls (see purge.lua).
+    const states = filter.state ? [filter.state] : JOB_STATES.filter((s) => s !== 'active')
+    for (const state of states) {
+      let skip = 0
+      for (;;) {
+        const args = [filter.queue ?? '', state, DELETE_BATCH, skip]
+        const [n, more, kept] = (await this.exec('purge', () => this.script('purge', args), true)) as [number, number, number]
+        total += Number(n)
+        skip = Number(kept)
+        if (Number(more) !== 1) break
+      }
     }
     this.touched()
     return total

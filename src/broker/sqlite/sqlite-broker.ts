@@ -29,11 +29,12 @@ import { BULK_ROWS, INSERT_COLUMNS, SQL, type Statements } from './sql.js'
  * Listing a state reads only the jobs of that state. Without table statistics SQLite would scan
  * the whole table backwards for `state = ? ORDER BY seq DESC`: with a million finished jobs,
  * 100 ms to find the few running ones. So finished states are listed by finish time, straight
- * from `jobs_done`; running jobs (at most the workers' total concurrency) come from
- * `jobs_active` and are then sorted; waiting jobs by enqueue order, as SQLite sees fit (a
- * backlog is usually the newest rows).
+ * from `jobs_done`, and live states are read from their partial index, then sorted (a backlog
+ * of a million queued jobs makes that sort slow, but not a listing of anything else).
  */
 const FINISHED = new Set<JobState>(['succeeded', 'failed', 'cancelled', 'expired'])
+/** The partial index holding each live state's jobs: a listing reads it, then sorts. */
+const LIVE_INDEX: Partial<Record<JobState, string>> = { queued: 'jobs_ready', scheduled: 'jobs_due', active: 'jobs_active' }
 const STATES = new Set<string>(['scheduled', 'queued', 'active', ...FINISHED])
 function stateLiteral(state: string): string {
   if (!STATES.has(state)) throw new UsageError(`unknown job state "${state}"`, `use one of ${[...STATES].join(', ')}`)
@@ -316,7 +317,7 @@ export class SqliteBroker implements Broker {
     if (finished) where.push('finished_at IS NOT NULL')
     if (filter.queue) (where.push('queue = @queue'), (params.queue = filter.queue))
     if (filter.task) (where.push('task = @task'), (params.task = filter.task))
-    const from = filter.state === 'active' ? 'jobs INDEXED BY jobs_active' : 'jobs'
+    const from = filter.state && LIVE_INDEX[filter.state] ? `jobs INDEXED BY ${LIVE_INDEX[filter.state]}` : 'jobs'
     const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
     const sql = `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT @limit`
     // A few filter shapes per state: prepare each once (tq status lists jobs every second).

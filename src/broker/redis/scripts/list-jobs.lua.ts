@@ -3,8 +3,8 @@
  * set that holds the state asked for:
  * - finished states: <base>finished:<state>, newest finish first (as SQLite lists them);
  * - active: <base>leases (at most the workers' total concurrency), by seq, newest first;
- * - queued / scheduled: <base>ready:<q> / <base>scheduled:<q> when they hold at most LIVE_CAP
- *   jobs in all, by seq, newest first; a bigger backlog is found by scanning <base>jobs;
+ * - queued / scheduled: <base>ready:<q> / <base>scheduled:<q>, by seq, newest first; of a
+ *   backlog over LIVE_CAP jobs in one queue, the LIVE_CAP that run last;
  * - no state: <base>jobs (by seq), newest first.
  * A filter the set cannot answer (queue or task) is checked on each job. Scans look at no more
  * than SCAN_CAP jobs per call, so a listing never blocks Redis for long: a rare task among
@@ -60,21 +60,17 @@ local function queues()
   return redis.call('SMEMBERS', B .. 'queues')
 end
 
-local function live_total(set)
-  local n = 0
-  for _, q in ipairs(queues()) do n = n + redis.call('ZCARD', B .. set .. ':' .. q) end
-  return n
-end
-
 -- The set of each waiting state, per queue.
 local WAITING = { queued = 'ready', scheduled = 'scheduled' }
 
--- Candidates { id, seq } from <base><set>:<q> of every queue listed. A ready member carries
--- the job's seq (see lib.lua ready_member); a scheduled job's is read from its hash.
+-- Candidates { id, seq } from <base><set>:<q> of every queue listed: at most LIVE_CAP per
+-- queue, those that run last (the end of the set: lowest priority, latest run time), which for
+-- a backlog are the newest. A ready member carries the job's seq (see lib.lua ready_member); a
+-- scheduled job's is read from its hash.
 local function waiting(set)
   local cands = {}
   for _, q in ipairs(queues()) do
-    for _, m in ipairs(redis.call('ZRANGE', B .. set .. ':' .. q, 0, -1)) do
+    for _, m in ipairs(redis.call('ZRANGE', B .. set .. ':' .. q, 0 - LIVE_CAP, -1)) do
       if set == 'ready' then
         cands[#cands + 1] = { string.sub(m, 35), tonumber(string.sub(m, 18, 33)) }
       else
@@ -93,7 +89,7 @@ elseif state == 'active' then
     cands[#cands + 1] = { id, tonumber(redis.call('HGET', jkey(id), 'seq')) or 0 }
   end
   newest(cands)
-elseif (state == 'queued' or state == 'scheduled') and live_total(WAITING[state]) <= LIVE_CAP then
+elseif state == 'queued' or state == 'scheduled' then
   newest(waiting(WAITING[state]))
 else
   scan(B .. 'jobs', true)

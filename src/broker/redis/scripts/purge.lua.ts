@@ -1,59 +1,55 @@
 /**
- * purge.lua: deletes jobs that are not active, by queue and/or state, at most `batch` per call
- * (the broker calls again while `more` is 1, so Redis is never blocked for long). Jobs are found
- * where their state keeps them: <base>ready:<q>, <base>scheduled:<q>, <base>finished:<state>.
+ * purge.lua: deletes jobs that are not active, of one state, optionally of one queue, doing a
+ * bounded amount of work per call (the broker calls again while `more` is 1), so Redis is never
+ * blocked for long. Jobs are found where their state keeps them: <base>ready:<q>,
+ * <base>scheduled:<q>, or <base>finished:<state> (shared by every queue, so with a queue filter
+ * the kept entries are stepped over: the broker passes back `skip`, how many were kept so far).
  *
  * KEYS[1] <base>queues, KEYS[2] <base>jobs, KEYS[3] <base>keys
  * plus those sets, <base>counts, and every index a deleted job is in (see lib del_job)
  *
- * ARGV[1] base, ARGV[2] events channel, ARGV[3] queue ('' = all), ARGV[4] state ('' = all but active), ARGV[5] batch
- * Returns { deleted, more }.
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] queue ('' = all), ARGV[4] state (not active),
+ * ARGV[5] batch, ARGV[6] skip
+ * Returns { deleted, more, skip }.
  */
 export const PURGE = String.raw`
-local queue, batch = ARGV[3], tonumber(ARGV[5])
-local queues = { queue }
-if queue == '' then queues = redis.call('SMEMBERS', B .. 'queues') end
-local states = { ARGV[4] }
-if ARGV[4] == '' then states = { 'scheduled', 'queued', 'succeeded', 'failed', 'cancelled', 'expired' } end
+local queue, state, batch, skip = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local n = 0
 
--- Deletes the jobs of 'ids' (of 'state'; in 'queue' unless it is ''), stopping at the batch size.
-local function delete(ids, state)
-  for _, id in ipairs(ids) do
-    if n >= batch then return end
-    if queue == '' or redis.call('HGET', jkey(id), 'queue') == queue then
-      if del_job(id) == 1 then n = n + 1 end
-    end
-  end
+local function finish(more)
+  write_counts()
+  return { n, more, skip }
 end
 
-for _, s in ipairs(states) do
-  if s == 'queued' then
-    for _, q in ipairs(queues) do
-      local members = redis.call('ZRANGE', B .. 'ready:' .. q, 0, batch - n - 1)
-      local ids = {}
-      for i, m in ipairs(members) do ids[i] = string.sub(m, 35) end
-      delete(ids, s)
-    end
-  elseif s == 'scheduled' then
-    for _, q in ipairs(queues) do delete(redis.call('ZRANGE', B .. 'scheduled:' .. q, 0, batch - n - 1), s) end
-  elseif s ~= 'active' then
-    -- Finished jobs of every queue share one set: page through it, keeping those of the queue.
-    local key, start = B .. 'finished:' .. s, 0
-    while n < batch do
-      local ids = redis.call('ZRANGE', key, start, start + batch - 1)
-      if #ids == 0 then break end
-      local before = n
-      delete(ids, s)
-      -- Deleted entries leave the set; the ones kept (other queues) are stepped over.
-      start = start + #ids - (n - before)
+if state == 'queued' or state == 'scheduled' then
+  local queues = { queue }
+  if queue == '' then queues = redis.call('SMEMBERS', B .. 'queues') end
+  local set = 'scheduled'
+  if state == 'queued' then set = 'ready' end
+  for _, q in ipairs(queues) do
+    if n >= batch then return finish(1) end
+    for _, m in ipairs(redis.call('ZRANGE', B .. set .. ':' .. q, 0, batch - n - 1)) do
+      local id = m
+      if set == 'ready' then id = string.sub(m, 35) end
+      -- A stale entry (its job gone) is dropped from the set, so the next call moves on.
+      if del_job(id) == 1 then n = n + 1 else redis.call('ZREM', B .. set .. ':' .. q, m) end
     end
   end
-  if n >= batch then
-    write_counts()
-    return { n, 1 }
+  -- A full batch may have left more behind: the next call looks again from the start.
+  if n >= batch then return finish(1) end
+  return finish(0)
+end
+
+-- A finished state: one page of at most 'batch' entries per call, past the 'skip' kept ones.
+local key = B .. 'finished:' .. state
+local page = redis.call('ZRANGE', key, skip, skip + batch - 1)
+for _, id in ipairs(page) do
+  if queue == '' or redis.call('HGET', jkey(id), 'queue') == queue then
+    if del_job(id) == 1 then n = n + 1 else redis.call('ZREM', key, id) end
+  else
+    skip = skip + 1
   end
 end
-write_counts()
-return { n, 0 }
+if #page == 0 then return finish(0) end
+return finish(1)
 `
