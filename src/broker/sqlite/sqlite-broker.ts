@@ -1,6 +1,4 @@
 import type Database from 'better-sqlite3'
-import { BrokerError, UsageError } from '../../errors.js'
-import { newJobId } from '../job-id.js'
 import { emptyCounts, toJobJSON, type StoredJob } from '../job-json.js'
 import type {
   Broker,
@@ -22,49 +20,9 @@ import { ChangeNotifier } from './change-notifier.js'
 import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
 import { SideTables } from './side-tables.js'
-import { BULK_ROWS, INSERT_COLUMNS, SQL, type Statements } from './sql.js'
-
-
-/**
- * Listing a state reads only the jobs of that state. Without table statistics SQLite would scan
- * the whole table backwards for `state = ? ORDER BY seq DESC`: with a million finished jobs,
- * 100 ms to find the few running ones. So finished states are listed by finish time, straight
- * from `jobs_done`, and live states are read from their partial index, then sorted (a backlog
- * of a million queued jobs makes that sort slow, but not a listing of anything else).
- */
-const FINISHED = new Set<JobState>(['succeeded', 'failed', 'cancelled', 'expired'])
-/** The partial index holding each live state's jobs: a listing reads it, then sorts. */
-const LIVE_INDEX: Partial<Record<JobState, string>> = { queued: 'jobs_ready', scheduled: 'jobs_due', active: 'jobs_active' }
-const STATES = new Set<string>(['scheduled', 'queued', 'active', ...FINISHED])
-function stateLiteral(state: string): string {
-  if (!STATES.has(state)) throw new UsageError(`unknown job state "${state}"`, `use one of ${[...STATES].join(', ')}`)
-  return state
-}
-
-/** Whether the BULK_ROWS jobs from `from` all get a generated id and have no unique key. */
-function plainRun(jobs: readonly NewJob[], from: number): boolean {
-  for (let i = from; i < from + BULK_ROWS; i++) {
-    const j = jobs[i]!
-    if (j.id !== undefined || (j.key !== undefined && j.key !== null)) return false
-  }
-  return true
-}
-
-/** One job's values for the insert statements, at `at` in `args` (see SQL.insert for the order). */
-function fillInsertArgs(args: unknown[], at: number, id: string, job: NewJob, now: number): void {
-  args[at] = id
-  args[at + 1] = job.task
-  args[at + 2] = job.queue
-  args[at + 3] = job.runAt > now ? 'scheduled' : 'queued'
-  args[at + 4] = job.payload
-  args[at + 5] = job.priority
-  args[at + 6] = job.maxAttempts
-  args[at + 7] = now
-  args[at + 8] = job.runAt
-  args[at + 9] = job.key ?? null
-  args[at + 10] = job.parentId ?? null
-  args[at + 11] = job.expiresAt ?? null
-}
+import { JobInserts } from './job-inserts.js'
+import { listQuery } from './job-listing.js'
+import { SQL, type Statements } from './sql.js'
 
 /** A claimed row: already shaped as a ClaimedJob by the claim statement's RETURNING aliases. */
 type ClaimRow = ClaimedJob & { seq: number; expiresAt: number | null }
@@ -80,6 +38,7 @@ export class SqliteBroker implements Broker {
   private readonly db: Database.Database
   private readonly s: Statements
   private readonly side: SideTables
+  private readonly inserts: JobInserts
   private readonly notifier: ChangeNotifier
   private lastDataVersion = 0
   /** Count changes of the write transaction in progress (better-sqlite3 runs one at a time). */
@@ -97,6 +56,7 @@ export class SqliteBroker implements Broker {
     this.db = openDatabase(file)
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
     this.side = new SideTables(this.db, this.s)
+    this.inserts = new JobInserts(this.s)
     this.lastDataVersion = this.dataVersion()
     this.notifier = new ChangeNotifier(file, () => {
       const v = this.dataVersion()
@@ -104,7 +64,7 @@ export class SqliteBroker implements Broker {
       this.lastDataVersion = v
       return changed
     })
-    this.insertMany = this.counted((jobs: readonly NewJob[]) => this.insertJobs(jobs, Date.now()))
+    this.insertMany = this.counted((jobs: readonly NewJob[]) => this.inserts.insertMany(jobs, Date.now()))
     this.claimTx = this.counted((req: ClaimRequest) => this.claimInTx(req))
     this.settleTx = this.counted((outcomes: readonly Outcome[]) => {
       const now = Date.now()
@@ -135,54 +95,6 @@ export class SqliteBroker implements Broker {
     const out = this.insertMany.immediate(jobs)
     this.notifier.notifyLocal()
     return out
-  }
-
-  /**
-   * Inserts in statements of BULK_ROWS rows where it can: jobs with a generated id and no
-   * unique key cannot meet a conflict, so one statement's change count tells that all of its
-   * rows went in. Jobs with an id or a key given (schedule slots, unique jobs) go one by one,
-   * each told apart as created or existing.
-   */
-  private insertJobs(jobs: readonly NewJob[], now: number): EnqueueResult[] {
-    const out: EnqueueResult[] = new Array(jobs.length)
-    const args: unknown[] = new Array(BULK_ROWS * INSERT_COLUMNS)
-    let i = 0
-    while (i < jobs.length) {
-      if (i + BULK_ROWS > jobs.length || !plainRun(jobs, i)) {
-        out[i] = this.insertOne(jobs[i]!, now)
-        i++
-        continue
-      }
-      for (let r = 0; r < BULK_ROWS; r++) {
-        const job = jobs[i + r]!
-        const id = newJobId(now)
-        fillInsertArgs(args, r * INSERT_COLUMNS, id, job, now)
-        out[i + r] = { id, created: true }
-      }
-      // Ids made here are new (monotonic in this process, 50 random bits across processes):
-      // fewer rows than that would be a collision. Throwing rolls the whole enqueue back.
-      if (this.s.insertBulk.run(args).changes !== BULK_ROWS) throw new BrokerError('a generated job id was already taken', 'enqueue again: new ids are drawn')
-      // Inserted jobs are queued or scheduled: live states, counted from their indexes, not here.
-      i += BULK_ROWS
-    }
-    return out
-  }
-
-  private insertOne(job: NewJob, now: number): EnqueueResult {
-    const id = job.id ?? newJobId(now)
-    const state = job.runAt > now ? 'scheduled' : 'queued'
-    const args: unknown[] = new Array(INSERT_COLUMNS)
-    fillInsertArgs(args, 0, id, job, now)
-    const info = this.s.insert.run(args)
-    if (info.changes === 1) {
-      this.counts_.move(job.queue, null, state)
-      return { id, created: true }
-    }
-    if (job.key != null) {
-      const existing = this.s.idByKey.get(job.key) as { id: string } | undefined
-      if (existing) return { id: existing.id, created: false }
-    }
-    return { id, created: false }
   }
 
   async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
@@ -307,19 +219,7 @@ export class SqliteBroker implements Broker {
   }
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
-    const where: string[] = []
-    const params: Record<string, unknown> = { limit: filter.limit ?? 100 }
-    const finished = filter.state !== undefined && FINISHED.has(filter.state)
-    // The state is written into the SQL, not bound: SQLite uses a partial index (WHERE state =
-    // 'active') only when it sees the literal. Only known states get this far.
-    if (filter.state) where.push(`state = '${stateLiteral(filter.state)}'`)
-    // Implied by a finished state; stated so that SQLite may use the partial index jobs_done.
-    if (finished) where.push('finished_at IS NOT NULL')
-    if (filter.queue) (where.push('queue = @queue'), (params.queue = filter.queue))
-    if (filter.task) (where.push('task = @task'), (params.task = filter.task))
-    const from = filter.state && LIVE_INDEX[filter.state] ? `jobs INDEXED BY ${LIVE_INDEX[filter.state]}` : 'jobs'
-    const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
-    const sql = `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT @limit`
+    const { sql, params } = listQuery(filter)
     // A few filter shapes per state: prepare each once (tq status lists jobs every second).
     let stmt = this.listStatements.get(sql)
     if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)))
@@ -394,7 +294,7 @@ export class SqliteBroker implements Broker {
   async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
     const result = this
       .counted(() => {
-        const r = this.insertOne(job, Date.now())
+        const r = this.inserts.insertOne(job, Date.now())
         this.s.markSlot.run({ name: schedule, task: job.task, slotAt, jobId: job.id })
         return r
       })

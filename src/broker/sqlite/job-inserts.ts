@@ -1,0 +1,79 @@
+import { BrokerError } from '../../errors.js'
+import { newJobId } from '../job-id.js'
+import type { EnqueueResult, NewJob } from '../types.js'
+import { BULK_ROWS, INSERT_COLUMNS, type Statements } from './sql.js'
+
+/** Whether the BULK_ROWS jobs from `from` all get a generated id and have no unique key. */
+function plainRun(jobs: readonly NewJob[], from: number): boolean {
+  for (let i = from; i < from + BULK_ROWS; i++) {
+    const j = jobs[i]!
+    if (j.id !== undefined || (j.key !== undefined && j.key !== null)) return false
+  }
+  return true
+}
+
+/** One job's values for the insert statements, at `at` in `args` (see SQL.insert for the order). */
+function fillInsertArgs(args: unknown[], at: number, id: string, job: NewJob, now: number): void {
+  args[at] = id
+  args[at + 1] = job.task
+  args[at + 2] = job.queue
+  args[at + 3] = job.runAt > now ? 'scheduled' : 'queued'
+  args[at + 4] = job.payload
+  args[at + 5] = job.priority
+  args[at + 6] = job.maxAttempts
+  args[at + 7] = now
+  args[at + 8] = job.runAt
+  args[at + 9] = job.key ?? null
+  args[at + 10] = job.parentId ?? null
+  args[at + 11] = job.expiresAt ?? null
+}
+
+/**
+ * Inserting jobs, inside the caller's transaction. Inserted jobs are queued or scheduled: live
+ * states, counted from their indexes (see SQL.counts), so an insert writes no counter.
+ */
+export class JobInserts {
+  constructor(private readonly s: Statements) {}
+
+  /**
+   * Inserts in statements of BULK_ROWS rows where it can: jobs with a generated id and no
+   * unique key cannot meet a conflict, so one statement's change count tells that all of its
+   * rows went in. Jobs with an id or a key given (schedule slots, unique jobs) go one by one,
+   * each told apart as created or existing.
+   */
+  insertMany(jobs: readonly NewJob[], now: number): EnqueueResult[] {
+    const out: EnqueueResult[] = new Array(jobs.length)
+    const args: unknown[] = new Array(BULK_ROWS * INSERT_COLUMNS)
+    let i = 0
+    while (i < jobs.length) {
+      if (i + BULK_ROWS > jobs.length || !plainRun(jobs, i)) {
+        out[i] = this.insertOne(jobs[i]!, now)
+        i++
+        continue
+      }
+      for (let r = 0; r < BULK_ROWS; r++) {
+        const id = newJobId(now)
+        fillInsertArgs(args, r * INSERT_COLUMNS, id, jobs[i + r]!, now)
+        out[i + r] = { id, created: true }
+      }
+      // Ids made here are new (monotonic in this process, 50 random bits across processes):
+      // fewer rows than that would be a collision. Throwing rolls the whole enqueue back.
+      if (this.s.insertBulk.run(args).changes !== BULK_ROWS) throw new BrokerError('a generated job id was already taken', 'enqueue again: new ids are drawn')
+      i += BULK_ROWS
+    }
+    return out
+  }
+
+  /** One job; with a unique key already held by a live job, that job's id and `created: false`. */
+  insertOne(job: NewJob, now: number): EnqueueResult {
+    const id = job.id ?? newJobId(now)
+    const args: unknown[] = new Array(INSERT_COLUMNS)
+    fillInsertArgs(args, 0, id, job, now)
+    if (this.s.insert.run(args).changes === 1) return { id, created: true }
+    if (job.key != null) {
+      const existing = this.s.idByKey.get(job.key) as { id: string } | undefined
+      if (existing) return { id: existing.id, created: false }
+    }
+    return { id, created: false }
+  }
+}
