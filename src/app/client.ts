@@ -67,14 +67,11 @@ export async function connect(opts: ConnectOptions = {}): Promise<Client> {
   const url = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
   // Loaded on demand: the bundler behind it is heavy, and task threads import this module.
   const { findConfig, loadProject } = await import('../loader/project.js')
-  if (url) {
-    // A relative SQLite path is the project's, as for the CLI: next to its tq.config.ts.
-    const relative = /^sqlite:\/\/(?!\/)/i.test(url.trim())
-    const config = relative ? findConfig(opts) : null
-    return new Client(await openBroker(url, config ? dirname(config) : (opts.cwd ?? process.cwd())))
-  }
-  if (!findConfig(opts)) {
-    const cwd = opts.cwd ?? process.cwd()
+  const config = findConfig(opts)
+  const cwd = opts.cwd ?? process.cwd()
+  // A relative SQLite path is the project's, as for the CLI: next to its tq.config.ts.
+  if (url) return new Client(await openBroker(url, config ? dirname(config) : cwd))
+  if (!config) {
     throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")
   }
   const project = await loadProject(opts)

@@ -89,7 +89,7 @@ export class ChangeNotifier {
   }
 
   private startWatching(): void {
-    if (this.closed || this.watcher || this.fallback) return
+    if (this.watcher || this.fallback) return
     const wal = `${basename(this.file)}-wal`
     try {
       this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {
@@ -101,7 +101,7 @@ export class ChangeNotifier {
     }
     // Kept for the notifier's life once started: a waiter comes back soon after it wakes.
     this.fallback = setInterval(() => {
-      if (!this.closed && this.waiters.size > 0 && this.changedElsewhere()) this.wakeAll()
+      if (this.waiters.size > 0 && this.changedElsewhere()) this.wakeAll()
     }, this.fallbackMs)
     this.fallback.unref()
   }
