@@ -2,7 +2,26 @@
  * tqjs: the public API. `import { task, defineConfig, connect } from 'tqjs'`.
  * Broker drivers load lazily, so importing this in a task module or a worker thread is cheap.
  */
-export { task, isTask, type Task, type TaskOptions, type TaskContext, type Handler, type BackoffOptions } from './app/task.js'
+export {
+  task,
+  defineTask,
+  isTask,
+  isContract,
+  type Task,
+  type TaskContract,
+  type TaskRegistry,
+  type TaskName,
+  type PayloadOf,
+  type ResultOf,
+  type PayloadFor,
+  type ResultFor,
+  type TaskOptions,
+  type TaskContext,
+  type Handler,
+  type BackoffOptions,
+  type PayloadSchema,
+} from './app/task.js'
+export type { JsonValue, Jsonified, ResultJson } from './app/json-types.js'
 export { schedule, isSchedule, type Schedule, type ScheduleOptions, type ScheduleSpec, type CatchUp } from './app/schedule.js'
 export { RetryLater, FatalError } from './worker/task-errors.js'
 export { defineConfig, type TqConfig, type WorkerConfig, type BeatConfig, type ConfigSchedule, type RetentionConfig } from './app/config.js'

@@ -6,7 +6,8 @@ import type { ProjectOptions } from '../loader/project.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { buildNewJob } from './new-job.js'
 import type { Registry } from './registry.js'
-import type { Task, TaskOptions } from './task.js'
+import type { ResultJson } from './json-types.js'
+import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task.js'
 
 /**
  * A producer's connection: enqueue jobs and read them back, without running a worker.
@@ -19,18 +20,30 @@ export class Client {
     private readonly registry?: Registry,
   ) {}
 
-  async enqueue<P, R>(task: Task<P, R> | string, payload: P, opts?: EnqueueOptions): Promise<JobHandle<Awaited<R>>> {
-    const [handle] = await this.enqueueMany(task, [payload], opts)
+  /**
+   * Enqueues one job: `tq.enqueue(sendWelcome, { to })`, or by name, typed through `TaskRegistry`.
+   * The handle's `result()` is typed as the handler's result after JSON (a Date arrives as a string).
+   */
+  enqueue<P, R>(task: TaskContract<P, R>, payload: NoInfer<P>, opts?: EnqueueOptions): Promise<JobHandle<ResultJson<R>>>
+  enqueue<N extends TaskName>(task: N, payload: PayloadFor<N>, opts?: EnqueueOptions): Promise<JobHandle<ResultFor<N>>>
+  async enqueue(task: TaskContract<any, any> | string, payload: unknown, opts?: EnqueueOptions): Promise<JobHandle<unknown>> {
+    const [handle] = await this.enqueueBatch(task, [payload], opts)
     return handle!
   }
 
   /** Enqueues many payloads of one task in one atomic write. */
-  async enqueueMany<P, R>(task: Task<P, R> | string, payloads: readonly P[], opts?: EnqueueOptions): Promise<JobHandle<Awaited<R>>[]> {
+  enqueueMany<P, R>(task: TaskContract<P, R>, payloads: readonly NoInfer<P>[], opts?: EnqueueOptions): Promise<JobHandle<ResultJson<R>>[]>
+  enqueueMany<N extends TaskName>(task: N, payloads: readonly PayloadFor<N>[], opts?: EnqueueOptions): Promise<JobHandle<ResultFor<N>>[]>
+  enqueueMany(task: TaskContract<any, any> | string, payloads: readonly unknown[], opts?: EnqueueOptions): Promise<JobHandle<unknown>[]> {
+    return this.enqueueBatch(task, payloads, opts)
+  }
+
+  private async enqueueBatch(task: TaskContract<any, any> | string, payloads: readonly unknown[], opts?: EnqueueOptions): Promise<JobHandle<unknown>[]> {
     const [name, options] = this.resolve(task)
     const now = Date.now()
     const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now))
     const results = await this.broker.enqueue(jobs)
-    return results.map((r, i) => new JobHandle<Awaited<R>>(this.broker, r.id, r.created, jobs[i]!.queue))
+    return results.map((r, i) => new JobHandle(this.broker, r.id, r.created, jobs[i]!.queue))
   }
 
   /** A handle on an existing job. */
@@ -42,7 +55,7 @@ export class Client {
     return this.broker.close()
   }
 
-  private resolve(task: Task<any, any> | string): [string, TaskOptions<unknown> | undefined] {
+  private resolve(task: TaskContract<any, any> | string): [string, TaskOptions<unknown> | undefined] {
     if (typeof task !== 'string') return [task.name, task.options as TaskOptions<unknown>]
     const known = this.registry?.tasks.get(task)
     if (this.registry && !known) {
