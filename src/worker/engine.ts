@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { toMs } from '../app/duration.js'
-import { buildNewJob } from '../app/new-job.js'
-import type { Broker, ClaimedJob, JobError, Outcome } from '../broker/types.js'
+import type { Broker, ClaimedJob, JobError, NewJob, Outcome } from '../broker/types.js'
 import { applyRateLimits } from './rate-limits.js'
 import { decideOutcome, type StopReason } from './outcome.js'
 import type { TaskCatalog } from './manifest.js'
@@ -116,9 +115,7 @@ export class WorkerEngine {
         const r = this.running.get(id)
         if (r) this.opts.onEvent?.({ type: 'log', job: r.job, line })
       },
-      onEnqueue: async (req: { parentId: string; task: string; payload: unknown; opts: Record<string, unknown> }) => {
-        const info = this.tasks.get(req.task)
-        const job = buildNewJob(req.task, info?.options as never, req.payload, { ...req.opts, parentId: req.parentId })
+      onEnqueue: async (job: NewJob) => {
         const [res] = await this.broker.enqueue([job])
         return res!.id
       },

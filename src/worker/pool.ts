@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { NewJob } from '../broker/types.js'
 import { LoadError } from '../loader/load-error.js'
 import { distFile } from '../paths.js'
 import { packJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
@@ -10,8 +11,8 @@ export type PoolResult = AttemptEnd | { id: string; lost: true; reason: string }
 export interface PoolHooks {
   onProgress?(id: string, value: string): void
   onLog?(id: string, line: string): void
-  /** A task called ctx.enqueue(): the engine enqueues the child and returns its id. */
-  onEnqueue?(req: { parentId: string; task: string; payload: unknown; opts: Record<string, unknown> }): Promise<string>
+  /** A task called ctx.enqueue(): the engine writes the child (built and checked in the thread) and returns its id. */
+  onEnqueue?(job: NewJob): Promise<string>
 }
 
 interface Slot {
@@ -185,7 +186,7 @@ export class ThreadPool {
           case 'enqueue': {
             const reply = (r: { jobId?: string; error?: string }) => this.post(slot, { type: 'enqueued', reqId: msg.reqId, ...r })
             if (!this.hooks.onEnqueue) return reply({ error: 'enqueue is not available here' })
-            this.hooks.onEnqueue(msg).then((jobId) => reply({ jobId }), (err: Error) => reply({ error: err.message }))
+            this.hooks.onEnqueue(msg.job).then((jobId) => reply({ jobId }), (err: Error) => reply({ error: err.message }))
             return
           }
         }

@@ -1,5 +1,5 @@
 /** Messages between the engine (main thread) and the task threads. Plain data only. */
-import type { JobError } from '../broker/types.js'
+import type { JobError, NewJob } from '../broker/types.js'
 import type { Manifest } from './manifest.js'
 
 /** What a thread needs to run one attempt. */
@@ -29,8 +29,11 @@ export type FromThread =
   | { type: 'done'; ok: (string | null)[]; failed: AttemptEnd[] }
   | { type: 'progress'; id: string; value: string }
   | { type: 'log'; id: string; line: string }
-  /** ctx.enqueue(): the thread has already computed the unique key, if the child task has one. */
-  | { type: 'enqueue'; reqId: number; parentId: string; task: string; payload: unknown; opts: Record<string, unknown> }
+  /**
+   * ctx.enqueue(): the job as buildNewJob made it in the thread, where the child's schema and
+   * unique-key functions live, so a child goes through the same checks as any other enqueue.
+   */
+  | { type: 'enqueue'; reqId: number; job: NewJob }
   /** The task running `id` called process.exit(): sent just before the thread ends. */
   | { type: 'exit'; id: string | undefined; code: number }
 

@@ -7,7 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { format } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Registry } from '../app/registry.js'
-import type { TaskContext } from '../app/task.js'
+import { buildNewJob } from '../app/new-job.js'
+import type { TaskContext, TaskOptions } from '../app/task.js'
 import { LoadError } from '../loader/load-error.js'
 import { importTasks } from '../loader/import-tasks.js'
 import { errorToJob, FatalError, retryRequest } from './task-errors.js'
@@ -87,12 +88,13 @@ function start(job: RunJob): void {
     enqueue: (child, payload, opts) =>
       new Promise((resolve, reject) => {
         const reqId = nextReq++
-        enqueueReplies.set(reqId, (r) => (r.jobId ? resolve({ id: r.jobId }) : reject(new Error(r.error))))
+        // Built here, where the child's schema and unique-key functions live: a child goes
+        // through the same pipeline (validation, key, defaults) as any other enqueue.
+        const contract = typeof child === 'string' ? registry.tasks.get(child) : child
         const name = typeof child === 'string' ? child : child.name
-        // Unique keys are functions of the payload: compute them here, where the code lives.
-        const unique = (typeof child === 'string' ? registry.tasks.get(child) : child)?.options.unique
-        const key = opts?.key ?? (unique ? unique(payload) : undefined)
-        send({ type: 'enqueue', reqId, parentId: job.id, task: name, payload, opts: { ...(opts ?? {}), ...(key !== undefined ? { key } : {}) } })
+        const newJob = buildNewJob(name, contract?.options as TaskOptions<unknown> | undefined, payload, { ...opts, parentId: job.id })
+        enqueueReplies.set(reqId, (r) => (r.jobId ? resolve({ id: r.jobId }) : reject(new Error(r.error))))
+        send({ type: 'enqueue', reqId, job: newJob })
       }),
   }
   currentJob.run(job.id, () => {
