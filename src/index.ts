@@ -26,6 +26,7 @@ export { schedule, isSchedule, type Schedule, type ScheduleOptions, type Schedul
 export { RetryLater, FatalError } from './worker/task-errors.js'
 export { defineConfig, type TqConfig, type WorkerConfig, type BeatConfig, type ConfigSchedule, type RetentionConfig } from './app/config.js'
 export { connect, Client, type ConnectOptions } from './app/client.js'
+export { runWorker, runOnce, type RunWorkerOptions, type RunningWorker } from './worker/run.js'
 export { JobHandle, type EnqueueOptions, type ResultOptions } from './app/job-handle.js'
 export type { Duration } from './app/duration.js'
 export type { Broker, JobJSON, JobState, JobError } from './broker/types.js'
