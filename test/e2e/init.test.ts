@@ -17,8 +17,8 @@ describe('tq init', () => {
       expect(existsSync(join(dir, f)), `${f} exists`).toBe(true)
     }
     expect(readFileSync(join(dir, 'tq.config.ts'), 'utf8')).toMatch(/defineConfig/)
-    const example = readFileSync(join(dir, 'tasks/example.ts'), 'utf8')
-    const taskNames = [...example.matchAll(/\btask\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1])
+    const example = readFileSync(join(dir, 'tasks/example.ts'), 'utf8') + readFileSync(join(dir, 'contracts/email.ts'), 'utf8')
+    const taskNames = [...example.matchAll(/\b(?:task|defineTask<[^(]*>)\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1])
     expect(taskNames.length).toBeGreaterThanOrEqual(2)
     expect(taskNames).toContain('email.welcome')
     const gitignore = readFileSync(join(dir, '.gitignore'), 'utf8').split('\n').map((l) => l.trim())

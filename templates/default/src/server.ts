@@ -3,7 +3,8 @@
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { connect } from 'tqjs'
-import { sendWelcome } from '../tasks/example.js'
+// The contract only: the server loads none of the task's code.
+import { sendWelcome } from '../contracts/email.js'
 
 // The project's own config, wherever the server is started from.
 const tq = await connect({ config: fileURLToPath(new URL('../tq.config.ts', import.meta.url)) })

@@ -1,17 +1,17 @@
 import { schedule, task } from 'tqjs'
+import { sendWelcome } from '../contracts/email.js'
 
 /** Sends a welcome email (pretend). Enqueue: tq enqueue email.welcome '{"to":"a@b.c"}' */
-export const sendWelcome = task(
-  'email.welcome',
-  async (payload: { to: string }, ctx) => {
-    ctx.log(`sending welcome email to ${payload.to}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    return { sent: true, to: payload.to }
-  },
-  { queue: 'emails', retries: 3, backoff: { type: 'exponential', delay: '1s', max: '1m', jitter: true } },
-)
+export const sendWelcomeTask = sendWelcome.implement(async (payload, ctx) => {
+  ctx.log(`sending welcome email to ${payload.to}`)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  return { sent: true, to: payload.to }
+})
 
-/** Adds numbers, reporting progress. Enqueue: tq enqueue math.sum '{"numbers":[1,2,3]}' --wait */
+/**
+ * Adds numbers, reporting progress. Enqueue: tq enqueue math.sum '{"numbers":[1,2,3]}' --wait
+ * The short form: contract and handler in one, the types taken from the handler.
+ */
 export const sum = task('math.sum', async (payload: { numbers: number[] }, ctx) => {
   let total = 0
   for (const [i, n] of payload.numbers.entries()) {
