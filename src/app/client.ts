@@ -5,9 +5,8 @@ import { ConfigError, UnknownTaskError } from '../errors.js'
 import type { ProjectOptions } from '../loader/project.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { buildNewJob } from './new-job.js'
-import type { Registry } from './registry.js'
 import type { ResultJson } from './json-types.js'
-import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task.js'
+import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task-types.js'
 
 /**
  * A producer's connection: enqueue jobs and read them back, without running a worker.
@@ -16,8 +15,8 @@ import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from 
 export class Client {
   constructor(
     readonly broker: Broker,
-    /** Known tasks; with one, enqueueing an unknown task name is an error. */
-    private readonly registry?: Registry,
+    /** Known tasks by name (a project's registry); with them, enqueueing an unknown task name is an error. */
+    private readonly known?: { readonly tasks: ReadonlyMap<string, TaskContract<any, any>> },
   ) {}
 
   /**
@@ -57,9 +56,9 @@ export class Client {
 
   private resolve(task: TaskContract<any, any> | string): [string, TaskOptions<unknown> | undefined] {
     if (typeof task !== 'string') return [task.name, task.options as TaskOptions<unknown>]
-    const known = this.registry?.tasks.get(task)
-    if (this.registry && !known) {
-      const names = [...this.registry.tasks.keys()].sort()
+    const known = this.known?.tasks.get(task)
+    if (this.known && !known) {
+      const names = [...this.known.tasks.keys()].sort()
       throw new UnknownTaskError(`unknown task "${task}"`, names.length ? `known tasks: ${names.join(', ')}` : 'define it with task() in a file under tasks/')
     }
     return [task, known?.options as TaskOptions<unknown> | undefined]

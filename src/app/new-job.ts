@@ -2,7 +2,7 @@ import type { NewJob } from '../broker/types.js'
 import { UsageError } from '../errors.js'
 import { toMs } from './duration.js'
 import type { EnqueueOptions } from './job-handle.js'
-import type { TaskOptions } from './task.js'
+import type { TaskOptions } from './task-types.js'
 
 /** Serialises a payload; payloads are JSON values, never code. */
 export function payloadToJson(payload: unknown, taskName: string): string {

@@ -1,6 +1,6 @@
 import type { Duration } from './duration.js'
 import type { EnqueueOptions } from './job-handle.js'
-import type { Task } from './task.js'
+import type { Task } from './task-types.js'
 
 export const SCHEDULE = Symbol.for('tqjs.schedule')
 

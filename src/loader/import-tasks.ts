@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url'
-import { collectDefinitions, type Registry } from '../app/registry.js'
+import { collectDefinitions, type Registry } from './registry.js'
 import { LoadError } from './load-error.js'
 
 // Stack traces from bundles then point at the user's .ts files and lines.

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { addConfigSchedules, type Registry } from '../app/registry.js'
+import { addConfigSchedules, type Registry } from './registry.js'
 import { importTasks, runtimeLoadError } from './import-tasks.js'
 import { DEFAULT_BROKER, DEFAULT_TASKS, type TqConfig } from '../app/config.js'
 import { ConfigError } from '../errors.js'

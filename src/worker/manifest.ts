@@ -1,4 +1,4 @@
-import type { Registry } from '../app/registry.js'
+import type { Registry } from '../loader/registry.js'
 import type { TaskOptions } from '../app/task.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 

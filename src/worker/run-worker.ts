@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { toMs } from '../app/duration.js'
-import { addConfigSchedules } from '../app/registry.js'
+import { addConfigSchedules } from '../loader/registry.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { Broker } from '../broker/types.js'
 import { buildTasks, type Project } from '../loader/project.js'

@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { format } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
-import type { Registry } from '../app/registry.js'
+import type { Registry } from '../loader/registry.js'
 import { buildNewJob } from '../app/new-job.js'
 import type { TaskContext, TaskOptions } from '../app/task.js'
 import { LoadError } from '../loader/load-error.js'

@@ -1,8 +1,8 @@
 import { compileTiming } from '../beat/slots.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
-import type { TqConfig } from './config.js'
-import { isSchedule } from './schedule.js'
-import { isTask, type Task } from './task.js'
+import type { TqConfig } from '../app/config.js'
+import { isSchedule } from '../app/schedule.js'
+import { isTask, type Task } from '../app/task.js'
 
 /** Everything a project's task modules define, by name. */
 export interface Registry {
