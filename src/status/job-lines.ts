@@ -109,7 +109,7 @@ export function jobLines(job: JobJSON, children: readonly JobJSON[], width: numb
   const field = (label: string, value: string, color?: Color) => {
     const { lines: parts, omitted } = wrapClipped(value, body, MAX_FIELD_LINES)
     parts.forEach((part, i) => lines.push([{ text: (i === 0 ? label : '').padEnd(LABEL), color: 'gray' }, { text: part, color }]))
-    if (omitted > 0) lines.push([{ text: ''.padEnd(LABEL) }, { text: cutNote(omitted, job.id), color: 'yellow' }])
+    if (omitted > 0) for (const part of wrap(cutNote(omitted, job.id), body)) lines.push([{ text: ''.padEnd(LABEL) }, { text: part, color: 'yellow' }])
   }
   const json = (v: unknown) => (v === undefined ? 'undefined' : JSON.stringify(v, null, 2))
 
