@@ -2,6 +2,7 @@ import { Command, Flags, Errors } from '@oclif/core'
 import { openBroker } from '../src/broker/open-broker.js'
 import type { Broker } from '../src/broker/types.js'
 import { TqError } from '../src/errors.js'
+import { safeText } from '../src/format/safe-text.js'
 import { loadProject, type Project } from '../src/loader/project.js'
 
 /**
@@ -50,7 +51,8 @@ export abstract class TqCommand extends Command {
       code = err.oclif?.exit ?? 1
       if (process.env.TQ_DEBUG) process.stderr.write(`${err.stack}\n`)
     }
-    process.stderr.write(`Error: ${line}\n`)
+    // Messages can carry job or user text: no control character reaches the terminal.
+    process.stderr.write(`Error: ${safeText(line)}\n`)
     return this.exit(code)
   }
 }

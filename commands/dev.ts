@@ -33,6 +33,7 @@ export default class Dev extends TqCommand {
       await session.start()
     } catch (err) {
       await session.stop().catch(() => undefined)
+      log.flush()
       throw err
     }
     await stopped

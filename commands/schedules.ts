@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { describeSchedules } from '../src/beat/schedule-list.js'
 import { colors } from '../src/format/colors.js'
+import { safeText as safe } from '../src/format/safe-text.js'
 import { stateColor } from '../src/format/jobs-table.js'
 import { loadRegistry } from '../src/loader/project.js'
 
@@ -27,9 +28,9 @@ export default class Schedules extends TqCommand {
       const c = colors()
       if (views.length === 0) return void process.stdout.write(c.gray('no schedules (define them with schedule() in a task module)\n'))
       for (const v of views) {
-        process.stdout.write(`${c.bold(v.name)} → ${v.task}   ${c.cyan(v.expression)} ${c.gray(v.tz)}   catch-up ${v.catchUp}\n`)
+        process.stdout.write(`${c.bold(safe(v.name))} → ${safe(v.task)}   ${c.cyan(safe(v.expression))} ${c.gray(safe(v.tz))}   catch-up ${v.catchUp}\n`)
         process.stdout.write(`  next  ${v.next.map((t) => inZone(t, v.tz)).join('   ')}\n`)
-        const last = v.lastJob ? `${v.lastRun ? inZone(v.lastRun, v.tz) : '?'}  ${stateColor(v.lastJob.state as never, c)(v.lastJob.state)}  ${c.gray(v.lastJob.id)}` : c.gray('never')
+        const last = v.lastJob ? `${v.lastRun ? inZone(v.lastRun, v.tz) : '?'}  ${stateColor(v.lastJob.state as never, c)(v.lastJob.state)}  ${c.gray(safe(v.lastJob.id))}` : c.gray('never')
         process.stdout.write(`  last  ${last}\n`)
       }
     } finally {

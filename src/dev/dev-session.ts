@@ -70,6 +70,11 @@ export class DevSession {
     return this.code?.schedules ?? []
   }
 
+  /** Whether beat runs (not with --no-beat); the banner says so. */
+  get beatRunning(): boolean {
+    return this.opts.beat !== false
+  }
+
   get tasks() {
     return this.code?.tasks ?? new Map()
   }

@@ -1,5 +1,6 @@
 import type { BeatEvent } from '../beat/beat.js'
 import type { Colors } from './colors.js'
+import { safeText as safe } from './safe-text.js'
 
 const time = () => new Date().toISOString().slice(11, 23)
 
@@ -7,11 +8,11 @@ const time = () => new Date().toISOString().slice(11, 23)
 export function formatBeatEvent(e: BeatEvent, c: Colors): string {
   switch (e.type) {
     case 'enqueued':
-      return `${c.gray(time())} ${c.magenta('⏰')} ${c.bold(e.schedule)} → ${e.task} ${c.gray(`slot ${new Date(e.slotAt).toISOString()}${e.catchUp ? ' (catch-up)' : ''}`)}`
+      return `${c.gray(time())} ${c.magenta('⏰')} ${c.bold(safe(e.schedule))} → ${safe(e.task)} ${c.gray(`slot ${new Date(e.slotAt).toISOString()}${e.catchUp ? ' (catch-up)' : ''}`)}`
     case 'skipped':
-      return `${c.gray(time())} ${c.magenta('⏰')} ${c.bold(e.schedule)} ${c.gray(`skipped ${e.missed} missed slot(s) (catchUp policy)`)}`
+      return `${c.gray(time())} ${c.magenta('⏰')} ${c.bold(safe(e.schedule))} ${c.gray(`skipped ${e.missed} missed slot(s) (catchUp policy)`)}`
     case 'error':
-      return `${c.gray(time())} ${c.red('⏰')} ${e.schedule ? c.bold(e.schedule) + ' ' : ''}${c.red(e.error.message.split('\n')[0]!)}`
+      return `${c.gray(time())} ${c.red('⏰')} ${e.schedule ? c.bold(safe(e.schedule)) + ' ' : ''}${c.red(safe(e.error.message.split('\n')[0]!))}`
   }
 }
 

@@ -2,10 +2,12 @@ import type { JobJSON } from '../broker/types.js'
 import { jobLines } from '../status/job-lines.js'
 import type { Seg } from '../status/panels.js'
 import type { Colors } from './colors.js'
+import { safeText } from './safe-text.js'
 
-/** One coloured segment as ANSI text. */
+/** One coloured segment as ANSI text; a segment is one line, so any control character is made visible. */
 function paint(seg: Seg, c: Colors): string {
-  let text = seg.color ? c[seg.color](seg.text) : seg.text
+  const safe = safeText(seg.text)
+  let text = seg.color ? c[seg.color](safe) : safe
   if (seg.bold) text = c.bold(text)
   if (seg.dim) text = c.dim(text)
   return text

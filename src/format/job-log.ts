@@ -1,12 +1,13 @@
 import { formatMs } from '../app/duration.js'
 import type { EngineEvent } from '../worker/engine.js'
 import type { Colors } from './colors.js'
+import { safeText as safe } from './safe-text.js'
 import { shortId as short } from './short-id.js'
 
 const time = () => new Date().toISOString().slice(11, 23)
-/** One compact line per job event, for `tq worker` and `tq dev`. */
+/** One compact line per job event, for `tq worker` and `tq dev`; job text is made safe for a terminal. */
 export function formatEvent(e: EngineEvent, c: Colors): string {
-  const who = `${c.bold(e.job.task)} ${c.gray(short(e.job.id))}`
+  const who = `${c.bold(safe(e.job.task))} ${c.gray(safe(short(e.job.id)))}`
   const attempt = e.job.attempt > 1 ? c.gray(` attempt ${e.job.attempt}/${e.job.maxAttempts}`) : ''
   switch (e.type) {
     case 'started':
@@ -16,16 +17,16 @@ export function formatEvent(e: EngineEvent, c: Colors): string {
     case 'failed': {
       const retry = e.retryInMs === undefined ? '' : c.yellow(e.retryInMs < 1 ? ' (retrying now)' : ` (retry in ${formatMs(e.retryInMs)})`)
       const mark = e.error.name === 'CancelledError' ? c.yellow('⊘') : c.red('✗')
-      return `${c.gray(time())} ${mark} ${who} ${c.gray(formatMs(e.ms))} ${c.red(`${e.error.name ?? 'Error'}: ${e.error.message.split('\n')[0]}`)}${retry}`
+      return `${c.gray(time())} ${mark} ${who} ${c.gray(formatMs(e.ms))} ${c.red(safe(`${e.error.name ?? 'Error'}: ${e.error.message.slice(0, 10_000).split('\n')[0]}`))}${retry}`
     }
     case 'released':
-      return `${c.gray(time())} ${c.yellow('↺')} ${who} released to the queue: ${e.reason}`
+      return `${c.gray(time())} ${c.yellow('↺')} ${who} released to the queue: ${safe(e.reason)}`
     case 'rejected':
-      return `${c.gray(time())} ${c.yellow('!')} ${who} result ignored: ${e.reason}`
+      return `${c.gray(time())} ${c.yellow('!')} ${who} result ignored: ${safe(e.reason)}`
     case 'rate-limited':
       return `${c.gray(time())} ${c.gray('…')} ${who} ${c.gray(`rate limited until ${new Date(e.runAt).toISOString().slice(11, 23)}`)}`
     case 'log':
-      return `${c.gray(time())} ${c.gray('│')} ${who} ${e.line}`
+      return `${c.gray(time())} ${c.gray('│')} ${who} ${safe(e.line, { multiline: true })}`
   }
 }
 

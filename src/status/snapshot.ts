@@ -83,6 +83,14 @@ export interface FailedJob {
 
 /** Workers beat every 2 s; five missed beats and the worker is shown as dead. */
 export const DEAD_AFTER_MS = 10_000
+/**
+ * A worker not heard from for this long is forgotten: the snapshot drops it and removes its
+ * record, so a killed worker shows as dead for a while, then goes (as a Celery worker that went
+ * offline drops out of `celery inspect` and Flower, and BullMQ lists only connected workers).
+ * Five minutes is ten default leases: a worker that was merely stalled comes back with its next
+ * heartbeat.
+ */
+export const FORGET_AFTER_MS = 5 * 60_000
 /** Seconds of throughput kept in a snapshot (the sparkline). */
 export const THROUGHPUT_SECONDS = 60
 /** Complete seconds averaged for "jobs/s now". */
@@ -112,8 +120,11 @@ export async function buildSnapshot(broker: Broker, opts: SnapshotOptions = {}):
     broker.listJobs({ state: 'failed', limit: opts.failures ?? 20 }),
   ])
   const t = now()
+  const gone = workers.filter((w) => t - w.lastBeatAt > FORGET_AFTER_MS)
+  await Promise.all(gone.map((w) => broker.removeWorker(w.id).catch(() => undefined)))
 
   const workerStatus: WorkerStatus[] = workers
+    .filter((w) => t - w.lastBeatAt <= FORGET_AFTER_MS)
     .map((w) => ({
       id: w.id,
       host: w.host,

@@ -1,4 +1,5 @@
 import type { Colors } from '../format/colors.js'
+import { safeText as safe, visibleLength as visible } from '../format/safe-text.js'
 import type { StatusSnapshot } from './snapshot.js'
 import { ago, elapsed, firstLine, progressBar, rate, shortId, until } from './text.js'
 
@@ -12,7 +13,6 @@ const COLUMNS = [
   ['expired', 'expired'],
 ] as const
 
-const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
 const padEnd = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - visible(s)))
 const padStart = (s: string, w: number) => ' '.repeat(Math.max(0, w - visible(s))) + s
 
@@ -23,14 +23,14 @@ const padStart = (s: string, w: number) => ' '.repeat(Math.max(0, w - visible(s)
 export function statusSummary(s: StatusSnapshot, c: Colors): string {
   const now = Date.parse(s.time)
   const out: string[] = []
-  out.push(`${c.bold('tq status')}  ${s.broker}  ${s.time}`)
+  out.push(`${c.bold('tq status')}  ${safe(s.broker)}  ${s.time}`)
 
   out.push('')
   if (s.queues.length === 0) out.push(c.gray('no queues yet'))
   else {
     const head = ['QUEUE', ...COLUMNS.map(([, h]) => h.toUpperCase()), 'JOBS/S']
     const rows = s.queues.map((q) => [
-      q.queue + (q.paused ? ` ${c.yellow('(paused)')}` : ''),
+      safe(q.queue) + (q.paused ? ` ${c.yellow('(paused)')}` : ''),
       ...COLUMNS.map(([k]) => String(q.counts[k])),
       rate(q.perSecond),
     ])
@@ -43,7 +43,7 @@ export function statusSummary(s: StatusSnapshot, c: Colors): string {
   if (s.workers.length === 0) out.push(c.gray('  none (start one with tq worker or tq dev)'))
   for (const w of s.workers) {
     const beat = ago(now - Date.parse(w.lastBeatAt))
-    const text = `  ${w.host}:${w.pid}  busy ${w.busy}/${w.concurrency}  beat ${beat} ago  up ${ago(now - Date.parse(w.startedAt))}  queues ${w.queues.join(',')}`
+    const text = `  ${safe(w.host)}:${w.pid}  busy ${w.busy}/${w.concurrency}  beat ${beat} ago  up ${ago(now - Date.parse(w.startedAt))}  queues ${safe(w.queues.join(','))}`
     out.push(w.alive ? text : c.dim(`${text}  dead`))
   }
 
@@ -51,22 +51,22 @@ export function statusSummary(s: StatusSnapshot, c: Colors): string {
   if (s.running.length === 0) out.push(c.gray('  none'))
   for (const j of s.running) {
     const progress = j.progress == null ? '' : `  ${progressBar(j.progress, 20)}`
-    out.push(`  ${j.task}  ${c.gray(shortId(j.id))}  ${elapsed(j.elapsedMs)}${progress}`)
+    out.push(`  ${safe(j.task)}  ${c.gray(safe(shortId(j.id)))}  ${elapsed(j.elapsedMs)}${safe(progress)}`)
   }
 
   out.push('', c.bold(`RECENT FAILURES (${s.failures.length})`))
   if (s.failures.length === 0) out.push(c.gray('  none'))
   for (const j of s.failures) {
     const when = j.finishedAt ? `${ago(now - Date.parse(j.finishedAt))} ago` : ''
-    const err = j.error ? c.red(`${j.error.name}: ${firstLine(j.error.message)}`) : ''
-    out.push(`  ${j.task}  ${c.gray(shortId(j.id))}  ${when}  ${err}`)
+    const err = j.error ? c.red(safe(`${j.error.name}: ${firstLine(j.error.message)}`)) : ''
+    out.push(`  ${safe(j.task)}  ${c.gray(safe(shortId(j.id)))}  ${when}  ${err}`)
   }
 
   out.push('', c.bold(`SCHEDULES (${s.schedules.length})`))
   if (s.schedules.length === 0) out.push(c.gray('  none'))
   for (const sc of s.schedules) {
     const next = sc.nextAt ? `next ${sc.nextAt} (${until(Date.parse(sc.nextAt) - now)})` : 'next unknown'
-    out.push(`  ${sc.name} → ${sc.task}  ${sc.expression} ${c.gray(sc.tz)}  ${next}`)
+    out.push(`  ${safe(sc.name)} → ${safe(sc.task)}  ${safe(sc.expression)} ${c.gray(safe(sc.tz))}  ${next}`)
   }
   return out.join('\n')
 }

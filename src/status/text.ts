@@ -110,7 +110,8 @@ export function cell(s: string, width: number, right = false): string {
 
 /** First line of a message, whitespace squeezed. */
 export function firstLine(s: string): string {
-  return (s.split('\n')[0] ?? '').replace(/\s+/g, ' ').trim()
+  // Cut before splitting: a message may be megabytes and only a screen's width of it shows.
+  return (s.slice(0, 1000).split('\n')[0] ?? '').replace(/\s+/g, ' ').trim()
 }
 
 export { shortId } from '../format/short-id.js'

@@ -8,13 +8,14 @@ import { jobLines, type Line } from './job-lines.js'
 import { allocateHeights, applyFilter, buildPanels, PANELS, scrollOffset, type PanelId, type PanelModel, type Row, type Seg } from './panels.js'
 import type { StatusSnapshot } from './snapshot.js'
 import { cell, truncate } from './text.js'
+import { safeText } from '../format/safe-text.js'
 
 export function Segs({ segs, dim, inverse }: { segs: readonly Seg[]; dim?: boolean; inverse?: boolean }) {
   return (
     <Text wrap="truncate" dimColor={dim} inverse={inverse}>
       {segs.map((s, i) => (
         <Text key={i} color={s.color} bold={s.bold} dimColor={s.dim || dim}>
-          {s.text}
+          {safeText(s.text)}
         </Text>
       ))}
     </Text>
@@ -45,17 +46,17 @@ export function PanelView({ model, focused, selected, rows, width }: PanelViewPr
       <Text wrap="truncate">
         <Text color={focused ? 'cyan' : undefined}>{focused ? '▌' : ' '}</Text>
         <Text bold color={focused ? 'cyan' : 'white'} inverse={focused}>
-          {cell(model.title, model.titleWidth)}
+          {cell(safeText(model.title), model.titleWidth)}
         </Text>
         {model.header.map((s, i) => (
           <Text key={i} color={s.color}>
-            {s.text}
+            {safeText(s.text)}
           </Text>
         ))}
       </Text>
       {count === 0 ? (
         <Text color="gray" wrap="truncate">
-          {'  ' + model.empty}
+          {'  ' + safeText(model.empty)}
         </Text>
       ) : (
         shown.map((row: Row, i) => {
@@ -88,13 +89,13 @@ export interface HeaderProps {
 export function Header({ snapshot, width, filter, error, message }: HeaderProps) {
   const time = snapshot ? new Date(snapshot.time).toTimeString().slice(0, 8) : '--:--:--'
   const alive = snapshot ? snapshot.workers.filter((w) => w.alive).length : 0
-  const right = `${filter ? `filter: ${filter}  ` : ''}${alive} worker${alive === 1 ? '' : 's'}  ${time}`
+  const right = `${filter ? `filter: ${safeText(filter)}  ` : ''}${alive} worker${alive === 1 ? '' : 's'}  ${time}`
   const title = 'tq status'
   const middleW = Math.max(0, width - title.length - 2 - right.length - 1)
   let middle: Seg
-  if (error) middle = { text: truncate(`broker error: ${error}`, middleW), color: 'red' }
-  else if (message) middle = { text: truncate(message.text, middleW), color: message.error ? 'red' : 'green' }
-  else middle = { text: truncate(snapshot?.broker ?? 'connecting…', middleW), color: 'gray' }
+  if (error) middle = { text: truncate(safeText(`broker error: ${error}`), middleW), color: 'red' }
+  else if (message) middle = { text: truncate(safeText(message.text), middleW), color: message.error ? 'red' : 'green' }
+  else middle = { text: truncate(safeText(snapshot?.broker ?? 'connecting…'), middleW), color: 'gray' }
   return (
     <Text wrap="truncate">
       <Text bold color="cyan">
@@ -117,7 +118,7 @@ export function Footer({ width, prompt, detail }: { width: number; prompt: Promp
         <Text color="yellow" bold>
           filter by task:{' '}
         </Text>
-        <Text>{prompt.draft}</Text>
+        <Text>{safeText(prompt.draft)}</Text>
         <Text inverse> </Text>
         <Text color="gray">{'   ⏎ apply  esc cancel  (empty: show all)'}</Text>
       </Text>
@@ -127,7 +128,7 @@ export function Footer({ width, prompt, detail }: { width: number; prompt: Promp
     return (
       <Text wrap="truncate">
         <Text color="yellow" bold>
-          {truncate(prompt.text, Math.max(10, width - 16))}
+          {truncate(safeText(prompt.text), Math.max(10, width - 16))}
         </Text>
         <Text>{'  y/⏎ yes  n no'}</Text>
       </Text>
@@ -237,7 +238,7 @@ export function JobScreen(p: JobScreenProps) {
           </Box>
         ))
       ) : (
-        <Text color="gray">{p.job === undefined ? `  loading job ${p.id}…` : `  job ${p.id} not found (purged?)`}</Text>
+        <Text color="gray">{p.job === undefined ? `  loading job ${safeText(p.id)}…` : `  job ${safeText(p.id)} not found (purged?)`}</Text>
       )}
       {more > 0 ? <Text color="gray">{`  ↓ ${more} more lines`}</Text> : null}
       <Box flexGrow={1} />
