@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { TqError } from '../src/errors.js'
-import { jobDetail } from '../src/format/job-detail.js'
+import { jobDetail } from '../src/status/job-detail.js'
 import { colors } from '../src/format/colors.js'
 
 export default class Job extends TqCommand {

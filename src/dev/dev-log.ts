@@ -7,7 +7,7 @@ import { safeText as safe } from '../format/safe-text.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { EngineEvent } from '../worker/engine.js'
 import type { LoadError } from '../loader/load-error.js'
-import type { DevSession, ReloadResult } from './dev-session.js'
+import type { DevReporter, DevSession, ReloadResult } from './dev-session.js'
 
 const time = () => new Date().toISOString().slice(11, 23)
 
@@ -31,7 +31,7 @@ export function enqueueExample(tasks: readonly string[], schedules: readonly Sch
 }
 
 /** What `tq dev` prints: compact coloured lines for people, or one JSON object per line for tools. */
-export class DevLog {
+export class DevLog implements DevReporter {
   private readonly c
   constructor(
     private readonly out: NodeJS.WriteStream = process.stdout,

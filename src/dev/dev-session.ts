@@ -8,7 +8,8 @@ import { buildTasks, loadProject, type Project, type ProjectOptions } from '../l
 import type { WorkerEngine } from '../worker/engine.js'
 import { loadCode, startWorker, threadCount, type LoadedCode } from '../worker/run-worker.js'
 import { CodeWatcher, type CodeChange } from './code-watcher.js'
-import type { DevLog } from './dev-log.js'
+import type { BeatEvent } from '../beat/beat.js'
+import type { EngineEvent } from '../worker/engine.js'
 
 export interface DevOptions extends ProjectOptions {
   concurrency?: number
@@ -19,6 +20,17 @@ export interface DevOptions extends ProjectOptions {
 }
 
 /** What a reload did, for logs and the reload benchmark. */
+/** Where a session reports what happens (dev-log.ts prints it for people or as JSON). */
+export interface DevReporter {
+  ready(session: DevSession): void
+  job(event: EngineEvent): void
+  beat(event: BeatEvent): void
+  reloaded(result: ReloadResult): void
+  brokerError(err: Error): void
+  restarting(files: string[]): void
+  loadError(err: Error, files: string[]): void
+}
+
 export interface ReloadResult {
   ok: boolean
   ms: number
@@ -49,7 +61,7 @@ export class DevSession {
 
   constructor(
     private readonly opts: DevOptions,
-    private readonly log: DevLog,
+    private readonly log: DevReporter,
   ) {}
 
   async start(): Promise<void> {

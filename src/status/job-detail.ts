@@ -1,8 +1,8 @@
 import type { JobJSON } from '../broker/types.js'
-import { jobLines } from '../status/job-lines.js'
-import type { Seg } from '../status/panels.js'
-import type { Colors } from './colors.js'
-import { safeText } from './safe-text.js'
+import { jobLines } from './job-lines.js'
+import type { Seg } from './panels.js'
+import type { Colors } from '../format/colors.js'
+import { safeText } from '../format/safe-text.js'
 
 /** One coloured segment as ANSI text; a segment is one line, so any control character is made visible. */
 function paint(seg: Seg, c: Colors): string {
