@@ -24,6 +24,24 @@ export abstract class TqCommand extends Command {
     return openBroker(project.brokerUrl, project.root, opts)
   }
 
+  /**
+   * Opens the project's broker, runs `fn` with it and closes it, whatever happens: the shape of
+   * every command that reads or changes jobs.
+   */
+  protected async withBroker<T>(
+    flags: { config?: string; broker?: string },
+    fn: (broker: Broker, project: Project) => Promise<T>,
+    opts: { mustExist?: boolean; requireConfig?: boolean; /** already loaded */ project?: Project } = {},
+  ): Promise<T> {
+    const project = opts.project ?? (await this.project(flags, opts.requireConfig))
+    const broker = await this.broker(project, opts)
+    try {
+      return await fn(broker, project)
+    } finally {
+      await broker.close()
+    }
+  }
+
   /** Machine output: one JSON document. */
   protected printJson(value: unknown): void {
     process.stdout.write(JSON.stringify(value, null, 2) + '\n')

@@ -23,13 +23,8 @@ backlog over 10,000 waiting jobs, at the 10,000 that run last.`
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Jobs)
-    const broker = await this.broker(await this.project(flags), { mustExist: true })
-    try {
-      const jobs = await broker.listJobs({ state: flags.state as never, queue: flags.queue, task: flags.task, limit: flags.limit })
-      if (flags.json) this.printJson(jobs)
-      else process.stdout.write(jobsTable(jobs, colors()) + '\n')
-    } finally {
-      await broker.close()
-    }
+    const jobs = await this.withBroker(flags, (broker) => broker.listJobs({ state: flags.state as never, queue: flags.queue, task: flags.task, limit: flags.limit }), { mustExist: true })
+    if (flags.json) this.printJson(jobs)
+    else process.stdout.write(jobsTable(jobs, colors()) + '\n')
   }
 }

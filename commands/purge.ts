@@ -17,12 +17,7 @@ export default class Purge extends TqCommand {
     if (!flags.queue && !flags.state && !flags.all) {
       throw new UsageError('purge needs --queue, --state or --all', 'tq purge --all deletes every job that is not running')
     }
-    const broker = await this.broker(await this.project(flags), { mustExist: true })
-    try {
-      const n = await broker.purge({ queue: flags.queue, state: flags.state as never })
-      process.stdout.write(`deleted ${n} job(s)\n`)
-    } finally {
-      await broker.close()
-    }
+    const n = await this.withBroker(flags, (broker) => broker.purge({ queue: flags.queue, state: flags.state as never }), { mustExist: true })
+    process.stdout.write(`deleted ${n} job(s)\n`)
   }
 }

@@ -21,8 +21,7 @@ export default class Schedules extends TqCommand {
     const { flags } = await this.parse(Schedules)
     const project = await this.project(flags, true)
     const { registry } = await loadRegistry(project)
-    const broker = await this.broker(project)
-    try {
+    await this.withBroker(flags, async (broker) => {
       const views = await describeSchedules(registry.schedules, broker)
       if (flags.json) return this.printJson(views)
       const c = colors()
@@ -33,8 +32,6 @@ export default class Schedules extends TqCommand {
         const last = v.lastJob ? `${v.lastRun ? inZone(v.lastRun, v.tz) : '?'}  ${stateColor(v.lastJob.state as never, c)(v.lastJob.state)}  ${c.gray(safe(v.lastJob.id))}` : c.gray('never')
         process.stdout.write(`  last  ${last}\n`)
       }
-    } finally {
-      await broker.close()
-    }
+    }, { project })
   }
 }

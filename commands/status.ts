@@ -21,13 +21,14 @@ export default class Status extends TqCommand {
     const { flags } = await this.parse(Status)
     // The live view's code (ink, React) loads while the project and broker open.
     const live = !flags.json && process.stdout.isTTY ? import('../src/status/live.js').then((m) => (m.loadTui().catch(() => undefined), m)) : null
-    const broker = await this.broker(await this.project(flags), { mustExist: true })
-    try {
-      if (flags.json) return this.printJson(await buildSnapshot(broker))
-      if (!live) return void process.stdout.write(statusSummary(await buildSnapshot(broker), colors()) + '\n')
-      await (await live).runLiveStatus(broker, { intervalMs: flags.interval })
-    } finally {
-      await broker.close()
-    }
+    await this.withBroker(
+      flags,
+      async (broker) => {
+        if (flags.json) return this.printJson(await buildSnapshot(broker))
+        if (!live) return void process.stdout.write(statusSummary(await buildSnapshot(broker), colors()) + '\n')
+        await (await live).runLiveStatus(broker, { intervalMs: flags.interval })
+      },
+      { mustExist: true },
+    )
   }
 }

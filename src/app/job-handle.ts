@@ -1,4 +1,4 @@
-import type { Broker, JobJSON } from '../broker/types.js'
+import { FINAL_STATES, type Broker, type JobJSON, type JobState } from '../broker/types.js'
 import { JobFailedError, TimeoutError } from '../errors.js'
 import { toMs, type Duration } from './duration.js'
 
@@ -24,7 +24,7 @@ export interface ResultOptions {
   onUpdate?: (job: JobJSON) => void
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired'])
+const FINAL = new Set<JobState>(FINAL_STATES)
 
 /** A handle on an enqueued job. `R` is the task handler's resolved return type. */
 export class JobHandle<R = unknown> {

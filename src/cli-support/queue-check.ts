@@ -1,7 +1,6 @@
 import type { Broker } from '../broker/types.js'
+import { isAlive } from '../broker/worker-liveness.js'
 
-/** Workers whose last heartbeat is older than this are not counted (tq status calls them dead). */
-const ALIVE_MS = 10_000
 
 /**
  * A warning when workers are running but none takes `queue` (a typo'd --queue, or a worker
@@ -10,7 +9,7 @@ const ALIVE_MS = 10_000
  */
 export async function queueWarning(broker: Broker, queue: string): Promise<string | undefined> {
   const now = Date.now()
-  const alive = (await broker.listWorkers()).filter((w) => now - w.lastBeatAt < ALIVE_MS)
+  const alive = (await broker.listWorkers()).filter((w) => isAlive(w, now))
   if (alive.length === 0 || alive.some((w) => w.queues.includes(queue))) return undefined
   const taken = [...new Set(alive.flatMap((w) => w.queues))].sort()
   return `no running worker takes queue "${queue}" (workers take: ${taken.join(', ')}); the job waits until one does`

@@ -8,8 +8,8 @@ import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { EngineEvent } from '../worker/engine.js'
 import type { LoadError } from '../loader/load-error.js'
 import type { DevReporter, DevSession, ReloadResult } from './dev-session.js'
+import { logTime } from '../format/clock.js'
 
-const time = () => new Date().toISOString().slice(11, 23)
 
 /** A shell word that needs no quoting. */
 const PLAIN_WORD = /^[\w.:@/-]+$/
@@ -101,17 +101,17 @@ export class DevLog implements DevReporter {
     const c = this.c
     const what = r.restarted ? 'restarted the engine' : `reloaded ${r.tasks} task${r.tasks === 1 ? '' : 's'}`
     const diff = [...r.added.map((t) => c.green(`+${safe(t)}`)), ...r.removed.map((t) => c.red(`-${safe(t)}`))].join(' ')
-    this.line(`${c.gray(time())} ${c.green('↻')} ${what} in ${formatMs(r.ms)} ${c.gray(`(${safe(r.files.join(', '))})`)}${diff ? ' ' + diff : ''}`)
+    this.line(`${c.gray(logTime())} ${c.green('↻')} ${what} in ${formatMs(r.ms)} ${c.gray(`(${safe(r.files.join(', '))})`)}${diff ? ' ' + diff : ''}`)
   }
 
   brokerError(err: Error): void {
     if (this.mode.json) return this.json('broker-error', { message: err.message })
-    this.line(`${this.c.gray(time())} ${this.c.yellow('!')} broker error: ${safe(err.message.split('\n')[0]!)} (retrying)`)
+    this.line(`${this.c.gray(logTime())} ${this.c.yellow('!')} broker error: ${safe(err.message.split('\n')[0]!)} (retrying)`)
   }
 
   restarting(files: string[]): void {
     if (this.mode.json) return this.json('restarting', { files })
-    this.line(`${this.c.gray(time())} ${this.c.yellow('↻')} config changed ${this.c.gray(`(${safe(files.join(', '))})`)}: restarting the engine`)
+    this.line(`${this.c.gray(logTime())} ${this.c.yellow('↻')} config changed ${this.c.gray(`(${safe(files.join(', '))})`)}: restarting the engine`)
   }
 
   loadError(err: LoadError | Error, files: string[]): void {
@@ -120,7 +120,7 @@ export class DevLog implements DevReporter {
       return this.json('reload-failed', { files, message: (err as LoadError).detail ?? err.message, file: loc?.file ?? null, line: loc?.line ?? null, column: loc?.column ?? null })
     }
     const c = this.c
-    this.line(`${c.gray(time())} ${c.red('✗')} ${c.red(`reload failed: ${safe(err.message, { multiline: true })}`)}`)
+    this.line(`${c.gray(logTime())} ${c.red('✗')} ${c.red(`reload failed: ${safe(err.message, { multiline: true })}`)}`)
     if (loc?.frame) this.line(c.gray(safe(loc.frame, { multiline: true })))
     this.line(c.gray('  still running the last good code; fix the file and save'))
   }

@@ -1,18 +1,18 @@
 import type { BeatEvent } from '../beat/beat.js'
 import type { Colors } from './colors.js'
 import { safeText as safe } from './safe-text.js'
+import { logTime } from './clock.js'
 
-const time = () => new Date().toISOString().slice(11, 23)
 
 /** One line per beat event. */
 export function formatBeatEvent(e: BeatEvent, c: Colors): string {
   switch (e.type) {
     case 'enqueued':
-      return `${c.gray(time())} ${c.magenta('⏰')} ${c.bold(safe(e.schedule))} → ${safe(e.task)} ${c.gray(`slot ${new Date(e.slotAt).toISOString()}${e.catchUp ? ' (catch-up)' : ''}`)}`
+      return `${c.gray(logTime())} ${c.magenta('⏰')} ${c.bold(safe(e.schedule))} → ${safe(e.task)} ${c.gray(`slot ${new Date(e.slotAt).toISOString()}${e.catchUp ? ' (catch-up)' : ''}`)}`
     case 'skipped':
-      return `${c.gray(time())} ${c.magenta('⏰')} ${c.bold(safe(e.schedule))} ${c.gray(`skipped ${e.missed} missed slot(s) (catchUp policy)`)}`
+      return `${c.gray(logTime())} ${c.magenta('⏰')} ${c.bold(safe(e.schedule))} ${c.gray(`skipped ${e.missed} missed slot(s) (catchUp policy)`)}`
     case 'error':
-      return `${c.gray(time())} ${c.red('⏰')} ${e.schedule ? c.bold(safe(e.schedule)) + ' ' : ''}${c.red(safe(e.error.message.split('\n')[0]!))}`
+      return `${c.gray(logTime())} ${c.red('⏰')} ${e.schedule ? c.bold(safe(e.schedule)) + ' ' : ''}${c.red(safe(e.error.message.split('\n')[0]!))}`
   }
 }
 

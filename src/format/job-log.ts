@@ -3,30 +3,30 @@ import type { EngineEvent } from '../worker/engine.js'
 import type { Colors } from './colors.js'
 import { safeText as safe } from './safe-text.js'
 import { shortId as short } from './short-id.js'
+import { logTime } from './clock.js'
 
-const time = () => new Date().toISOString().slice(11, 23)
 /** One compact line per job event, for `tq worker` and `tq dev`; job text is made safe for a terminal. */
 export function formatEvent(e: EngineEvent, c: Colors): string {
   const who = `${c.bold(safe(e.job.task))} ${c.gray(safe(short(e.job.id)))}`
   const attempt = e.job.attempt > 1 ? c.gray(` attempt ${e.job.attempt}/${e.job.maxAttempts}`) : ''
   switch (e.type) {
     case 'started':
-      return `${c.gray(time())} ${c.blue('▶')} ${who}${attempt}`
+      return `${c.gray(logTime())} ${c.blue('▶')} ${who}${attempt}`
     case 'succeeded':
-      return `${c.gray(time())} ${c.green('✓')} ${who} ${c.gray(formatMs(e.ms))}`
+      return `${c.gray(logTime())} ${c.green('✓')} ${who} ${c.gray(formatMs(e.ms))}`
     case 'failed': {
       const retry = e.retryInMs === undefined ? '' : c.yellow(e.retryInMs < 1 ? ' (retrying now)' : ` (retry in ${formatMs(e.retryInMs)})`)
       const mark = e.error.name === 'CancelledError' ? c.yellow('⊘') : c.red('✗')
-      return `${c.gray(time())} ${mark} ${who} ${c.gray(formatMs(e.ms))} ${c.red(safe(`${e.error.name ?? 'Error'}: ${e.error.message.slice(0, 10_000).split('\n')[0]}`))}${retry}`
+      return `${c.gray(logTime())} ${mark} ${who} ${c.gray(formatMs(e.ms))} ${c.red(safe(`${e.error.name ?? 'Error'}: ${e.error.message.slice(0, 10_000).split('\n')[0]}`))}${retry}`
     }
     case 'released':
-      return `${c.gray(time())} ${c.yellow('↺')} ${who} released to the queue: ${safe(e.reason)}`
+      return `${c.gray(logTime())} ${c.yellow('↺')} ${who} released to the queue: ${safe(e.reason)}`
     case 'rejected':
-      return `${c.gray(time())} ${c.yellow('!')} ${who} result ignored: ${safe(e.reason)}`
+      return `${c.gray(logTime())} ${c.yellow('!')} ${who} result ignored: ${safe(e.reason)}`
     case 'rate-limited':
-      return `${c.gray(time())} ${c.gray('…')} ${who} ${c.gray(`rate limited until ${new Date(e.runAt).toISOString().slice(11, 23)}`)}`
+      return `${c.gray(logTime())} ${c.gray('…')} ${who} ${c.gray(`rate limited until ${logTime(e.runAt)}`)}`
     case 'log':
-      return `${c.gray(time())} ${c.gray('│')} ${who} ${safe(e.line, { multiline: true })}`
+      return `${c.gray(logTime())} ${c.gray('│')} ${who} ${safe(e.line, { multiline: true })}`
   }
 }
 

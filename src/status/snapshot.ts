@@ -1,5 +1,6 @@
 import type { Broker, JobError, JobJSON, JobState } from '../broker/types.js'
 import { JOB_STATES } from '../broker/types.js'
+import { isAlive, isForgotten } from '../broker/worker-liveness.js'
 
 /**
  * One look at a broker, as `tq status --json` prints it and as the TUI and the plain-text
@@ -81,16 +82,7 @@ export interface FailedJob {
   error: { name: string; message: string } | null
 }
 
-/** Workers beat every 2 s; five missed beats and the worker is shown as dead. */
-export const DEAD_AFTER_MS = 10_000
-/**
- * A worker not heard from for this long is forgotten: the snapshot drops it and removes its
- * record, so a killed worker shows as dead for a while, then goes (as a Celery worker that went
- * offline drops out of `celery inspect` and Flower, and BullMQ lists only connected workers).
- * Five minutes is ten default leases: a worker that was merely stalled comes back with its next
- * heartbeat.
- */
-export const FORGET_AFTER_MS = 5 * 60_000
+export { DEAD_AFTER_MS, FORGET_AFTER_MS } from '../broker/worker-liveness.js'
 /** Seconds of throughput kept in a snapshot (the sparkline). */
 export const THROUGHPUT_SECONDS = 60
 /** Complete seconds averaged for "jobs/s now". */
@@ -120,11 +112,11 @@ export async function buildSnapshot(broker: Broker, opts: SnapshotOptions = {}):
     broker.listJobs({ state: 'failed', limit: opts.failures ?? 20 }),
   ])
   const t = now()
-  const gone = workers.filter((w) => t - w.lastBeatAt > FORGET_AFTER_MS)
+  const gone = workers.filter((w) => isForgotten(w, t))
   await Promise.all(gone.map((w) => broker.removeWorker(w.id).catch(() => undefined)))
 
   const workerStatus: WorkerStatus[] = workers
-    .filter((w) => t - w.lastBeatAt <= FORGET_AFTER_MS)
+    .filter((w) => !isForgotten(w, t))
     .map((w) => ({
       id: w.id,
       host: w.host,
@@ -135,7 +127,7 @@ export async function buildSnapshot(broker: Broker, opts: SnapshotOptions = {}):
       running: w.running,
       startedAt: iso(w.startedAt)!,
       lastBeatAt: iso(w.lastBeatAt)!,
-      alive: t - w.lastBeatAt <= DEAD_AFTER_MS,
+      alive: isAlive(w, t),
     }))
     .sort((a, b) => Number(b.alive) - Number(a.alive) || a.host.localeCompare(b.host) || a.pid - b.pid)
 

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js'
-import { JOB_STATES, type JobFilter, type JobState } from '../types.js'
+import { FINAL_STATES, JOB_STATES, type JobFilter, type JobState } from '../types.js'
 
 /**
  * Listing a state reads only the jobs of that state. Without table statistics SQLite would scan
@@ -8,7 +8,7 @@ import { JOB_STATES, type JobFilter, type JobState } from '../types.js'
  * from `jobs_done`, and live states are read from their partial index, then sorted (a backlog
  * of a million queued jobs makes that sort slow, but not a listing of anything else).
  */
-const FINISHED = new Set<JobState>(['succeeded', 'failed', 'cancelled', 'expired'])
+const FINISHED = new Set<JobState>(FINAL_STATES)
 /** The partial index holding each live state's jobs: a listing reads it, then sorts. */
 const LIVE_INDEX: Partial<Record<JobState, string>> = { queued: 'jobs_ready', scheduled: 'jobs_due', active: 'jobs_active' }
 function stateLiteral(state: string): string {

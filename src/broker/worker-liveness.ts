@@ -1,0 +1,23 @@
+import type { WorkerInfo } from './types.js'
+
+/**
+ * When a worker counts as alive, one rule for every view (status, enqueue's queue check, pause's
+ * unknown-queue note). Workers heartbeat every 3 s; a worker silent for 10 s is presumed dead.
+ */
+export const DEAD_AFTER_MS = 10_000
+
+/**
+ * A worker not heard from for this long is forgotten: status drops it and removes its record, so
+ * a killed worker shows as dead for a while, then goes (as a Celery worker that went offline drops
+ * out of `celery inspect` and Flower, and BullMQ lists only connected workers). Five minutes is
+ * ten default leases: a worker that was merely stalled comes back with its next heartbeat.
+ */
+export const FORGET_AFTER_MS = 5 * 60_000
+
+export function isAlive(worker: Pick<WorkerInfo, 'lastBeatAt'>, now = Date.now()): boolean {
+  return now - worker.lastBeatAt <= DEAD_AFTER_MS
+}
+
+export function isForgotten(worker: Pick<WorkerInfo, 'lastBeatAt'>, now = Date.now()): boolean {
+  return now - worker.lastBeatAt > FORGET_AFTER_MS
+}
