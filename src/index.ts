@@ -6,7 +6,7 @@ export { task, isTask, type Task, type TaskOptions, type TaskContext, type Handl
 export { schedule, isSchedule, type Schedule, type ScheduleOptions, type ScheduleSpec, type CatchUp } from './app/schedule.js'
 export { RetryLater, FatalError } from './worker/task-errors.js'
 export { defineConfig, type TqConfig, type WorkerConfig, type BeatConfig, type ConfigSchedule, type RetentionConfig } from './app/config.js'
-export { connect, Client, type ConnectOptions } from './app/client.js'
+export { connect, closeDefaultClient, Client, type ConnectOptions } from './app/client.js'
 export { JobHandle, type EnqueueOptions, type ResultOptions } from './app/job-handle.js'
 export type { Duration } from './app/duration.js'
 export type { Broker, JobJSON, JobState, JobError } from './broker/types.js'

@@ -38,6 +38,8 @@ export const redact = redactUrl
 export interface OpenOptions {
   /** Refuse to create a new SQLite database (commands that only read or change existing jobs). */
   mustExist?: boolean
+  /** Connections that do not keep the process alive while idle (the default client). SQLite holds none. */
+  background?: boolean
 }
 
 /** Opens the broker a URL names. Drivers load lazily, so a producer pays only for the one it uses. */
@@ -51,5 +53,5 @@ export async function openBroker(url: string, baseDir: string, opts: OpenOptions
     return new SqliteBroker(parsed.file)
   }
   const { RedisBroker } = await import('./redis/redis-broker.js')
-  return RedisBroker.connect(parsed.url)
+  return RedisBroker.connect(parsed.url, { background: opts.background })
 }

@@ -15,6 +15,11 @@ export interface RedisUrlConfig {
   commandTimeoutMs: number | undefined
   /** The URL without secrets, for messages and `describe`. */
   describe: string
+  /**
+   * Not from the URL: set by the opener. The connections do not keep the process alive while
+   * no operation is in flight (the default client of `task.enqueue()`, so a script can end).
+   */
+  background?: boolean
 }
 
 export const DEFAULT_PREFIX = 'tq:'
