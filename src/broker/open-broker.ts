@@ -49,8 +49,8 @@ export async function openBroker(url: string, baseDir: string, opts: OpenOptions
     if (opts.mustExist && !existsSync(parsed.file)) {
       throw new BrokerError(`no tq database at ${parsed.file}`, 'start tq dev or tq worker first, or check --broker / TQ_BROKER_URL')
     }
-    const { SqliteBroker } = await import('./sqlite/sqlite-broker.js')
-    return new SqliteBroker(parsed.file)
+    const [{ SqliteBroker }, { withStorageErrors }] = await Promise.all([import('./sqlite/sqlite-broker.js'), import('./sqlite/storage-errors.js')])
+    return withStorageErrors(new SqliteBroker(parsed.file), parsed.file)
   }
   const { RedisBroker } = await import('./redis/redis-broker.js')
   return RedisBroker.connect(parsed.url, { background: opts.background })

@@ -53,6 +53,9 @@ interface Running {
 /** After ctx.signal aborts (timeout, cancel), how long a task has to stop before its thread is ended. */
 const GRACE_MS = 500
 
+/** Broker failures in a row after which `--burst` gives up: a batch run must end, not wait on a broken store. */
+const BURST_FAILURES = 5
+
 /** Longest idle sleep between claims when nothing announces a change. */
 const IDLE_CHECK_MS = 5000
 
@@ -88,6 +91,8 @@ export class WorkerEngine {
   private heartbeatTimer: NodeJS.Timeout | undefined
   private pruneTimer: NodeJS.Timeout | undefined
   private readonly startedAt = Date.now()
+  /** Why a burst run gave up: done() rejects with it. */
+  private gaveUp: Error | undefined
 
   constructor(
     private readonly broker: Broker,
@@ -170,7 +175,9 @@ export class WorkerEngine {
 
   /** Resolves when the loop has ended (burst mode finished, or stop()). */
   done(): Promise<void> {
-    return this.loopDone ?? Promise.resolve()
+    return (this.loopDone ?? Promise.resolve()).then(() => {
+      if (this.gaveUp) throw this.gaveUp
+    })
   }
 
   /**
@@ -236,6 +243,10 @@ export class WorkerEngine {
       } catch (err) {
         // The broker is unreachable (Redis restarting, say): report, back off, carry on.
         // Running jobs keep their leases as long as renewals get through.
+        if (this.opts.burst && failures + 1 >= BURST_FAILURES) {
+          this.gaveUp = err as Error
+          break
+        }
         this.opts.onError?.(err as Error)
         const backoff = Math.min(5000, 250 * 2 ** failures++)
         this.idle = new AbortController()

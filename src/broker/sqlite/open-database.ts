@@ -3,6 +3,7 @@ import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, stat
 import { dirname } from 'node:path'
 import { BrokerError } from '../../errors.js'
 import { APPLICATION_ID, MIGRATIONS } from './migrations.js'
+import { storageError } from './storage-errors.js'
 
 /**
  * Opens (creating if needed) a tq SQLite database: private file modes, WAL, and the schema
@@ -35,25 +36,32 @@ export function openDatabase(file: string): Database.Database {
     }
   }
 
-  let db: Database.Database
+  let db: Database.Database | undefined
   try {
     db = new Database(file)
     db.pragma('busy_timeout = 10000')
     checkOwnership(db, file)
+    // For a new file only (an existing database keeps its page size). A commit writes each page
+    // it touches to the WAL whole, and an enqueue touches three: with 2 KB pages a stream of single
+    // enqueues writes half the bytes and runs 40% faster than with 4 KB, while bulk inserts and
+    // claims measure the same (docs/benchmarks.md).
+    db.pragma('page_size = 2048')
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL') // WAL + NORMAL: a commit survives a process kill; only power loss can drop the last ones.
+    db.pragma('temp_store = MEMORY')
+    migrate(db, file)
+    return db
   } catch (err) {
-    if (err instanceof BrokerError) throw err
+    // Closed so SQLite removes the -wal and -shm files it made: a refused file is left as found.
+    try {
+      db?.close()
+    } catch {
+      /* already unusable */
+    }
+    const mapped = storageError(err, file)
+    if (mapped !== err || err instanceof BrokerError) throw mapped
     throw new BrokerError(`${file} is not a tq database (${(err as Error).message})`, 'point the broker URL at another file')
   }
-  // For a new file only (an existing database keeps its page size). A commit writes each page
-  // it touches to the WAL whole, and an enqueue touches three: with 2 KB pages a stream of single
-  // enqueues writes half the bytes and runs 40% faster than with 4 KB, while bulk inserts and
-  // claims measure the same (docs/benchmarks.md).
-  db.pragma('page_size = 2048')
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL') // WAL + NORMAL: a commit survives a process kill; only power loss can drop the last ones.
-  db.pragma('temp_store = MEMORY')
-  migrate(db, file)
-  return db
 }
 
 /**
