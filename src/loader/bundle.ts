@@ -1,5 +1,5 @@
 import { build, context, type BuildContext, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ConfigError } from '../errors.js'
@@ -57,11 +57,13 @@ export async function bundleTasks(root: string, taskFiles: readonly string[], ou
   return { file: writeBundle(outDir, 'tasks', code), inputs, taskFiles: [...taskFiles] }
 }
 
-/** Builds the config file into an importable ESM file. */
+/** Builds the config file into an importable ESM file, for one import (see loadProject). */
 export async function bundleConfig(configFile: string, outDir: string): Promise<{ file: string; inputs: string[] }> {
   const root = resolve(configFile, '..')
   const { code, inputs } = await runEsbuild(root, outDir, undefined, configFile)
-  return { file: writeBundle(outDir, 'config', code), inputs }
+  // One file per load, unshared: the loader deletes it once imported (it may hold a password),
+  // so another process loading the same config at the same time must not be reading this one.
+  return { file: writeBundle(outDir, `config-${process.pid}-${randomBytes(4).toString('hex')}`, code), inputs }
 }
 
 async function runEsbuild(

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
+import { keepPrivate } from '../../private-files.js'
 import { BrokerError } from '../../errors.js'
 import { APPLICATION_ID, MIGRATIONS } from './migrations.js'
 import { storageError } from './storage-errors.js'
@@ -28,6 +29,9 @@ export function openDatabase(file: string): Database.Database {
     }
   } else {
     if (statSync(file).isDirectory()) throw new BrokerError(`${file} is a folder, not a database file`, 'point the broker URL at a file, e.g. sqlite://.tq/tq.db')
+    // Made before tq kept its files private, or by hand: tighten it (and tq's own folder) first.
+    if (basename(dir) === '.tq') keepPrivate(dir, 0o700)
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) keepPrivate(f, 0o600)
     try {
       accessSync(file, constants.R_OK | constants.W_OK)
       accessSync(dir, constants.W_OK)
