@@ -355,23 +355,40 @@ export class WorkerEngine {
     if (batch.length === 0) return this.flushing
     this.outbox = []
     this.flushing = this.flushing.then(async () => {
-      let accepted: boolean[]
-      try {
-        accepted = await this.broker.settle(batch.map((b) => b.outcome))
-      } catch (err) {
-        // The broker is unreachable: the leases lapse and the jobs run again elsewhere.
-        accepted = batch.map(() => false)
-      }
+      const saved = await this.settleWhileLeased(batch.map((b) => b.outcome))
       batch.forEach((b, i) => {
         this.running.delete(b.running.job.id)
         this.settling.delete(b.running.job.id)
-        this.opts.onEvent?.(accepted[i] ? b.event : { type: 'rejected', job: b.running.job, reason: 'its lease was no longer current' })
+        const reason = saved.error ? `its outcome could not be saved (${saved.error.message.split('\n')[0]})` : 'its lease was no longer current'
+        this.opts.onEvent?.(saved.accepted?.[i] ? b.event : { type: 'rejected', job: b.running.job, reason })
       })
       const freed = this.slotFreed
       this.slotFreed = undefined
       freed?.()
     })
     return this.flushing
+  }
+
+  /**
+   * Settles a batch, trying again while the broker cannot be reached and the leases may still be
+   * current (they were renewed at most a second before this, so for one lease from the first
+   * failure): an outage shorter than the lease loses no outcome. A lease that did lapse meanwhile
+   * is refused by the broker and reported as such; only when time runs out is the outage named.
+   */
+  private async settleWhileLeased(outcomes: Outcome[]): Promise<{ accepted?: boolean[]; error?: Error }> {
+    let deadline: number | undefined
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { accepted: await this.broker.settle(outcomes) }
+      } catch (err) {
+        const error = err as Error
+        deadline ??= Date.now() + this.leaseMs
+        const wait = Math.min(2000, 100 * 2 ** attempt)
+        if (Date.now() + wait >= deadline) return { error }
+        this.opts.onError?.(new Error(`could not save the outcome of ${outcomes.length} job(s): ${error.message.split('\n')[0]}`))
+        await new Promise((r) => setTimeout(r, wait))
+      }
+    }
   }
 
   /** Keeps leases of running jobs alive, and notices cancellations and lost leases. */
