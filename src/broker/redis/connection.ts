@@ -166,7 +166,8 @@ export class RedisConnection {
     // Errors are kept for messages, never logged (ioredis would print unhandled ones).
     this.redis.on('error', (err: Error) => {
       // "max retries" only says a command gave up; keep the error that says why.
-      if (err.name !== 'MaxRetriesPerRequestError') this.lastError = err
+      // Nor "stream isn't writeable", which only says a command found the connection down.
+      if (err.name !== 'MaxRetriesPerRequestError' && !NOT_SENT.test(err.message)) this.lastError = err
       if (AUTH_ERROR.test(err.message)) settleAll(this.authFailed(err))
     })
     this.redis.on('end', () => settleAll(this.unreachable()))
@@ -179,12 +180,23 @@ export class RedisConnection {
   private unreachable(): BrokerError {
     if (this.closed) return new BrokerError(`the Redis broker ${this.describe} is closed`)
     const why = this.lastError ? `: ${firstLine(this.lastError)}` : ''
-    const tls = this.lastError && /certificate|self.signed|SSL|TLS/i.test(this.lastError.message)
-    return new BrokerError(
-      `cannot reach Redis at ${this.describe} (waited ${this.cfg.connectTimeoutMs} ms${why})`,
-      tls
-        ? "the server's TLS certificate is not trusted here: point NODE_EXTRA_CA_CERTS at its CA file"
-        : 'check that Redis is running and the broker URL is right (rediss:// for TLS); add ?connectTimeout=30s to wait longer',
-    )
+    return new BrokerError(`cannot reach Redis at ${this.describe} (waited ${this.cfg.connectTimeoutMs} ms${why})`, this.fixFor(this.lastError))
+  }
+
+  /** How to fix a failed connection, told apart by the TLS error Node reported. */
+  private fixFor(err: Error | undefined): string {
+    const code = String((err as NodeJS.ErrnoException | undefined)?.code ?? '')
+    const msg = err?.message ?? ''
+    const host = this.cfg.connection.host
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/i.test(msg)) {
+      return `the server's TLS certificate is for another host, not ${host}: connect with a name the certificate lists, or give the server a certificate for ${host}`
+    }
+    if (this.cfg.connection.tls && /certificate required|handshake failure|socket disconnected before secure TLS|ECONNRESET|alert/i.test(`${code} ${msg}`)) {
+      return 'the TLS handshake failed; if the server requires a client certificate, give ?tls_cert=/path/cert.pem&tls_key=/path/key.pem in the broker URL'
+    }
+    if (/CERT_|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code) || /self.signed|unable to verify|certificate has expired/i.test(msg)) {
+      return "the server's TLS certificate is not trusted here: give its CA file with ?tls_ca=/path/ca.pem in the broker URL"
+    }
+    return 'check that Redis is running and the broker URL is right (rediss:// for TLS); add ?connectTimeout=30s to wait longer'
   }
 }
