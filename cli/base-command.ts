@@ -5,6 +5,15 @@ import { TqError } from '../src/errors.js'
 import { safeText } from '../src/format/safe-text.js'
 import { loadProject, type Project } from '../src/loader/project.js'
 
+/** File errors the user can fix, with how. */
+const FS_FAULTS: Record<string, string> = {
+  EACCES: 'fix the permissions of that path for this user, or run tq from a folder you own',
+  EPERM: 'fix the permissions of that path for this user, or run tq from a folder you own',
+  EROFS: 'that disk is read-only: run tq from a writable folder',
+  ENOSPC: 'the disk is full: free space on it',
+  EDQUOT: 'the disk quota is used up: free space',
+}
+
 /**
  * What every tq command shares: `--config` and `--broker`, and errors printed as one line
  * `Error: <what> (<how to fix>)` with exit 1 (2 for usage errors).
@@ -64,6 +73,11 @@ export abstract class TqCommand extends Command {
         .replace(/\s*:\s+/g, ': ')
       line = `${text} (see tq ${this.id?.replace(/:/g, ' ')} --help)`
       code = 2
+    } else if (FS_FAULTS[(err as NodeJS.ErrnoException).code ?? '']) {
+      // The machine refused a file operation (permissions, a full or read-only disk): name the file and the fix.
+      const e = err as NodeJS.ErrnoException
+      line = `${e.code}: cannot ${e.syscall ?? 'access'} ${e.path ?? 'a file'} (${FS_FAULTS[e.code!]})`
+      code = 1
     } else {
       line = (err.message || String(err)).split('\n')[0]!
       code = err.oclif?.exit ?? 1

@@ -53,8 +53,12 @@ export default class Worker extends TqCommand {
         process.exit(1)
       },
     )
-    await engine.done()
-    await stop()
-    off()
+    try {
+      await engine.done()
+    } finally {
+      // Also when a burst run gave up: release running jobs and close the store before the error line.
+      await stop()
+      off()
+    }
   }
 }

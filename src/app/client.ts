@@ -1,5 +1,5 @@
 import { dirname } from 'node:path'
-import { openBroker } from '../broker/open-broker.js'
+import { openBroker, type OpenOptions } from '../broker/open-broker.js'
 import type { Broker } from '../broker/types.js'
 import { ConfigError, UnknownTaskError } from '../errors.js'
 import type { ProjectOptions } from '../loader/project.js'
@@ -75,25 +75,48 @@ export interface ConnectOptions extends ProjectOptions {
  * the tq.config.ts in the working folder or above it (`config` names one). With none of these it
  * throws a ConfigError rather than start an empty database that no worker reads.
  */
-export async function connect(opts: ConnectOptions = {}): Promise<Client> {
+export function connect(opts: ConnectOptions = {}): Promise<Client> {
+  return connectWith(opts, {})
+}
+
+async function connectWith(opts: ConnectOptions, open: OpenOptions): Promise<Client> {
   const url = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
   // Loaded on demand: the bundler behind it is heavy, and task threads import this module.
   const { findConfig, loadProject } = await import('../loader/project.js')
   const config = findConfig(opts)
   const cwd = opts.cwd ?? process.cwd()
   // A relative SQLite path is the project's, as for the CLI: next to its tq.config.ts.
-  if (url) return new Client(await openBroker(url, config ? dirname(config) : cwd))
+  if (url) return new Client(await openBroker(url, config ? dirname(config) : cwd, open))
   if (!config) {
     throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")
   }
   const project = await loadProject(opts)
-  return new Client(await openBroker(project.brokerUrl, project.root))
+  return new Client(await openBroker(project.brokerUrl, project.root, open))
 }
 
 let shared: Promise<Client> | undefined
 
-/** The client `task.enqueue()` uses, connected on first use. */
+/**
+ * The client `task.enqueue()` uses, connected on first use. Its connections do not keep the
+ * process alive between operations, so a script that enqueues and ends exits by itself; a
+ * failed connection is not kept, so the next use tries again.
+ */
 export function defaultClient(): Promise<Client> {
-  shared ??= connect()
+  if (!shared) {
+    const p = connectWith({}, { background: true })
+    shared = p
+    p.catch(() => {
+      if (shared === p) shared = undefined
+    })
+  }
   return shared
+}
+
+/** Closes the client `task.enqueue()` uses, if it was opened; the next `task.enqueue()` opens it again. */
+export async function closeDefaultClient(): Promise<void> {
+  const p = shared
+  shared = undefined
+  if (!p) return
+  const client = await p.catch(() => undefined)
+  await client?.close()
 }

@@ -35,6 +35,8 @@ export class Beat {
   private readonly now: () => number
   /** Slots due before this beat started were missed (no beat ran); later ones are on time. */
   private startedAt = 0
+  /** Schedules whose payload was refused, reported once each until the definitions change. */
+  private refused = new Set<string>()
 
   constructor(
     private readonly broker: Broker,
@@ -59,6 +61,7 @@ export class Beat {
   async update(defs: readonly ScheduleDef[]): Promise<void> {
     await this.ticking
     this.defs = [...defs]
+    this.refused.clear()
     await this.load(this.defs)
     await this.tick()
   }
@@ -119,7 +122,18 @@ export class Beat {
       const run = [...caughtUp, ...onTime]
       if (run.length < due.length) this.opts.onEvent?.({ type: 'skipped', schedule: d.name, missed: due.length - run.length })
       for (const slotAt of run) {
-        const job = buildNewJob(d.task, d.taskOptions, d.payload, { queue: d.queue, priority: d.priority, at: slotAt })
+        let job: ReturnType<typeof buildNewJob>
+        try {
+          job = buildNewJob(d.task, d.taskOptions, d.payload, { queue: d.queue, priority: d.priority, at: slotAt })
+        } catch (error) {
+          // The schedule's own payload is refused (schema, say): retrying cannot help, and one bad
+          // schedule must not stop the others. Report it once and skip its slots until a reload.
+          if (!this.refused.has(d.name)) {
+            this.refused.add(d.name)
+            this.opts.onEvent?.({ type: 'error', schedule: d.name, error: error as Error })
+          }
+          continue
+        }
         const id = `schedule:${d.name}:${new Date(slotAt).toISOString()}`
         try {
           const r = await this.broker.enqueueSlot(d.name, slotAt, { ...job, id, runAt: slotAt })

@@ -38,6 +38,8 @@ export const redact = redactUrl
 export interface OpenOptions {
   /** Refuse to create a new SQLite database (commands that only read or change existing jobs). */
   mustExist?: boolean
+  /** Connections that do not keep the process alive while idle (the default client). SQLite holds none. */
+  background?: boolean
 }
 
 /** Opens the broker a URL names. Drivers load lazily, so a producer pays only for the one it uses. */
@@ -47,9 +49,9 @@ export async function openBroker(url: string, baseDir: string, opts: OpenOptions
     if (opts.mustExist && !existsSync(parsed.file)) {
       throw new BrokerError(`no tq database at ${parsed.file}`, 'start tq dev or tq worker first, or check --broker / TQ_BROKER_URL')
     }
-    const { SqliteBroker } = await import('./sqlite/sqlite-broker.js')
-    return new SqliteBroker(parsed.file)
+    const [{ SqliteBroker }, { withStorageErrors }] = await Promise.all([import('./sqlite/sqlite-broker.js'), import('./sqlite/storage-errors.js')])
+    return withStorageErrors(new SqliteBroker(parsed.file), parsed.file)
   }
   const { RedisBroker } = await import('./redis/redis-broker.js')
-  return RedisBroker.connect(parsed.url)
+  return RedisBroker.connect(parsed.url, { background: opts.background })
 }

@@ -1,7 +1,8 @@
 import { build, context, type BuildContext, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild'
-import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { createHash, randomBytes } from 'node:crypto'
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { ConfigError } from '../errors.js'
 import { pathToFileURL } from 'node:url'
 import { codeFrame, LoadError } from './load-error.js'
 import { distFile } from '../paths.js'
@@ -56,11 +57,13 @@ export async function bundleTasks(root: string, taskFiles: readonly string[], ou
   return { file: writeBundle(outDir, 'tasks', code), inputs, taskFiles: [...taskFiles] }
 }
 
-/** Builds the config file into an importable ESM file. */
+/** Builds the config file into an importable ESM file, for one import (see loadProject). */
 export async function bundleConfig(configFile: string, outDir: string): Promise<{ file: string; inputs: string[] }> {
   const root = resolve(configFile, '..')
   const { code, inputs } = await runEsbuild(root, outDir, undefined, configFile)
-  return { file: writeBundle(outDir, 'config', code), inputs }
+  // One file per load, unshared: the loader deletes it once imported (it may hold a password),
+  // so another process loading the same config at the same time must not be reading this one.
+  return { file: writeBundle(outDir, `config-${process.pid}-${randomBytes(4).toString('hex')}`, code), inputs }
 }
 
 async function runEsbuild(
@@ -112,6 +115,14 @@ function fromEsbuild(root: string, msg: Message): LoadError {
 }
 
 function writeBundle(outDir: string, kind: string, code: string): string {
+  try {
+    return writeBundleFile(outDir, kind, code)
+  } catch (err) {
+    throw cannotWrite(outDir, err as NodeJS.ErrnoException)
+  }
+}
+
+function writeBundleFile(outDir: string, kind: string, code: string): string {
   mkdirSync(outDir, { recursive: true, mode: 0o700 })
   const hash = createHash('sha1').update(code).digest('hex').slice(0, 12)
   const file = join(outDir, `${kind}-${hash}.mjs`)
@@ -125,6 +136,22 @@ function writeBundle(outDir: string, kind: string, code: string): string {
   writeFileSync(tmp, code, { mode: 0o600 })
   renameSync(tmp, file)
   return file
+}
+
+/** The build folder cannot be written: say which folder refuses and why, in one line. */
+function cannotWrite(outDir: string, err: NodeJS.ErrnoException): ConfigError {
+  // A recursive mkdir reports ENOENT on a read-only disk: ask the nearest existing folder instead.
+  let dir = outDir
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
+  let code = err.code ?? err.message
+  try {
+    accessSync(dir, constants.W_OK)
+  } catch (e) {
+    code = (e as NodeJS.ErrnoException).code ?? code
+  }
+  const hint =
+    code === 'ENOSPC' ? 'free space on that disk' : code === 'EROFS' ? 'run tq from a project on a writable disk' : `make ${dir} writable by this user: tq keeps its builds and state in .tq/ next to tq.config.ts`
+  return new ConfigError(`cannot write tq's build files to ${outDir} (${code})`, hint)
 }
 
 const rel = (root: string, f: string) => relative(root, f).split(sep).join('/')

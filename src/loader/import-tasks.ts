@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url'
 import { collectDefinitions, type Registry } from './registry.js'
-import { LoadError } from './load-error.js'
+import { isUserFile, LoadError } from './load-error.js'
 
 // Stack traces from bundles then point at the user's .ts files and lines.
 process.setSourceMapsEnabled(true)
@@ -35,8 +35,8 @@ export function runtimeLoadError(err: unknown, fallbackFile?: string): LoadError
   for (const f of frames) {
     // `at fn (/abs/file.ts:3:7)` or `at /abs/file.ts:3:7`: the path must start the location.
     const m = /(?:\(|at )((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(f)
-    if (m && !m[1]!.includes('node_modules') && !m[1]!.includes('/.tq/build/') && !m[1]!.startsWith('node:')) {
-      const file = m[1]!.replace(/^file:\/\//, '')
+    const file = m?.[1]!.replace(/^file:\/\//, '')
+    if (m && file && isUserFile(file)) {
       return new LoadError(`${e.name ?? 'Error'}: ${e.message}`, { file, line: Number(m[2]), column: Number(m[3]) })
     }
   }

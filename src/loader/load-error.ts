@@ -1,5 +1,15 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { TqError } from '../errors.js'
+import { packageRoot } from '../paths.js'
+
+/** tq's own code, compiled or not: a frame there is where tq noticed the problem, not where the user made it. */
+const TQ_OWN = [join(packageRoot, 'dist') + '/', join(packageRoot, 'src') + '/']
+
+/** Whether a stack frame's file is the user's own code (not a dependency, a tq build or tq itself). */
+export function isUserFile(file: string): boolean {
+  return !file.includes('node_modules') && !file.includes('/.tq/build/') && !file.startsWith('node:') && !TQ_OWN.some((d) => file.startsWith(d))
+}
 
 /** Two lines of source around `line` with a caret under `column` (1-based), or undefined if unreadable. */
 export function codeFrame(file: string, line: number, column: number): string | undefined {

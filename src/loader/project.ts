@@ -1,10 +1,11 @@
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { addConfigSchedules, type Registry } from './registry.js'
 import { importTasks, runtimeLoadError } from './import-tasks.js'
 import { DEFAULT_BROKER, DEFAULT_TASKS, type TqConfig } from '../app/config.js'
 import { ConfigError } from '../errors.js'
+import { keepPrivate } from '../private-files.js'
 import { validateConfig } from '../app/validate-config.js'
 import { bundleConfig, bundleTasks, type Bundle, type IncrementalBuilds } from './bundle.js'
 import { findFiles } from './glob.js'
@@ -63,6 +64,8 @@ export async function loadProject(opts: ProjectOptions & { requireConfig?: boole
   }
   const root = configFile ? dirname(configFile) : cwd
   const stateDir = join(root, '.tq')
+  keepPrivate(stateDir, 0o700)
+  keepPrivate(join(stateDir, 'build'), 0o700)
   let config: TqConfig = {}
   let configInputs: string[] = []
   if (configFile) ({ config, inputs: configInputs } = await importConfig(configFile, stateDir))
@@ -76,6 +79,9 @@ async function importConfig(configFile: string, stateDir: string): Promise<{ con
     mod = (await import(pathToFileURL(built.file).href)) as { default?: unknown }
   } catch (err) {
     throw runtimeLoadError(err, configFile)
+  } finally {
+    // The bundled config may hold the broker's password: once imported it is not needed on disk.
+    rmSync(built.file, { force: true })
   }
   const config = mod.default
   if (!config || typeof config !== 'object') {

@@ -52,6 +52,9 @@ interface Running {
 /** After ctx.signal aborts (timeout, cancel), how long a task has to stop before its thread is ended. */
 const GRACE_MS = 500
 
+/** Broker failures in a row after which `--burst` gives up: a batch run must end, not wait on a broken store. */
+const BURST_FAILURES = 5
+
 /** Longest idle sleep between claims when nothing announces a change. */
 const IDLE_CHECK_MS = 5000
 
@@ -87,6 +90,8 @@ export class WorkerEngine {
   private heartbeatTimer: NodeJS.Timeout | undefined
   private pruneTimer: NodeJS.Timeout | undefined
   private readonly startedAt = Date.now()
+  /** Why a burst run gave up: done() rejects with it. */
+  private gaveUp: Error | undefined
 
   constructor(
     private readonly broker: Broker,
@@ -167,7 +172,9 @@ export class WorkerEngine {
 
   /** Resolves when the loop has ended (burst mode finished, or stop()). */
   done(): Promise<void> {
-    return this.loopDone ?? Promise.resolve()
+    return (this.loopDone ?? Promise.resolve()).then(() => {
+      if (this.gaveUp) throw this.gaveUp
+    })
   }
 
   /**
@@ -233,6 +240,10 @@ export class WorkerEngine {
       } catch (err) {
         // The broker is unreachable (Redis restarting, say): report, back off, carry on.
         // Running jobs keep their leases as long as renewals get through.
+        if (this.opts.burst && failures + 1 >= BURST_FAILURES) {
+          this.gaveUp = err as Error
+          break
+        }
         this.opts.onError?.(err as Error)
         const backoff = Math.min(5000, 250 * 2 ** failures++)
         this.idle = new AbortController()
@@ -341,23 +352,40 @@ export class WorkerEngine {
     if (batch.length === 0) return this.flushing
     this.outbox = []
     this.flushing = this.flushing.then(async () => {
-      let accepted: boolean[]
-      try {
-        accepted = await this.broker.settle(batch.map((b) => b.outcome))
-      } catch (err) {
-        // The broker is unreachable: the leases lapse and the jobs run again elsewhere.
-        accepted = batch.map(() => false)
-      }
+      const saved = await this.settleWhileLeased(batch.map((b) => b.outcome))
       batch.forEach((b, i) => {
         this.running.delete(b.running.job.id)
         this.settling.delete(b.running.job.id)
-        this.opts.onEvent?.(accepted[i] ? b.event : { type: 'rejected', job: b.running.job, reason: 'its lease was no longer current' })
+        const reason = saved.error ? `its outcome could not be saved (${saved.error.message.split('\n')[0]})` : 'its lease was no longer current'
+        this.opts.onEvent?.(saved.accepted?.[i] ? b.event : { type: 'rejected', job: b.running.job, reason })
       })
       const freed = this.slotFreed
       this.slotFreed = undefined
       freed?.()
     })
     return this.flushing
+  }
+
+  /**
+   * Settles a batch, trying again while the broker cannot be reached and the leases may still be
+   * current (they were renewed at most a second before this, so for one lease from the first
+   * failure): an outage shorter than the lease loses no outcome. A lease that did lapse meanwhile
+   * is refused by the broker and reported as such; only when time runs out is the outage named.
+   */
+  private async settleWhileLeased(outcomes: Outcome[]): Promise<{ accepted?: boolean[]; error?: Error }> {
+    let deadline: number | undefined
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { accepted: await this.broker.settle(outcomes) }
+      } catch (err) {
+        const error = err as Error
+        deadline ??= Date.now() + this.leaseMs
+        const wait = Math.min(2000, 100 * 2 ** attempt)
+        if (Date.now() + wait >= deadline) return { error }
+        this.opts.onError?.(new Error(`could not save the outcome of ${outcomes.length} job(s): ${error.message.split('\n')[0]}`))
+        await new Promise((r) => setTimeout(r, wait))
+      }
+    }
   }
 
   /** Keeps leases of running jobs alive, and notices cancellations and lost leases. */

@@ -20,6 +20,35 @@ export function connectionOptions(cfg: RedisUrlConfig, overrides: RedisOptions):
   }
 }
 
+/** A connection for a URL; with `background`, its socket and reconnect timer do not hold the process open. */
+export function openRedis(cfg: RedisUrlConfig, overrides: RedisOptions): Redis {
+  const redis = new Redis(connectionOptions(cfg, overrides))
+  if (cfg.background) {
+    redis.on('connect', () => redis.stream?.unref?.())
+    // ioredis keeps its reconnect timer in a field it does not declare.
+    redis.on('reconnecting', () => (redis as unknown as { reconnectTimeout?: NodeJS.Timeout | null }).reconnectTimeout?.unref?.())
+  }
+  return redis
+}
+
+/**
+ * Holds the process open while operations are in flight, for background connections whose
+ * sockets do not: a script awaiting an enqueue must not exit half-way, and an idle one may end.
+ */
+class LoopHold {
+  private busy = 0
+  private timer: NodeJS.Timeout | undefined
+
+  async around<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy++ === 0) this.timer = setInterval(() => undefined, 1 << 30)
+    try {
+      return await fn()
+    } finally {
+      if (--this.busy === 0) clearInterval(this.timer)
+    }
+  }
+}
+
 /**
  * The broker's command connection. No offline queue: an operation waits (at most
  * `connectTimeout`) for the connection to be ready, then runs; failures become one BrokerError
@@ -30,13 +59,14 @@ export class RedisConnection {
   private closed = false
   private lastError: Error | undefined
   private readonly readyWaiters = new Set<{ done: (err?: BrokerError) => void }>()
+  private readonly hold: LoopHold | undefined
 
   constructor(
     private readonly cfg: RedisUrlConfig,
     private readonly describe: string,
   ) {
-    this.redis = new Redis(
-      connectionOptions(cfg, {
+    this.hold = cfg.background ? new LoopHold() : undefined
+    this.redis = openRedis(cfg, {
         // No offline queue: a command issued while disconnected fails at once instead of
         // running at some unknown later time; `exec` waits for the reconnection instead.
         enableOfflineQueue: false,
@@ -44,13 +74,16 @@ export class RedisConnection {
         maxRetriesPerRequest: 0,
         autoResendUnfulfilledCommands: false,
         connectionName: 'tq',
-      }),
-    )
+    })
     this.watch()
   }
 
   /** Waits until Redis answers (at most `connectTimeout`) on the database the URL names, or throws. */
-  async open(): Promise<void> {
+  open(): Promise<void> {
+    return this.hold ? this.hold.around(() => this.openNow()) : this.openNow()
+  }
+
+  private async openNow(): Promise<void> {
     await this.ready(Date.now() + this.cfg.connectTimeoutMs)
     // ioredis reports a failed SELECT only as an error event and stays on db 0: check.
     const db = /\bdb=(\d+)/.exec(String(await this.redis.client('INFO')))?.[1]
@@ -64,7 +97,11 @@ export class RedisConnection {
    * BrokerError. `retry`: the operation is safe to run twice, so a call cut off by a lost
    * connection is tried once more after reconnecting.
    */
-  async exec<T>(what: string, fn: () => Promise<T>, retry = false): Promise<T> {
+  exec<T>(what: string, fn: () => Promise<T>, retry = false): Promise<T> {
+    return this.hold ? this.hold.around(() => this.execNow(what, fn, retry)) : this.execNow(what, fn, retry)
+  }
+
+  private async execNow<T>(what: string, fn: () => Promise<T>, retry: boolean): Promise<T> {
     const deadline = Date.now() + this.cfg.connectTimeoutMs
     for (let attempt = 0; ; attempt++) {
       await this.ready(deadline)
@@ -93,7 +130,8 @@ export class RedisConnection {
     if (this.closed) return
     this.closed = true
     for (const w of [...this.readyWaiters]) w.done(new BrokerError(`the Redis broker ${this.describe} is closed`))
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined)
+    const quit = () => this.redis.quit().catch(() => undefined)
+    if (this.redis.status === 'ready') await (this.hold ? this.hold.around(quit) : quit())
     this.redis.disconnect()
   }
 
@@ -128,7 +166,8 @@ export class RedisConnection {
     // Errors are kept for messages, never logged (ioredis would print unhandled ones).
     this.redis.on('error', (err: Error) => {
       // "max retries" only says a command gave up; keep the error that says why.
-      if (err.name !== 'MaxRetriesPerRequestError') this.lastError = err
+      // Nor "stream isn't writeable", which only says a command found the connection down.
+      if (err.name !== 'MaxRetriesPerRequestError' && !NOT_SENT.test(err.message)) this.lastError = err
       if (AUTH_ERROR.test(err.message)) settleAll(this.authFailed(err))
     })
     this.redis.on('end', () => settleAll(this.unreachable()))
@@ -141,12 +180,23 @@ export class RedisConnection {
   private unreachable(): BrokerError {
     if (this.closed) return new BrokerError(`the Redis broker ${this.describe} is closed`)
     const why = this.lastError ? `: ${firstLine(this.lastError)}` : ''
-    const tls = this.lastError && /certificate|self.signed|SSL|TLS/i.test(this.lastError.message)
-    return new BrokerError(
-      `cannot reach Redis at ${this.describe} (waited ${this.cfg.connectTimeoutMs} ms${why})`,
-      tls
-        ? "the server's TLS certificate is not trusted here: point NODE_EXTRA_CA_CERTS at its CA file"
-        : 'check that Redis is running and the broker URL is right (rediss:// for TLS); add ?connectTimeout=30s to wait longer',
-    )
+    return new BrokerError(`cannot reach Redis at ${this.describe} (waited ${this.cfg.connectTimeoutMs} ms${why})`, this.fixFor(this.lastError))
+  }
+
+  /** How to fix a failed connection, told apart by the TLS error Node reported. */
+  private fixFor(err: Error | undefined): string {
+    const code = String((err as NodeJS.ErrnoException | undefined)?.code ?? '')
+    const msg = err?.message ?? ''
+    const host = this.cfg.connection.host
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/i.test(msg)) {
+      return `the server's TLS certificate is for another host, not ${host}: connect with a name the certificate lists, or give the server a certificate for ${host}`
+    }
+    if (this.cfg.connection.tls && /certificate required|handshake failure|socket disconnected before secure TLS|ECONNRESET|alert/i.test(`${code} ${msg}`)) {
+      return 'the TLS handshake failed; if the server requires a client certificate, give ?tls_cert=/path/cert.pem&tls_key=/path/key.pem in the broker URL'
+    }
+    if (/CERT_|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code) || /self.signed|unable to verify|certificate has expired/i.test(msg)) {
+      return "the server's TLS certificate is not trusted here: give its CA file with ?tls_ca=/path/ca.pem in the broker URL"
+    }
+    return 'check that Redis is running and the broker URL is right (rediss:// for TLS); add ?connectTimeout=30s to wait longer'
   }
 }

@@ -25,7 +25,7 @@ import type {
 import { JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
 import { claimedJob, jobArgs, outcomeArgs, pairs, pipelineResults, scheduleRecord, stored, str } from './codec.js'
-import { connectionOptions, RedisConnection } from './connection.js'
+import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
@@ -49,8 +49,8 @@ export class RedisBroker implements Broker {
   private nextRunCache: { queues: string; at: number | null; epoch: number; time: number } | undefined
 
   /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
-  static async connect(url: string): Promise<Broker> {
-    const broker = new RedisBroker(parseRedisUrl(url))
+  static async connect(url: string, opts: { background?: boolean } = {}): Promise<Broker> {
+    const broker = new RedisBroker({ ...parseRedisUrl(url), background: opts.background })
     try {
       await broker.conn.open()
     } catch (err) {
@@ -67,7 +67,7 @@ export class RedisBroker implements Broker {
     this.redis = this.conn.redis
     defineScripts(this.redis)
     this.listener = new ChangeListener(
-      () => new Redis(connectionOptions(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false, connectionName: 'tq-events' })),
+      () => openRedis(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false, connectionName: 'tq-events' }),
       this.ctx.channel,
     )
   }

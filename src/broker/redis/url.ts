@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { RedisOptions } from 'ioredis'
 import { toMs } from '../../app/duration.js'
 import { BrokerError } from '../../errors.js'
@@ -15,12 +16,19 @@ export interface RedisUrlConfig {
   commandTimeoutMs: number | undefined
   /** The URL without secrets, for messages and `describe`. */
   describe: string
+  /**
+   * Not from the URL: set by the opener. The connections do not keep the process alive while
+   * no operation is in flight (the default client of `task.enqueue()`, so a script can end).
+   */
+  background?: boolean
 }
 
 export const DEFAULT_PREFIX = 'tq:'
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 
-const QUERY_PARAMS = ['prefix', 'connectTimeout', 'commandTimeout'] as const
+const QUERY_PARAMS = ['prefix', 'connectTimeout', 'commandTimeout', 'tls_ca', 'tls_cert', 'tls_key'] as const
+/** TLS files by query parameter, and the ioredis (node:tls) option each fills. */
+const TLS_FILES = { tls_ca: 'ca', tls_cert: 'cert', tls_key: 'key' } as const
 const HINT = 'use redis://[user:pass@]host:port/db[?prefix=tq:&connectTimeout=5s] or rediss://... for TLS'
 
 /**
@@ -72,7 +80,10 @@ export function parseRedisUrl(url: string): RedisUrlConfig {
   if (username !== undefined) connection.username = username
   if (password !== undefined) connection.password = password
   // Node derives the TLS server name (SNI) and the certificate check from the host.
-  if (scheme === 'rediss') connection.tls = {}
+  if (scheme === 'rediss') connection.tls = tlsFiles(u, safe)
+  else if (Object.keys(TLS_FILES).some((k) => u.searchParams.has(k))) {
+    throw new BrokerError(`broker URL "${safe}" gives TLS files to a plain redis:// connection`, 'use rediss:// for TLS')
+  }
 
   const auth = username !== undefined || password !== undefined ? `${username ?? ''}${password !== undefined ? ':***' : ''}@` : ''
   const hostPart = host.includes(':') ? `[${host}]` : host
@@ -81,6 +92,28 @@ export function parseRedisUrl(url: string): RedisUrlConfig {
   return { connection, prefix, connectTimeoutMs, commandTimeoutMs, describe }
 }
 
+/**
+ * `?tls_ca=/path/ca.pem&tls_cert=/path/client.pem&tls_key=/path/client.key`: the CA that signed
+ * the server's certificate (when it is not a public one) and the client certificate and key
+ * for servers that require one (`tls-auth-clients yes`). Read once, here.
+ */
+function tlsFiles(u: URL, safe: string): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {}
+  for (const [param, option] of Object.entries(TLS_FILES)) {
+    const path = u.searchParams.get(param)
+    if (path === null) continue
+    try {
+      tls[option] = readFileSync(path)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err)
+      throw new BrokerError(`broker URL "${safe}": cannot read ${param} file ${path} (${code})`, `give ?${param}= the path of a readable PEM file`)
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new BrokerError(`broker URL "${safe}" gives ${tls.cert ? 'tls_cert without tls_key' : 'tls_key without tls_cert'}`, 'a client certificate needs both ?tls_cert= and ?tls_key=')
+  }
+  return tls
+}
 
 function duration(text: string | null, what: string, safe: string): number | undefined {
   if (text === null) return undefined
