@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
+  CLI_POLL_MS,
   cleanupTemp,
   countStates,
   DEV_BANNER,
@@ -118,8 +119,8 @@ describe('hot reload', () => {
           return v2.length > 0 ? Math.min(...v2.map((j) => ms(j.finishedAt))) : false
         },
         'a job returning { v: 2 }',
-        20_000,
-        300,
+        60_000,
+        CLI_POLL_MS,
       )
       const latency = firstNew - saved
       // When tq dev logged the reload (its lines start with the UTC time of day).

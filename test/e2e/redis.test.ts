@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import type { Broker, JobState } from '../../src/broker/types.js'
 import {
+  CLI_POLL_MS,
   cleanupTemp,
   countStates,
   deleteRedisKeys,
@@ -344,8 +345,8 @@ export const tick = schedule({ every: '2s' }, ping)
         return views[0]?.lastJob ? views : false
       },
       'tq schedules to show a slot beat enqueued',
-      30_000,
-      250,
+      60_000,
+      CLI_POLL_MS,
     )
     beat.kill('SIGTERM')
     await beat.waitExit(20_000)

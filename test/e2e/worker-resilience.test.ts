@@ -4,7 +4,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { cleanupTemp, getJob, killAll, listJobs, makeProject, readLines, runTq, startTq, waitUntil, type Job } from '../helpers/tq.js'
+import { CLI_POLL_MS, cleanupTemp, getJob, killAll, listJobs, makeProject, readLines, runTq, startTq, waitUntil, type Job } from '../helpers/tq.js'
 
 afterEach(killAll)
 afterAll(cleanupTemp)
@@ -19,7 +19,7 @@ const untilState = (cwd: string, id: string, states: string[], ms = 30_000): Pro
   waitUntil(async () => {
     const job = await getJob(cwd, id)
     return states.includes(job.state) ? job : false
-  }, `job ${id} in ${states.join('/')}`, ms)
+  }, `job ${id} in ${states.join('/')}`, ms, CLI_POLL_MS)
 
 describe('a task that throws or exits', () => {
   it('fails that job with an error message; the same worker then completes other jobs', async () => {
@@ -55,7 +55,7 @@ export const ok = task('ok', async (p: { n: number }) => {
     await waitUntil(async () => {
       const jobs = await listJobs(project.dir, ['--task', 'ok'])
       return jobs.length === 5 && jobs.every((j) => j.state === 'succeeded')
-    }, '5 ok jobs succeeded', 30_000)
+    }, '5 ok jobs succeeded', 60_000, CLI_POLL_MS)
     expect(worker.running).toBe(true)
     expect(readLines(out).sort()).toEqual(['1', '2', '3', '4', '5'])
     // ...and it is this worker (the only one) that ran them: five success lines in its log.
