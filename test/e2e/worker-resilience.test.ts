@@ -133,9 +133,10 @@ export const slow = task('slow', async () => {
       'tasks/gated.ts',
       `import { existsSync, writeFileSync } from 'node:fs'
 import { task } from 'tqjs'
-// Runs until the test creates the release file (bounded), so SIGTERM surely lands mid-job.
+// Runs until the test creates the release file (bounded by about the test's length, which on a
+// loaded machine is long), so SIGTERM surely lands mid-job. Task code: no vi.waitFor here.
 export const gated = task('gated', async () => {
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 120_000
   while (!existsSync(${JSON.stringify(release)}) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   return { released: existsSync(${JSON.stringify(release)}) }
 })
@@ -143,12 +144,12 @@ export const gated = task('gated', async () => {
     )
     const first = await enqueue(project.dir, 'gated', {})
     const worker = startTq(['worker', '--concurrency', '1'], { cwd: project.dir })
-    await worker.waitForOutput(/▶ gated /, 30_000, 'stdout')
+    await worker.waitForOutput(/▶ gated /, 60_000, 'stdout')
     const later = await enqueue(project.dir, 'gated', {})
     worker.kill('SIGTERM')
-    await worker.waitForOutput(/stopping/, 20_000, 'stderr')
+    await worker.waitForOutput(/stopping/, 60_000, 'stderr')
     writeFileSync(release, 'go')
-    expect((await worker.waitExit(30_000)).code).toBe(0)
+    expect((await worker.waitExit(60_000)).code).toBe(0)
     const job = await getJob(project.dir, first)
     expect(job.state).toBe('succeeded')
     expect(job.result).toEqual({ released: true })
