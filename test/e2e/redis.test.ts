@@ -12,6 +12,7 @@ import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import type { Broker, JobState } from '../../src/broker/types.js'
 import {
   CLI_POLL_MS,
+  LOADED_TEST_MS,
   cleanupTemp,
   countStates,
   deleteRedisKeys,
@@ -293,7 +294,7 @@ process.stdout.write('done\\n')
   }, 150_000)
 })
 
-describe('tq dev and the inspection commands on Redis', () => {
+describe('tq dev and the inspection commands on Redis', { timeout: LOADED_TEST_MS }, () => {
   const TASKS = `import { task, schedule } from 'tqjs'
 export const work = task('work', async (p: { n: number }) => ({ doubled: p.n * 2 }))
 export const ping = task('ping', async () => 'pong')

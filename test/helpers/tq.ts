@@ -292,6 +292,13 @@ export async function getJob(cwd: string, id: string): Promise<Job> {
 }
 
 /**
+ * Timeout for an end-to-end test that runs a dozen `tq` commands one after another: each takes
+ * ~0.5 s on a quiet machine but several seconds on a loaded 2-core one (the config's 60 s default
+ * is then too short). Set per describe: `describe('…', { timeout: LOADED_TEST_MS }, …)`.
+ */
+export const LOADED_TEST_MS = 180_000
+
+/**
  * Each `tq` command costs a Node process start (~0.4 s of CPU). Polls that spawn one wait this
  * long between checks: polled faster, they take the CPU from the worker they wait for, and on a
  * loaded machine the wait then never ends.
