@@ -4,7 +4,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { CLI_POLL_MS, cleanupTemp, getJob, killAll, listJobs, makeProject, readLines, runTq, startTq, waitUntil, type Job } from '../helpers/tq.js'
+import { CLI_POLL_MS, LOADED_TEST_MS, cleanupTemp, getJob, killAll, listJobs, makeProject, readLines, runTq, startTq, waitUntil, type Job } from '../helpers/tq.js'
 
 afterEach(killAll)
 afterAll(cleanupTemp)
@@ -21,7 +21,7 @@ const untilState = (cwd: string, id: string, states: string[], ms = 30_000): Pro
     return states.includes(job.state) ? job : false
   }, `job ${id} in ${states.join('/')}`, ms, CLI_POLL_MS)
 
-describe('a task that throws or exits', () => {
+describe('a task that throws or exits', { timeout: LOADED_TEST_MS }, () => {
   it('fails that job with an error message; the same worker then completes other jobs', async () => {
     const project = makeProject()
     const out = project.path('ran.txt')
@@ -94,7 +94,7 @@ export const slowOk = task('slow.ok', async (p: { n: number }) => { await new Pr
   })
 })
 
-describe('SIGTERM', () => {
+describe('SIGTERM', { timeout: LOADED_TEST_MS }, () => {
   it('a worker running a ~1 s job finishes it (succeeded) and exits 0', async () => {
     const project = makeProject()
     const started = project.path('started')
