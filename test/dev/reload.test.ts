@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Client } from '../../src/app/client.js'
 import { openBroker } from '../../src/broker/open-broker.js'
 import type { Broker } from '../../src/broker/types.js'
@@ -47,13 +47,14 @@ describe('tq dev hot reload', () => {
   async function saveAndReload(name: string, text: string): Promise<string> {
     const before = out.lines.length
     writeFileSync(join(fx.dir, name), text)
-    const deadline = Date.now() + 10_000
-    while (Date.now() < deadline) {
-      const line = out.lines.slice(before).find((l) => /reloaded|reload failed/.test(l))
-      if (line) return line
-      await broker.waitForChange(20)
-    }
-    console.error(out.text); throw new Error(`no reload after saving ${name}`)
+    return vi.waitFor(
+      () => {
+        const line = out.lines.slice(before).find((l) => /reloaded|reload failed/.test(l))
+        if (!line) throw new Error(`no reload after saving ${name}; log:\n${out.text}`)
+        return line
+      },
+      { timeout: 30_000, interval: 20 },
+    )
   }
 
   it('runs the new code after a save, including a changed imported helper', async () => {
@@ -108,9 +109,7 @@ describe('tq dev hot reload', () => {
     const cfg = join(fx.dir, 'tq.config.ts')
     const before = out.lines.length
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace("broker: 'sqlite://.tq/tq.db'", "broker: 'sqlite://.tq/tq.db', worker: { queues: ['default', 'extra'] }"))
-    const deadline = Date.now() + 10_000
-    while (!out.lines.slice(before).some((l) => l.includes('restarted the engine')) && Date.now() < deadline) await broker.waitForChange(20)
-    expect(out.lines.slice(before).join('\n')).toMatch(/config changed[\s\S]*restarted the engine/)
+    await vi.waitFor(() => expect(out.lines.slice(before).join('\n')).toMatch(/config changed[\s\S]*restarted the engine/), { timeout: 30_000, interval: 20 })
     expect(session.engine!.queues).toEqual(['default', 'extra'])
   })
 

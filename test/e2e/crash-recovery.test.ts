@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
+  CLI_POLL_MS,
   cleanupTemp,
   countStates,
   duplicates,
@@ -66,7 +67,7 @@ export const work = task('work', async (p: { n: number }) => {
       },
       `all ${N} jobs succeeded`,
       60_000,
-      300,
+      CLI_POLL_MS,
     )
     expect(final).toHaveLength(N)
     second.kill('SIGTERM')
@@ -114,7 +115,7 @@ export const work = task('work', async (p: { n: number }, ctx) => {
       },
       `all ${N} jobs succeeded`,
       60_000,
-      300,
+      CLI_POLL_MS,
     )
     for (const w of workers) w.kill('SIGTERM')
     for (const w of workers) expect((await w.waitExit(20_000)).code).toBe(0)

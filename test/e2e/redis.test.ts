@@ -11,6 +11,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import type { Broker, JobState } from '../../src/broker/types.js'
 import {
+  CLI_POLL_MS,
+  LOADED_TEST_MS,
   cleanupTemp,
   countStates,
   deleteRedisKeys,
@@ -292,7 +294,7 @@ process.stdout.write('done\\n')
   }, 150_000)
 })
 
-describe('tq dev and the inspection commands on Redis', () => {
+describe('tq dev and the inspection commands on Redis', { timeout: LOADED_TEST_MS }, () => {
   const TASKS = `import { task, schedule } from 'tqjs'
 export const work = task('work', async (p: { n: number }) => ({ doubled: p.n * 2 }))
 export const ping = task('ping', async () => 'pong')
@@ -344,8 +346,8 @@ export const tick = schedule({ every: '2s' }, ping)
         return views[0]?.lastJob ? views : false
       },
       'tq schedules to show a slot beat enqueued',
-      30_000,
-      250,
+      60_000,
+      CLI_POLL_MS,
     )
     beat.kill('SIGTERM')
     await beat.waitExit(20_000)

@@ -4,7 +4,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { cleanupTemp, getJob, killAll, listJobs, makeProject, readLines, runTq, startTq, waitUntil, type Job } from '../helpers/tq.js'
+import { CLI_POLL_MS, LOADED_TEST_MS, cleanupTemp, getJob, killAll, listJobs, makeProject, readLines, runTq, startTq, waitUntil, type Job } from '../helpers/tq.js'
 
 afterEach(killAll)
 afterAll(cleanupTemp)
@@ -19,9 +19,9 @@ const untilState = (cwd: string, id: string, states: string[], ms = 30_000): Pro
   waitUntil(async () => {
     const job = await getJob(cwd, id)
     return states.includes(job.state) ? job : false
-  }, `job ${id} in ${states.join('/')}`, ms)
+  }, `job ${id} in ${states.join('/')}`, ms, CLI_POLL_MS)
 
-describe('a task that throws or exits', () => {
+describe('a task that throws or exits', { timeout: LOADED_TEST_MS }, () => {
   it('fails that job with an error message; the same worker then completes other jobs', async () => {
     const project = makeProject()
     const out = project.path('ran.txt')
@@ -55,7 +55,7 @@ export const ok = task('ok', async (p: { n: number }) => {
     await waitUntil(async () => {
       const jobs = await listJobs(project.dir, ['--task', 'ok'])
       return jobs.length === 5 && jobs.every((j) => j.state === 'succeeded')
-    }, '5 ok jobs succeeded', 30_000)
+    }, '5 ok jobs succeeded', 60_000, CLI_POLL_MS)
     expect(worker.running).toBe(true)
     expect(readLines(out).sort()).toEqual(['1', '2', '3', '4', '5'])
     // ...and it is this worker (the only one) that ran them: five success lines in its log.
@@ -94,7 +94,7 @@ export const slowOk = task('slow.ok', async (p: { n: number }) => { await new Pr
   })
 })
 
-describe('SIGTERM', () => {
+describe('SIGTERM', { timeout: LOADED_TEST_MS }, () => {
   it('a worker running a ~1 s job finishes it (succeeded) and exits 0', async () => {
     const project = makeProject()
     const started = project.path('started')
@@ -133,9 +133,10 @@ export const slow = task('slow', async () => {
       'tasks/gated.ts',
       `import { existsSync, writeFileSync } from 'node:fs'
 import { task } from 'tqjs'
-// Runs until the test creates the release file (bounded), so SIGTERM surely lands mid-job.
+// Runs until the test creates the release file (bounded by about the test's length, which on a
+// loaded machine is long), so SIGTERM surely lands mid-job. Task code: no vi.waitFor here.
 export const gated = task('gated', async () => {
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 120_000
   while (!existsSync(${JSON.stringify(release)}) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   return { released: existsSync(${JSON.stringify(release)}) }
 })
@@ -143,12 +144,12 @@ export const gated = task('gated', async () => {
     )
     const first = await enqueue(project.dir, 'gated', {})
     const worker = startTq(['worker', '--concurrency', '1'], { cwd: project.dir })
-    await worker.waitForOutput(/▶ gated /, 30_000, 'stdout')
+    await worker.waitForOutput(/▶ gated /, 60_000, 'stdout')
     const later = await enqueue(project.dir, 'gated', {})
     worker.kill('SIGTERM')
-    await worker.waitForOutput(/stopping/, 20_000, 'stderr')
+    await worker.waitForOutput(/stopping/, 60_000, 'stderr')
     writeFileSync(release, 'go')
-    expect((await worker.waitExit(30_000)).code).toBe(0)
+    expect((await worker.waitExit(60_000)).code).toBe(0)
     const job = await getJob(project.dir, first)
     expect(job.state).toBe('succeeded')
     expect(job.result).toEqual({ released: true })

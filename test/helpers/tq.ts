@@ -10,6 +10,7 @@ import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { vi } from 'vitest'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const TQ_BIN = join(REPO_ROOT, 'bin', 'run.js')
@@ -87,7 +88,7 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Written to stdin, which is then closed. */
   input?: string
-  /** Deadline for the whole command; it is killed (SIGKILL) past it. Default 30 s. */
+  /** Deadline for the whole command; it is killed (SIGKILL) past it. Default 60 s (a loaded machine). */
   timeoutMs?: number
 }
 
@@ -215,7 +216,7 @@ export function startTq(args: string[], opts: RunOptions): TqProcess {
 /** Runs tq to completion (bounded by a deadline) and returns its exit and output. */
 export async function runTq(args: string[], opts: RunOptions): Promise<RunResult> {
   const p = new TqProcess(args, opts)
-  const timeoutMs = opts.timeoutMs ?? 30_000
+  const timeoutMs = opts.timeoutMs ?? 60_000
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
@@ -290,21 +291,38 @@ export async function getJob(cwd: string, id: string): Promise<Job> {
   return JSON.parse(r.stdout) as Job
 }
 
-/** Polls `check` until it returns a truthy value, with a deadline; the error names `what` and the last value seen. */
-export async function waitUntil<T>(check: () => Promise<T | false | undefined | null>, what: string, timeoutMs = 30_000, pollMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v
-      last = v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, pollMs))
-  }
+/**
+ * Timeout for an end-to-end test that runs a dozen `tq` commands one after another: each takes
+ * ~0.5 s on a quiet machine but several seconds on a loaded 2-core one (the config's 60 s default
+ * is then too short). Set per describe: `describe('…', { timeout: LOADED_TEST_MS }, …)`.
+ */
+export const LOADED_TEST_MS = 180_000
+
+/**
+ * Each `tq` command costs a Node process start (~0.4 s of CPU). Polls that spawn one wait this
+ * long between checks: polled faster, they take the CPU from the worker they wait for, and on a
+ * loaded machine the wait then never ends.
+ */
+export const CLI_POLL_MS = 1000
+
+/**
+ * Polls `check` (vi.waitFor) until it returns a truthy value, which it returns; past `timeoutMs`
+ * the error names `what` and the last value (or error) seen.
+ */
+export function waitUntil<T>(check: () => Promise<T | false | undefined | null>, what: string, timeoutMs = 60_000, pollMs = 200): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      let v: T | false | undefined | null
+      try {
+        v = await check()
+      } catch (err) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${(err as Error)?.message ?? String(err)}`)
+      }
+      if (!v) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(v)}`)
+      return v
+    },
+    { timeout: timeoutMs, interval: pollMs },
+  )
 }
 
 /** Counts by state, e.g. `{ succeeded: 3, failed: 1 }`. */
@@ -361,7 +379,7 @@ export async function enqueueBatch(cwd: string, task: string, payloads: unknown[
 }
 
 /** Polls `tq job <id> --json` until the job is in one of `states`; returns it. */
-export function waitForJobState(cwd: string, id: string, states: string[], timeoutMs = 30_000, pollMs = 250): Promise<Job> {
+export function waitForJobState(cwd: string, id: string, states: string[], timeoutMs = 60_000, pollMs = CLI_POLL_MS): Promise<Job> {
   return waitUntil(
     async () => {
       const job = await getJob(cwd, id)
@@ -373,22 +391,22 @@ export function waitForJobState(cwd: string, id: string, states: string[], timeo
   )
 }
 
-/** Starts `tq worker [...args]` and resolves once its banner is out. */
-export async function startWorker(cwd: string, args: string[] = [], timeoutMs = 30_000): Promise<TqProcess> {
+/** Starts `tq worker [...args]` and resolves once its banner is out (bundling and loading the tasks takes a while on a loaded machine). */
+export async function startWorker(cwd: string, args: string[] = [], timeoutMs = 60_000): Promise<TqProcess> {
   const w = startTq(['worker', ...args], { cwd })
   await w.waitForOutput(WORKER_BANNER, timeoutMs, 'stderr')
   return w
 }
 
 /** Starts `tq beat [...args]` and resolves once its banner is out. */
-export async function startBeat(cwd: string, args: string[] = [], timeoutMs = 30_000): Promise<TqProcess> {
+export async function startBeat(cwd: string, args: string[] = [], timeoutMs = 60_000): Promise<TqProcess> {
   const b = startTq(['beat', ...args], { cwd })
   await b.waitForOutput(BEAT_BANNER, timeoutMs, 'stderr')
   return b
 }
 
 /** Resolves once `file` exists (bounded). */
-export function waitForFile(file: string, timeoutMs = 30_000): Promise<true> {
+export function waitForFile(file: string, timeoutMs = 60_000): Promise<true> {
   return waitUntil(async () => existsSync(file), `file ${file}`, timeoutMs, 50)
 }
 
@@ -402,6 +420,9 @@ export function ms(iso: string | null | undefined): number {
 // Redis: the shared test server, key prefixes, and private redis-server processes (test/e2e/redis.test.ts)
 
 // One set of Redis helpers for every test: the e2e names are aliases of test/redis/helpers.ts.
+// E2E_REDIS is TQ_TEST_REDIS_URL, default redis://127.0.0.1:6379/0 (database 0); each test runs
+// under its own key prefix (redisPrefix()) and deletes those keys when it ends, so the server may
+// be shared. Tests that stop Redis or need a password start a private redis-server instead.
 import { TEST_REDIS, deletePrefix, urlWith } from '../redis/helpers.js'
 export const E2E_REDIS = TEST_REDIS
 export const deleteRedisKeys = deletePrefix

@@ -2,7 +2,7 @@
  * The worker engine on the Redis broker: real task threads, real Redis, one key prefix per test.
  * (test/worker/engine.test.ts covers the engine itself on SQLite; this checks the pair works.)
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ProjectFixture } from '../worker/fixture.js'
 import { deletePrefix, uniquePrefix, urlWith } from './helpers.js'
 
@@ -68,10 +68,7 @@ describe('worker engine on Redis', () => {
     const broker = await fx.broker()
     await fx.worker()
     const h = await client.enqueue('slow', null)
-    const deadline = Date.now() + 10_000
-    let job = await h.get()
-    while (job?.progress !== 0.5 && Date.now() < deadline) (await broker.waitForChange(100), (job = await h.get()))
-    expect(job).toMatchObject({ state: 'active', progress: 0.5 })
+    await vi.waitFor(async () => expect(await h.get()).toMatchObject({ state: 'active', progress: 0.5 }), { timeout: 30_000, interval: 50 })
     await h.cancel()
     expect((await fx.until(broker, h.id, ['cancelled', 'failed', 'succeeded'])).state).toBe('cancelled')
   })

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 
-/** The Redis the tests use: TQ_TEST_REDIS_URL, else the local one. */
+/**
+ * The Redis server the tests use: `TQ_TEST_REDIS_URL`, default `redis://127.0.0.1:6379/0`
+ * (database 0; put another number at the end of the URL to use another database). Nothing is
+ * flushed: every test works under its own key prefix (uniquePrefix()) and deletes its keys
+ * (deletePrefix()) when it ends, so a server other things use is safe. Example:
+ * `TQ_TEST_REDIS_URL=redis://127.0.0.1:6380/15 npx vitest run test/redis`.
+ */
 export const TEST_REDIS = process.env.TQ_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
 
 /** A key prefix no other test (or run) shares. */

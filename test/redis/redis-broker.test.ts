@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import type { Broker, ClaimedJob, NewJob, Outcome } from '../../src/broker/types.js'
 import { JOB_STATES } from '../../src/broker/types.js'
@@ -132,16 +132,15 @@ describe('Redis broker', () => {
     expect(await broker.listJobs({})).toEqual([])
   })
 
-  it('wakes a waiter within milliseconds of an enqueue elsewhere', async () => {
+  it('wakes a waiter on an enqueue elsewhere', async () => {
     const { broker, prefix } = await open()
     const { broker: peer } = await open({ prefix })
     await broker.waitForChange(1000) // the first wait subscribes and returns
-    const started = performance.now()
-    const waiting = broker.waitForChange(60_000)
+    // A wait far longer than the test's timeout: it returns only if the change wakes it. (How soon:
+    // bench/latency.js and the Redis latency in bench/redis.js.)
+    const waiting = broker.waitForChange(3_600_000)
     await peer.enqueue([job()])
     await waiting
-    // Woken by the change, not by the timeout.
-    expect(performance.now() - started).toBeLessThan(5000)
   })
 
   it('reports the earliest scheduled run time of the queues asked for', async () => {
@@ -172,7 +171,9 @@ describe('Redis broker connections', () => {
     expect(err).toBeInstanceOf(BrokerError)
     expect((err as BrokerError).oneLine()).toMatch(/cannot reach Redis at redis:\/\/u:\*\*\*@127\.0\.0\.1:1\/0/)
     expect((err as BrokerError).oneLine()).not.toContain('hunter2')
-    expect(Date.now() - started).toBeLessThan(3000)
+    // It waited for the connection before giving up (an upper bound would be a timing, not a
+    // semantic: a wait that never ended fails the test by its timeout).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
   })
 
   it('fails an enqueue during an outage after the bounded wait, then recovers on its own', async () => {
@@ -191,14 +192,11 @@ describe('Redis broker connections', () => {
     for (const r of await Promise.all(reads)) expect(r).toBeInstanceOf(BrokerError)
     process.off('warning', onWarning)
     expect(warnings).toEqual([])
+    // It waited its connectTimeout for the connection before failing.
     expect(Date.now() - started).toBeGreaterThanOrEqual(350)
-    expect(Date.now() - started).toBeLessThan(3000)
     await proxy.start(proxy.port)
     // Reconnection retries at least every second; an operation waits for it (bounded).
-    const deadline = Date.now() + 5000
-    let ok = false
-    while (!ok && Date.now() < deadline) ok = await broker.enqueue([job()]).then(() => true, () => false)
-    expect(ok).toBe(true)
+    await vi.waitFor(() => broker.enqueue([job()]), { timeout: 30_000, interval: 100 })
     // Nothing was dropped silently and nothing ran twice: exactly the two acknowledged jobs.
     expect((await broker.counts())[0]!.counts.queued).toBe(2)
   })
@@ -266,12 +264,11 @@ describe('Redis broker connections', () => {
     })
 
     it('fails fast on a wrong password, naming neither password', async () => {
-      const started = Date.now()
-      const err = await RedisBroker.connect(urlWith({ prefix: uniquePrefix(), connectTimeout: '10s' }, aclUrl('wrong-one'))).catch((e: unknown) => e)
+      // Fast: it does not retry for the connectTimeout, which is longer than the test's timeout.
+      const err = await RedisBroker.connect(urlWith({ prefix: uniquePrefix(), connectTimeout: '1h' }, aclUrl('wrong-one'))).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(BrokerError)
       expect((err as BrokerError).oneLine()).toMatch(/refused the credentials/)
       expect((err as BrokerError).oneLine()).not.toMatch(/wrong-one|p@ss/)
-      expect(Date.now() - started).toBeLessThan(3000)
     })
   })
 })

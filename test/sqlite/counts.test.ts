@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { rmSync } from 'node:fs'
-import { expect, it } from 'vitest'
+import { expect, it, vi } from 'vitest'
 import { APPLICATION_ID, MIGRATIONS } from '../../src/broker/sqlite/migrations.js'
 import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
 import type { NewJob } from '../../src/broker/types.js'
@@ -48,8 +48,7 @@ it('keeps per-queue state counts equal to a recount through every kind of change
   await db.broker.retry([c!.id])
   expect(await kept()).toEqual(recount())
   // Lapsed leases return to the queue.
-  const deadline = Date.now() + 3000
-  while ((await db.broker.recoverExpired()) === 0 && Date.now() < deadline) await db.broker.waitForChange(20)
+  await vi.waitFor(async () => expect(await db.broker.recoverExpired()).toBeGreaterThan(0), { timeout: 30_000, interval: 20 })
   expect(await kept()).toEqual(recount())
   await db.broker.purge({ state: 'cancelled' })
   await db.broker.prune({ finishedBefore: Date.now() + 1, failedBefore: Date.now() + 1 })
