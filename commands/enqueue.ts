@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { Client } from '../src/app/client.js'
 import { loadRegistry } from '../src/loader/project.js'
-import { LoadError } from '../src/loader/load-error.js'
+import { LoadError } from '../src/load-error.js'
 import { readBatch, parsePayload, waitAndReport } from '../src/cli-support/enqueue.js'
 import { queueWarning } from '../src/cli-support/queue-check.js'
 

@@ -6,7 +6,7 @@ import { eventToJson, formatEvent } from '../format/job-log.js'
 import { safeText as safe } from '../format/safe-text.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { EngineEvent } from '../worker/engine.js'
-import type { LoadError } from '../loader/load-error.js'
+import type { LoadError } from '../load-error.js'
 import type { DevReporter, DevSession, ReloadResult } from './dev-session.js'
 import { logTime } from '../format/clock.js'
 

@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync,
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ConfigError } from '../errors.js'
 import { pathToFileURL } from 'node:url'
-import { codeFrame, LoadError } from './load-error.js'
+import { esbuildLoadError } from '../load-error.js'
 import { distFile } from '../paths.js'
 
 export interface Bundle {
@@ -102,17 +102,11 @@ async function runEsbuild(
     return { code, inputs }
   } catch (err) {
     const failure = err as BuildFailure
-    if (Array.isArray(failure.errors) && failure.errors.length > 0) throw fromEsbuild(root, failure.errors[0]!)
+    if (Array.isArray(failure.errors) && failure.errors.length > 0) throw esbuildLoadError(root, failure.errors[0]!)
     throw err
   }
 }
 
-function fromEsbuild(root: string, msg: Message): LoadError {
-  const loc = msg.location
-  if (!loc) return new LoadError(msg.text)
-  const file = resolve(root, loc.file)
-  return new LoadError(msg.text, { file, line: loc.line, column: loc.column + 1, frame: codeFrame(file, loc.line, loc.column + 1) })
-}
 
 function writeBundle(outDir: string, kind: string, code: string): string {
   try {

@@ -2,14 +2,15 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { addConfigSchedules, type Registry } from './registry.js'
-import { importTasks, runtimeLoadError } from './import-tasks.js'
+import { importTasks } from './import-tasks.js'
+import { runtimeLoadError } from '../load-error.js'
 import { DEFAULT_BROKER, DEFAULT_TASKS, type TqConfig } from '../app/config.js'
 import { ConfigError } from '../errors.js'
 import { keepPrivate } from '../private-files.js'
 import { validateConfig } from '../app/validate-config.js'
 import { bundleConfig, bundleTasks, type Bundle, type IncrementalBuilds } from './bundle.js'
 import { findFiles } from './glob.js'
-import { LoadError } from './load-error.js'
+import { LoadError } from '../load-error.js'
 
 const CONFIG_NAMES = ['tq.config.ts', 'tq.config.mts', 'tq.config.js', 'tq.config.mjs']
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { NewJob } from '../broker/types.js'
-import { LoadError } from '../loader/load-error.js'
+import { LoadError } from '../load-error.js'
 import { distFile } from '../paths.js'
 import { packJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
 import type { Manifest } from './manifest.js'

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { TqError } from '../errors.js'
-import { packageRoot } from '../paths.js'
+import { join, resolve } from 'node:path'
+import type { Message } from 'esbuild'
+import { TqError } from './errors.js'
+import { packageRoot } from './paths.js'
 
 /** tq's own code, compiled or not: a frame there is where tq noticed the problem, not where the user made it. */
 const TQ_OWN = [join(packageRoot, 'dist') + '/', join(packageRoot, 'src') + '/']
@@ -45,4 +46,32 @@ export class LoadError extends TqError {
     super(location ? `${location.file}:${location.line}:${location.column}: ${detail}` : detail, hint)
     if (location && !location.frame) location.frame = codeFrame(location.file, location.line, location.column)
   }
+}
+
+/** A module that threw while loading: point at the first frame in the user's own files. */
+export function runtimeLoadError(err: unknown, fallbackFile?: string): LoadError {
+  const e = err as Error
+  // A bare import that does not resolve: the message names the bundle, which means nothing to the user.
+  const missing = /Cannot find (?:package|module) '([^']+)' imported from (?:.*\/\.tq\/build\/|data:)/.exec(String(e?.message))
+  if (missing) {
+    return new LoadError(`a task module imports "${missing[1]}", which is not installed`, undefined, `npm install ${missing[1]}, or fix the import`)
+  }
+  const frames = String(e?.stack ?? '').split('\n').slice(1)
+  for (const f of frames) {
+    // `at fn (/abs/file.ts:3:7)` or `at /abs/file.ts:3:7`: the path must start the location.
+    const m = /(?:\(|at )((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(f)
+    const file = m?.[1]!.replace(/^file:\/\//, '')
+    if (m && file && isUserFile(file)) {
+      return new LoadError(`${e.name ?? 'Error'}: ${e.message}`, { file, line: Number(m[2]), column: Number(m[3]) })
+    }
+  }
+  return new LoadError(`${fallbackFile ? fallbackFile + ': ' : ''}${e?.message ?? String(err)}`)
+}
+
+/** An esbuild build error, at the user's file and line. */
+export function esbuildLoadError(root: string, msg: Message): LoadError {
+  const loc = msg.location
+  if (!loc) return new LoadError(msg.text)
+  const file = resolve(root, loc.file)
+  return new LoadError(msg.text, { file, line: loc.line, column: loc.column + 1, frame: codeFrame(file, loc.line, loc.column + 1) })
 }
