@@ -225,7 +225,7 @@ export class SqliteBroker implements Broker {
     // The ids starting with the fragment sort between it and the fragment with its last character bumped.
     const to = fragment.slice(0, -1) + String.fromCharCode(fragment.charCodeAt(fragment.length - 1) + 1)
     const found = new Set((this.s.idsInRange.all({ from: fragment, to, limit }) as { id: string }[]).map((r) => r.id))
-    for (const r of this.s.idsEndingWith.all({ fragment, limit }) as { id: string }[]) if (found.size < limit) found.add(r.id)
+    if (found.size < limit) for (const r of this.s.idsEndingWith.all({ fragment, limit }) as { id: string }[]) if (found.size < limit) found.add(r.id)
     return [...found]
   }
 
