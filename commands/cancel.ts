@@ -1,18 +1,19 @@
 import { Args } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { TqError } from '../src/errors.js'
+import { resolveJobIds } from '../src/cli-support/resolve-job-id.js'
 
 export default class Cancel extends TqCommand {
   static description = 'Cancel jobs: waiting ones never run; running ones get ctx.signal aborted, then a hard stop.'
   static examples = ['<%= config.bin %> cancel 0b9c6f1e-…', '<%= config.bin %> cancel id1 id2 id3']
   static strict = false
-  static args = { ids: Args.string({ description: 'job ids', required: true }) }
+  static args = { ids: Args.string({ description: 'job ids, or their last characters as tq prints them', required: true }) }
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Cancel)
-    const ids = argv as string[]
     const broker = await this.broker(await this.project(flags), { mustExist: true })
     try {
+      const ids = await resolveJobIds(broker, argv as string[])
       const res = await broker.cancel(ids)
       for (const id of res.cancelled) process.stdout.write(`cancelled ${id}\n`)
       for (const id of res.aborting) process.stdout.write(`aborting ${id} (running: its worker stops it)\n`)

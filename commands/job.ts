@@ -1,21 +1,23 @@
 import { Args, Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { TqError } from '../src/errors.js'
+import { resolveJobId } from '../src/cli-support/resolve-job-id.js'
 import { jobDetail } from '../src/status/job-detail.js'
 import { colors } from '../src/format/colors.js'
 
 export default class Job extends TqCommand {
   static description = 'Show one job: state, payload, result or error, every attempt, children.'
   static examples = ['<%= config.bin %> job 0b9c6f1e-…', '<%= config.bin %> job 0b9c6f1e-… --json']
-  static args = { id: Args.string({ description: 'job id', required: true }) }
+  static args = { id: Args.string({ description: 'job id, or its last characters as tq prints them, or a prefix', required: true }) }
   static flags = { json: Flags.boolean({ description: 'print the job JSON (with its children)' }) }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Job)
     const broker = await this.broker(await this.project(flags), { mustExist: true })
     try {
-      const job = await broker.getJob(args.id)
-      if (!job) throw new TqError(`no job with id ${args.id}`, 'list jobs with tq jobs')
+      const id = await resolveJobId(broker, args.id)
+      const job = await broker.getJob(id)
+      if (!job) throw new TqError(`no job with id ${id}`, 'list jobs with tq jobs')
       const children = await broker.children(job.id)
       if (flags.json) this.printJson({ ...job, children: children.map((c) => ({ id: c.id, task: c.task, state: c.state })) })
       else process.stdout.write(jobDetail(job, children, colors()) + '\n')

@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { TqError, UsageError } from '../src/errors.js'
+import { resolveJobIds } from '../src/cli-support/resolve-job-id.js'
 
 export default class Retry extends TqCommand {
   static description = 'Requeue failed (or cancelled, expired) jobs with a fresh attempt budget.'
   static examples = ['<%= config.bin %> retry 0b9c6f1e-…', '<%= config.bin %> retry --failed', '<%= config.bin %> retry --failed --queue emails']
   static strict = false
-  static args = { ids: Args.string({ description: 'job ids' }) }
+  static args = { ids: Args.string({ description: 'job ids, or their last characters as tq prints them' }) }
   static flags = {
     failed: Flags.boolean({ description: 'retry every failed job' }),
     queue: Flags.string({ description: 'with --failed: only this queue' }),
@@ -14,10 +15,10 @@ export default class Retry extends TqCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Retry)
-    let ids = argv as string[]
-    if (!flags.failed && ids.length === 0) throw new UsageError('give job ids or --failed', 'e.g. tq retry --failed')
+    if (!flags.failed && argv.length === 0) throw new UsageError('give job ids or --failed', 'e.g. tq retry --failed')
     const broker = await this.broker(await this.project(flags), { mustExist: true })
     try {
+      let ids = await resolveJobIds(broker, argv as string[])
       if (flags.failed) ids = [...ids, ...(await broker.failedIds(flags.queue))]
       const done = await broker.retry(ids)
       if (done.length) process.stdout.write(`requeued ${done.length} job(s)\n`)

@@ -195,6 +195,13 @@ export interface Broker {
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>
 
   getJob(id: string): Promise<JobJSON | null>
+  /**
+   * Up to `limit` ids that start or end with `fragment` (case-sensitive), in no set order: how
+   * `tq job` finds a job from a short id or a prefix. A prefix is an index range on SQLite;
+   * a suffix scans the ids (SQLite's id index; ZSCAN on Redis), which is fine for a lookup
+   * typed by a person, not for a hot path.
+   */
+  findJobIds(fragment: string, limit: number): Promise<string[]>
   listJobs(filter: JobFilter): Promise<JobJSON[]>
   children(parentId: string): Promise<JobJSON[]>
   counts(): Promise<QueueCounts[]>

@@ -82,6 +82,22 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(await broker.nextRunAt(['q'])).toBe(new Date((await broker.getJob(later!.id))!.runAt).getTime())
       })
 
+      it('reports the next run time of the queues asked about, not of others', async () => {
+        const now = Date.now()
+        const [q1] = await broker.enqueue([job({ queue: 'q1', runAt: now + 60_000 })])
+        const [q2] = await broker.enqueue([job({ queue: 'q2', runAt: now + 30_000 })])
+        await broker.enqueue([job({ queue: 'q4', runAt: now + 10_000 }), job({ queue: 'q4' })])
+        const at = async (id: string) => Date.parse((await broker.getJob(id))!.runAt)
+        expect(await broker.nextRunAt(['q1'])).toBe(await at(q1!.id))
+        expect(await broker.nextRunAt(['q2'])).toBe(await at(q2!.id))
+        expect(await broker.nextRunAt(['q1', 'q2'])).toBe(await at(q2!.id))
+        expect(await broker.nextRunAt(['q3'])).toBeNull()
+        expect(await broker.nextRunAt([])).toBeNull()
+        // A claim of other queues leaves these answers as they were.
+        expect(await broker.claim(claimReq({ queues: ['q4'] }))).toHaveLength(1)
+        expect(await broker.nextRunAt(['q1', 'q3'])).toBe(await at(q1!.id))
+      })
+
       it('enqueues a batch in order, atomically', async () => {
         const rs = await broker.enqueue(Array.from({ length: 500 }, (_, i) => job({ payload: String(i) })))
         expect(rs).toHaveLength(500)
@@ -108,6 +124,35 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         const [d] = await broker.enqueue([job({ key: 'k1' })])
         expect(d!.created).toBe(true)
         expect(d!.id).not.toBe(a!.id)
+      })
+    })
+
+    describe('finding ids', () => {
+      it('finds jobs by the end or the start of their id, up to a limit', async () => {
+        // 300: past Redis's small-set encoding, so the scan pages through a real hash table.
+        const rs = await broker.enqueue(Array.from({ length: 300 }, () => job()))
+        const ids = rs.map((r) => r.id)
+        for (const id of [ids[0]!, ids[150]!, ids[299]!]) expect(await broker.findJobIds(id.slice(-8), 10)).toEqual([id])
+        // The shortest prefix that only ids[3] has finds ids[3] alone.
+        let n = 1
+        while (ids.filter((id) => id.startsWith(ids[3]!.slice(0, n))).length > 1) n++
+        expect(await broker.findJobIds(ids[3]!.slice(0, n), 10)).toEqual([ids[3]])
+        // Ids made in one process share their first characters: a short prefix matches them all.
+        const common = ids[0]!.slice(0, 8)
+        expect((await broker.findJobIds(common, 1000)).sort()).toEqual(ids.filter((id) => id.startsWith(common)).sort())
+        expect(await broker.findJobIds(common, 3)).toHaveLength(3)
+        expect(await broker.findJobIds('zzzzzzzz', 10)).toEqual([])
+        expect(await broker.findJobIds('', 10)).toEqual([])
+      })
+
+      it('finds schedule slots by their time, and takes glob characters literally', async () => {
+        await broker.enqueue([job({ id: 'schedule:a:2026-03-02T02:00:00.000Z' }), job({ id: 'schedule:b:2026-03-02T02:00:00.000Z' })])
+        await broker.enqueue([job({ id: 'x*y' }), job({ id: 'x1y' }), job({ id: 'x[1]y' })])
+        expect((await broker.findJobIds('T02:00:00.000Z', 10)).sort()).toEqual(['schedule:a:2026-03-02T02:00:00.000Z', 'schedule:b:2026-03-02T02:00:00.000Z'])
+        expect(await broker.findJobIds('schedule:b:', 10)).toEqual(['schedule:b:2026-03-02T02:00:00.000Z'])
+        expect(await broker.findJobIds('x*', 10)).toEqual(['x*y'])
+        expect(await broker.findJobIds('[1]y', 10)).toEqual(['x[1]y'])
+        expect(await broker.findJobIds('?y', 10)).toEqual([])
       })
     })
 
@@ -293,6 +338,19 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(await broker.retry([r!.id])).toEqual([r!.id])
         expect((await broker.getJob(r!.id))!).toMatchObject({ state: 'queued', attempt: 0 })
         expect(await broker.retry([r!.id])).toEqual([]) // not failed any more
+      })
+
+      it('lists the failed jobs of one queue, or of every queue', async () => {
+        const [a, b, c] = await broker.enqueue([job({ queue: 'q1' }), job({ queue: 'q2' }), job({ queue: 'q1' })])
+        for (const [id, queue] of [[a!.id, 'q1'], [b!.id, 'q2'], [c!.id, 'q1']] as const) {
+          const [claimed] = await broker.claim(claimReq({ queues: [queue], limit: 1 }))
+          expect(claimed!.id).toBe(id)
+          await broker.settle([{ id, token: claimed!.token, kind: 'failed', error: { message: 'x' } }])
+        }
+        expect(await broker.failedIds('q1')).toEqual([a!.id, c!.id])
+        expect(await broker.failedIds('q2')).toEqual([b!.id])
+        expect(await broker.failedIds('q3')).toEqual([])
+        expect(await broker.failedIds()).toEqual([a!.id, b!.id, c!.id])
       })
 
       it('counts jobs by queue and state, and purges all but active ones', async () => {

@@ -35,6 +35,8 @@ const ENQUEUE_CHUNK = 1000
 const DELETE_BATCH = 1000
 /** How long a claim's report of the next scheduled run time may stand in for nextRunAt. */
 const NEXT_RUN_CACHE_MS = 5000
+/** Ids looked at per ZSCAN call when finding an id by a fragment (each call is short). */
+const ID_SCAN_COUNT = 5000
 
 
 
@@ -220,6 +222,30 @@ export class RedisBroker implements Broker {
   async getJob(id: string): Promise<JobJSON | null> {
     const h = await this.exec('read a job', () => this.redis.hgetall(this.key(`job:${id}`)), true)
     return h.id === undefined ? null : toJobJSON(stored(h))
+  }
+
+  async findJobIds(fragment: string, limit: number): Promise<string[]> {
+    if (fragment === '' || limit <= 0) return []
+    // Ids are not stored in lexical order, so a prefix scans like a suffix does: one ZSCAN pass,
+    // filtered by Redis to ids containing the fragment, then here to those starting or ending with it.
+    const pattern = `*${fragment.replace(/[*?[\]\\]/g, '\\$&')}*`
+    return this.exec(
+      'find jobs by id',
+      async () => {
+        const found = new Set<string>()
+        let cursor = '0'
+        do {
+          const [next, page] = await this.redis.zscan(this.key('jobs'), cursor, 'MATCH', pattern, 'COUNT', ID_SCAN_COUNT)
+          cursor = next
+          for (let i = 0; i < page.length && found.size < limit; i += 2) {
+            const id = page[i]!
+            if (id.startsWith(fragment) || id.endsWith(fragment)) found.add(id)
+          }
+        } while (cursor !== '0' && found.size < limit)
+        return [...found]
+      },
+      true,
+    )
   }
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {

@@ -57,9 +57,17 @@ export const SQL = {
   progress: `UPDATE jobs SET progress = @progress WHERE seq = @seq AND token = @token AND state = 'active'`,
   cancelRequested: `SELECT id FROM jobs WHERE cancel_requested = 1 AND state = 'active' AND id IN (SELECT value FROM json_each(?))`,
   dataVersion: `PRAGMA data_version`,
-  nextRunAt: `SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`,
+  // Walks the due index from the earliest run time and stops at the first job in one of the
+  // queues (a JSON array): due jobs of every queue are promoted by any claim, so what it walks past
+  // are only other queues' jobs due sooner.
+  nextRunAt: `SELECT run_at AS at FROM jobs INDEXED BY jobs_due
+              WHERE state = 'scheduled' AND queue IN (SELECT value FROM json_each(?)) ORDER BY run_at LIMIT 1`,
 
   getJob: `SELECT * FROM jobs WHERE id = ?`,
+  // Finding an id from a fragment: a prefix is a range of the id index; a suffix scans that
+  // index (it covers the query, so the table itself is not read).
+  idsInRange: `SELECT id FROM jobs WHERE id >= @from AND id < @to ORDER BY id LIMIT @limit`,
+  idsEndingWith: `SELECT id FROM jobs INDEXED BY sqlite_autoindex_jobs_1 WHERE substr(id, -length(@fragment)) = @fragment LIMIT @limit`,
   children: `SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq`,
   // Live states are counted from the partial indexes that hold them (covering scans); finished
   // states, which grow without bound, from their counters.

@@ -205,8 +205,10 @@ export class SqliteBroker implements Broker {
     return (this.s.cancelRequested.all(JSON.stringify(ids)) as { id: string }[]).map((r) => r.id)
   }
 
-  async nextRunAt(): Promise<number | null> {
-    return (this.s.nextRunAt.get() as { at: number | null }).at
+  async nextRunAt(queues: readonly string[]): Promise<number | null> {
+    if (queues.length === 0) return null
+    const row = this.s.nextRunAt.get(JSON.stringify(queues)) as { at: number } | undefined
+    return row ? row.at : null
   }
 
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -216,6 +218,15 @@ export class SqliteBroker implements Broker {
   async getJob(id: string): Promise<JobJSON | null> {
     const row = this.s.getJob.get(id) as StoredJob | undefined
     return row ? toJobJSON(row) : null
+  }
+
+  async findJobIds(fragment: string, limit: number): Promise<string[]> {
+    if (fragment === '' || limit <= 0) return []
+    // The ids starting with the fragment sort between it and the fragment with its last character bumped.
+    const to = fragment.slice(0, -1) + String.fromCharCode(fragment.charCodeAt(fragment.length - 1) + 1)
+    const found = new Set((this.s.idsInRange.all({ from: fragment, to, limit }) as { id: string }[]).map((r) => r.id))
+    if (found.size < limit) for (const r of this.s.idsEndingWith.all({ fragment, limit }) as { id: string }[]) if (found.size < limit) found.add(r.id)
+    return [...found]
   }
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
