@@ -2,11 +2,12 @@ import { dirname } from 'node:path'
 import { openBroker, type OpenOptions } from '../broker/open-broker.js'
 import type { Broker } from '../broker/types.js'
 import { ConfigError, UnknownTaskError } from '../errors.js'
-import type { ProjectOptions } from '../loader/project.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { buildNewJob } from './new-job.js'
 import type { ResultJson } from './json-types.js'
 import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task-types.js'
+import type { ConfigLookup } from './config-file.js'
+import { DEFAULT_BROKER } from './config.js'
 
 /**
  * A producer's connection: enqueue jobs and read them back, without running a worker.
@@ -65,7 +66,7 @@ export class Client {
   }
 }
 
-export interface ConnectOptions extends ProjectOptions {
+export interface ConnectOptions extends ConfigLookup {
   /** A broker URL; skips looking for the config file. */
   broker?: string
 }
@@ -81,17 +82,19 @@ export function connect(opts: ConnectOptions = {}): Promise<Client> {
 
 async function connectWith(opts: ConnectOptions, open: OpenOptions): Promise<Client> {
   const url = opts.broker ?? (process.env.TQ_BROKER_URL || undefined)
-  // Loaded on demand: the bundler behind it is heavy, and task threads import this module.
-  const { findConfig, loadProject } = await import('../loader/project.js')
-  const config = findConfig(opts)
+  // Loaded on demand: reading a TypeScript config needs esbuild, and task threads import this module.
+  const { findConfig, readConfig } = await import('./config-file.js')
+  const configFile = findConfig(opts)
   const cwd = opts.cwd ?? process.cwd()
   // A relative SQLite path is the project's, as for the CLI: next to its tq.config.ts.
-  if (url) return new Client(await openBroker(url, config ? dirname(config) : cwd, open))
-  if (!config) {
+  const root = configFile ? dirname(configFile) : cwd
+  // With a URL the config is not even read: a producer needs nothing but the broker.
+  if (url) return new Client(await openBroker(url, root, open))
+  if (!configFile) {
     throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")
   }
-  const project = await loadProject(opts)
-  return new Client(await openBroker(project.brokerUrl, project.root, open))
+  const { config } = await readConfig(configFile)
+  return new Client(await openBroker(config.broker ?? DEFAULT_BROKER, root, open))
 }
 
 let shared: Promise<Client> | undefined

@@ -1,5 +1,5 @@
 import { build, context, type BuildContext, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ConfigError } from '../errors.js'
@@ -55,15 +55,6 @@ export async function bundleTasks(root: string, taskFiles: readonly string[], ou
     `\nexport const modules = [${taskFiles.map((f, i) => `[${JSON.stringify(rel(root, f))}, m${i}]`).join(', ')}];\n`
   const { code, inputs } = await runEsbuild(root, outDir, { contents: entry, resolveDir: root, sourcefile: 'tq-tasks-entry.js', loader: 'js' }, undefined, incremental)
   return { file: writeBundle(outDir, 'tasks', code), inputs, taskFiles: [...taskFiles] }
-}
-
-/** Builds the config file into an importable ESM file, for one import (see loadProject). */
-export async function bundleConfig(configFile: string, outDir: string): Promise<{ file: string; inputs: string[] }> {
-  const root = resolve(configFile, '..')
-  const { code, inputs } = await runEsbuild(root, outDir, undefined, configFile)
-  // One file per load, unshared: the loader deletes it once imported (it may hold a password),
-  // so another process loading the same config at the same time must not be reading this one.
-  return { file: writeBundle(outDir, `config-${process.pid}-${randomBytes(4).toString('hex')}`, code), inputs }
 }
 
 async function runEsbuild(

@@ -1,25 +1,18 @@
-import { existsSync, rmSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { dirname, join } from 'node:path'
 import { addConfigSchedules, type Registry } from './registry.js'
 import { importTasks } from './import-tasks.js'
 import { runtimeLoadError } from '../load-error.js'
 import { DEFAULT_BROKER, DEFAULT_TASKS, type TqConfig } from '../app/config.js'
 import { ConfigError } from '../errors.js'
 import { keepPrivate } from '../private-files.js'
-import { validateConfig } from '../app/validate-config.js'
-import { bundleConfig, bundleTasks, type Bundle, type IncrementalBuilds } from './bundle.js'
+import { findConfig, readConfig, type ConfigLookup } from '../app/config-file.js'
+import { bundleTasks, type Bundle, type IncrementalBuilds } from './bundle.js'
 import { findFiles } from './glob.js'
 import { LoadError } from '../load-error.js'
 
-const CONFIG_NAMES = ['tq.config.ts', 'tq.config.mts', 'tq.config.js', 'tq.config.mjs']
-
-export interface ProjectOptions {
-  /** `--config`: path to the config file. */
-  config?: string
+export interface ProjectOptions extends ConfigLookup {
   /** `--broker`: overrides TQ_BROKER_URL and the config. */
   broker?: string
-  cwd?: string
 }
 
 export interface Project {
@@ -33,23 +26,6 @@ export interface Project {
   stateDir: string
   /** Local files the config was built from (to watch). */
   configInputs: string[]
-}
-
-/**
- * Finds the config file: `--config`, else `tq.config.{ts,mts,js,mjs}` in the working folder or
- * the nearest folder above it (as git and npm find theirs), so commands work from `tasks/`.
- */
-export function findConfig(opts: ProjectOptions): string | null {
-  const cwd = opts.cwd ?? process.cwd()
-  if (opts.config) {
-    const file = resolve(cwd, opts.config)
-    if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`config file ${file} not found`, 'check the --config path')
-    return file
-  }
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    for (const name of CONFIG_NAMES) if (existsSync(join(dir, name))) return join(dir, name)
-    if (dirname(dir) === dir) return null
-  }
 }
 
 /**
@@ -69,26 +45,8 @@ export async function loadProject(opts: ProjectOptions & { requireConfig?: boole
   keepPrivate(join(stateDir, 'build'), 0o700)
   let config: TqConfig = {}
   let configInputs: string[] = []
-  if (configFile) ({ config, inputs: configInputs } = await importConfig(configFile, stateDir))
+  if (configFile) ({ config, inputs: configInputs } = await readConfig(configFile))
   return { root, configFile, config, brokerUrl: override ?? config.broker ?? DEFAULT_BROKER, stateDir, configInputs }
-}
-
-async function importConfig(configFile: string, stateDir: string): Promise<{ config: TqConfig; inputs: string[] }> {
-  const built = await bundleConfig(configFile, join(stateDir, 'build'))
-  let mod: { default?: unknown }
-  try {
-    mod = (await import(pathToFileURL(built.file).href)) as { default?: unknown }
-  } catch (err) {
-    throw runtimeLoadError(err, configFile)
-  } finally {
-    // The bundled config may hold the broker's password: once imported it is not needed on disk.
-    rmSync(built.file, { force: true })
-  }
-  const config = mod.default
-  if (!config || typeof config !== 'object') {
-    throw new ConfigError(`${configFile} has no default export`, 'end it with: export default defineConfig({ ... })')
-  }
-  return { config: validateConfig(config as TqConfig, configFile), inputs: built.inputs }
 }
 
 /** Task module paths the config's globs match. */
@@ -116,4 +74,4 @@ export async function loadRegistry(project: Project): Promise<{ registry: Regist
   return { registry, bundle }
 }
 
-export { importTasks, runtimeLoadError }
+export { findConfig, importTasks, runtimeLoadError }

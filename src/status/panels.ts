@@ -4,7 +4,8 @@
  */
 import type { JobState } from '../broker/types.js'
 import type { StatusSnapshot } from './snapshot.js'
-import { ago, cell, compact, elapsed, firstLine, progressBar, rate, shortId, sparkline, truncate, until } from './text.js'
+import { shortIds } from '../format/short-id.js'
+import { ago, cell, compact, elapsed, firstLine, progressBar, rate, sparkline, truncate, until } from './text.js'
 
 export type PanelId = 'queues' | 'workers' | 'running' | 'failures' | 'schedules'
 /** Top to bottom on screen; tab and the arrows move through them in this order. */
@@ -144,11 +145,13 @@ function runningPanel(s: StatusSnapshot, w: number): PanelModel {
   const taskW = clamp(Math.max(len(title) + 1, ...s.running.map((j) => len(j.task) + 1)), 12, Math.max(12, Math.floor(flex * 0.45)))
   const progressW = Math.max(0, flex - taskW - 2)
   const header = [gray(cell('id', idW) + (showQueue ? cell('queue', queueW) : '') + cell('elapsed', elapsedW, true) + '  ' + cell('progress', progressW))]
+  // Short ids are made distinct among the rows shown together.
+  const short = shortIds(s.running.map((j) => j.id))
   const rows: Row[] = s.running.map((j) => ({
     key: j.id,
     segs: [
       { text: cell(j.task, taskW), bold: true },
-      gray(cell(shortId(j.id), idW)),
+      gray(cell(short.get(j.id)!, idW)),
       ...(showQueue ? [gray(cell(j.queue, queueW))] : []),
       { text: cell(elapsed(j.elapsedMs), elapsedW, true) },
       { text: '  ' },
@@ -166,11 +169,12 @@ function failuresPanel(s: StatusSnapshot, w: number, now: number): PanelModel {
   const taskW = clamp(Math.max(len(title) + 1, ...s.failures.map((j) => len(j.task) + 1)), 12, Math.max(12, Math.floor(flex * 0.4)))
   const errorW = Math.max(0, flex - taskW - 2)
   const header = [gray(cell('id', idW) + cell('ago', whenW, true) + '  ' + cell('error', errorW))]
+  const short = shortIds(s.failures.map((j) => j.id))
   const rows: Row[] = s.failures.map((j) => ({
     key: j.id,
     segs: [
       { text: cell(j.task, taskW), bold: true },
-      gray(cell(shortId(j.id), idW)),
+      gray(cell(short.get(j.id)!, idW)),
       { text: cell(j.finishedAt ? ago(now - Date.parse(j.finishedAt)) : '', whenW, true) },
       { text: '  ' },
       { text: cell(j.error ? `${j.error.name}: ${firstLine(j.error.message)}` : '', errorW), color: 'red' },

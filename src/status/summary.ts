@@ -1,7 +1,8 @@
 import type { Colors } from '../format/colors.js'
 import { safeText as safe, visibleLength as visible } from '../format/safe-text.js'
 import type { StatusSnapshot } from './snapshot.js'
-import { ago, elapsed, firstLine, progressBar, rate, shortId, until } from './text.js'
+import { shortIds } from '../format/short-id.js'
+import { ago, elapsed, firstLine, progressBar, rate, until } from './text.js'
 
 const COLUMNS = [
   ['scheduled', 'scheduled'],
@@ -49,9 +50,10 @@ export function statusSummary(s: StatusSnapshot, c: Colors): string {
 
   out.push('', c.bold(`RUNNING (${s.running.length})`))
   if (s.running.length === 0) out.push(c.gray('  none'))
+  const short = shortIds([...s.running, ...s.failures].map((j) => j.id))
   for (const j of s.running) {
     const progress = j.progress == null ? '' : `  ${progressBar(j.progress, 20)}`
-    out.push(`  ${safe(j.task)}  ${c.gray(safe(shortId(j.id)))}  ${elapsed(j.elapsedMs)}${safe(progress)}`)
+    out.push(`  ${safe(j.task)}  ${c.gray(safe(short.get(j.id)!))}  ${elapsed(j.elapsedMs)}${safe(progress)}`)
   }
 
   out.push('', c.bold(`RECENT FAILURES (${s.failures.length})`))
@@ -59,7 +61,7 @@ export function statusSummary(s: StatusSnapshot, c: Colors): string {
   for (const j of s.failures) {
     const when = j.finishedAt ? `${ago(now - Date.parse(j.finishedAt))} ago` : ''
     const err = j.error ? c.red(safe(`${j.error.name}: ${firstLine(j.error.message)}`)) : ''
-    out.push(`  ${safe(j.task)}  ${c.gray(safe(shortId(j.id)))}  ${when}  ${err}`)
+    out.push(`  ${safe(j.task)}  ${c.gray(safe(short.get(j.id)!))}  ${when}  ${err}`)
   }
 
   out.push('', c.bold(`SCHEDULES (${s.schedules.length})`))

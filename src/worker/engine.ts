@@ -4,6 +4,9 @@ import { toMs } from '../app/duration.js'
 import type { Broker, ClaimedJob, JobError, NewJob, Outcome } from '../broker/types.js'
 import { applyRateLimits } from './rate-limits.js'
 import { decideOutcome, type StopReason } from './outcome.js'
+import type { EngineEvent } from './events.js'
+
+export type { EngineEvent }
 import type { TaskCatalog } from './manifest.js'
 import type { ThreadPool, PoolResult } from './pool.js'
 
@@ -29,15 +32,6 @@ export interface EngineOptions {
   /** Called when a broker call fails (the engine backs off and retries). */
   onError?: (error: Error) => void
 }
-
-export type EngineEvent =
-  | { type: 'started'; job: ClaimedJob }
-  | { type: 'succeeded'; job: ClaimedJob; ms: number }
-  | { type: 'failed'; job: ClaimedJob; ms: number; error: JobError; retryInMs?: number }
-  | { type: 'released'; job: ClaimedJob; reason: string }
-  | { type: 'rate-limited'; job: ClaimedJob; runAt: number }
-  | { type: 'rejected'; job: ClaimedJob; reason: string }
-  | { type: 'log'; job: ClaimedJob; line: string }
 
 interface Running {
   job: ClaimedJob

@@ -1,7 +1,7 @@
 import { toMs } from '../app/duration.js'
 import type { ClaimedJob, JobError, Outcome } from '../broker/types.js'
 import { backoffDelay } from './backoff.js'
-import type { EngineEvent } from './engine.js'
+import type { EngineEvent } from './events.js'
 import type { TaskInfoOptions } from './manifest.js'
 import type { PoolResult } from './pool.js'
 

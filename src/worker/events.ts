@@ -1,0 +1,11 @@
+import type { ClaimedJob, JobError } from '../broker/types.js'
+
+/** What a worker engine reports as jobs run: the log lines of `tq worker` and `tq dev` come from these. */
+export type EngineEvent =
+  | { type: 'started'; job: ClaimedJob }
+  | { type: 'succeeded'; job: ClaimedJob; ms: number }
+  | { type: 'failed'; job: ClaimedJob; ms: number; error: JobError; retryInMs?: number }
+  | { type: 'released'; job: ClaimedJob; reason: string }
+  | { type: 'rate-limited'; job: ClaimedJob; runAt: number }
+  | { type: 'rejected'; job: ClaimedJob; reason: string }
+  | { type: 'log'; job: ClaimedJob; line: string }
