@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { Client, connect } from '../../src/app/client.js'
 import { closestName } from '../../src/app/closest-name.js'
 import { buildNewJob } from '../../src/app/new-job.js'
+import { schedule } from '../../src/app/schedule.js'
 import { task } from '../../src/app/task.js'
 import { validateConfig } from '../../src/app/validate-config.js'
 import { ConfigError, UsageError } from '../../src/errors.js'
@@ -47,6 +48,13 @@ describe('names and numbers on enqueue', () => {
     expect(() => task('t', async () => 1, { priority: 1e20 })).toThrow(/invalid priority/)
     expect(() => task('t', async () => 1, { maxPayload: '1 parsec' })).toThrow(/maxPayload/)
     expect(() => task('', async () => 1)).toThrow(/invalid task name/)
+  })
+
+  it('schedule() refuses a bad task name, queue or priority when the module loads, not when beat runs it', () => {
+    expect(() => schedule('* * * * *', '')).toThrow(/invalid task name ""/)
+    expect(() => schedule('* * * * *', echo, { queue: 'a\nb' })).toThrow(/invalid queue name/)
+    expect(() => schedule('* * * * *', echo, { priority: 1e20 })).toThrow(/invalid priority/)
+    expect(schedule('* * * * *', echo, { queue: 'nightly', priority: 5 }).options.queue).toBe('nightly')
   })
 })
 
