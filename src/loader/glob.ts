@@ -43,7 +43,11 @@ export function findFiles(root: string, globs: readonly string[], opts: { mustMa
       } else if (entry.isFile() && !/\.d\.[cm]?ts$/.test(entry.name)) {
         const rel = relative(root, join(dir, entry.name)).split(sep).join('/')
         let hit = false
-        patterns.forEach((p, i) => p.test(rel) && (matched.add(i), (hit = true)))
+        for (let i = 0; i < patterns.length; i++) {
+          if (!patterns[i]!.test(rel)) continue
+          matched.add(i)
+          hit = true
+        }
         if (hit) out.push(join(dir, entry.name))
       }
     }
