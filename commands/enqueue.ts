@@ -2,8 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { Client } from '../src/app/client.js'
 import { loadRegistry } from '../src/loader/project.js'
-import { LoadError } from '../src/load-error.js'
-import { readBatch, parsePayload, waitAndReport } from '../src/cli-support/enqueue.js'
+import { batchLine, batchSummary, checkEnqueueFlags, readBatch, parsePayload, waitAndReport } from '../src/cli-support/enqueue.js'
 import { queueWarning } from '../src/cli-support/queue-check.js'
 
 export default class Enqueue extends TqCommand {
@@ -34,29 +33,23 @@ export default class Enqueue extends TqCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Enqueue)
     // Validate everything before touching the broker: bad input writes nothing.
-    if (flags.batch && args.payload !== undefined) this.error('give either a payload or --batch, not both', { exit: 2 })
+    checkEnqueueFlags(flags, args.payload)
     const payloads = flags.batch ? await readBatch(flags.batch) : [parsePayload(args.payload)]
     const project = await this.project(flags, true)
-    // The task code tells which tasks exist and their options. If it does not load right now (a
-    // half-saved file under tq dev), enqueue by name anyway rather than block the producer.
-    const registry = await loadRegistry(project).then(
-      (r) => r.registry,
-      (err: unknown) => {
-        if (!(err instanceof LoadError)) throw err
-        process.stderr.write(`warning: task code does not load (${err.message}); enqueueing ${args.task} without checking it\n`)
-        return undefined
-      },
-    )
+    // The task code tells which tasks exist and their options (schema, queue, limits): if it does
+    // not load, refuse with the load error rather than write jobs nothing has checked.
+    const { registry } = await loadRegistry(project)
     const opts = { queue: flags.queue, delay: flags.delay, at: flags.at, priority: flags.priority, key: flags.key }
-    const client = new Client(await this.broker(project), registry)
+    const client = new Client(await this.broker(project), registry, { maxPayload: project.config.maxPayload })
     try {
       const handles = await client.enqueueMany(args.task, payloads, opts)
       const queue = handles[0]?.queue
       const warning = queue ? await queueWarning(client.broker, queue).catch(() => undefined) : undefined
       if (warning) process.stderr.write(`warning: ${warning}\n`)
       if (flags.batch) {
-        if (flags.json) this.printJson({ count: handles.length, ids: handles.map((h) => h.id) })
-        else process.stdout.write(`${handles.length}\n`)
+        const summary = batchSummary(handles)
+        if (flags.json) this.printJson(summary)
+        else process.stdout.write(`${batchLine(summary)}\n`)
         return
       }
       const handle = handles[0]!

@@ -3,7 +3,9 @@ import { openBroker, type OpenOptions } from '../broker/open-broker.js'
 import type { Broker } from '../broker/types.js'
 import { ConfigError, UnknownTaskError } from '../errors.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
+import { assertTaskName } from './names.js'
 import { buildNewJob } from './new-job.js'
+import type { Size } from './size.js'
 import type { ResultJson } from './json-types.js'
 import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task-types.js'
 import type { ConfigLookup } from './config-file.js'
@@ -18,6 +20,8 @@ export class Client {
     readonly broker: Broker,
     /** Known tasks by name (a project's registry); with them, enqueueing an unknown task name is an error. */
     private readonly known?: { readonly tasks: ReadonlyMap<string, TaskContract<any, any>> },
+    /** Project-wide limits from the config; a task's own options win over them. */
+    private readonly limits: { maxPayload?: Size } = {},
   ) {}
 
   /**
@@ -41,7 +45,7 @@ export class Client {
   private async enqueueBatch(task: TaskContract<any, any> | string, payloads: readonly unknown[], opts?: EnqueueOptions): Promise<JobHandle<unknown>[]> {
     const [name, options] = this.resolve(task)
     const now = Date.now()
-    const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now))
+    const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now, this.limits.maxPayload))
     const results = await this.broker.enqueue(jobs)
     return results.map((r, i) => new JobHandle(this.broker, r.id, r.created, jobs[i]!.queue))
   }
@@ -57,6 +61,8 @@ export class Client {
 
   private resolve(task: TaskContract<any, any> | string): [string, TaskOptions<unknown> | undefined] {
     if (typeof task !== 'string') return [task.name, task.options as TaskOptions<unknown>]
+    // Checked before the known tasks, so `enqueue('')` says what is wrong with the name, not "unknown".
+    assertTaskName(task)
     const known = this.known?.tasks.get(task)
     if (this.known && !known) {
       const names = [...this.known.tasks.keys()].sort()

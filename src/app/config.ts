@@ -1,4 +1,5 @@
 import type { Duration } from './duration.js'
+import type { Size } from './size.js'
 
 export interface WorkerConfig {
   /** Queues to take jobs from. Default: `default` plus every queue the loaded tasks name. */
@@ -42,6 +43,8 @@ export interface TqConfig {
   schedules?: Record<string, ConfigSchedule>
   /** How long finished jobs are kept. */
   retention?: RetentionConfig
+  /** Largest payload accepted at enqueue, as JSON bytes (`'256kb'`, `'4mb'`, a number); a task's `maxPayload` wins. Default 1mb. */
+  maxPayload?: Size
 }
 
 export interface RetentionConfig {
@@ -58,3 +61,26 @@ export function defineConfig(config: TqConfig): TqConfig {
 
 export const DEFAULT_BROKER = 'sqlite://.tq/tq.db'
 export const DEFAULT_TASKS = 'tasks/**/*.{ts,js,mts,mjs}'
+
+/**
+ * Every key the config understands, by section, so a typo (`wrker:`) is reported instead of
+ * ignored. Add a key here when you add it to the interfaces above.
+ */
+export const CONFIG_KEYS = {
+  top: ['broker', 'tasks', 'worker', 'beat', 'schedules', 'retention', 'maxPayload'],
+  worker: ['queues', 'concurrency', 'lease', 'threads', 'shutdownGrace'],
+  beat: ['maxCatchUp'],
+  retention: ['finished', 'failed'],
+  schedule: ['task', 'cron', 'every', 'tz', 'payload', 'catchUp', 'queue', 'priority'],
+} as const satisfies Record<string, readonly string[]>
+
+// Compile-time check that CONFIG_KEYS lists exactly the interfaces' keys.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const _keysMatch: [
+  Same<(typeof CONFIG_KEYS.top)[number], keyof TqConfig>,
+  Same<(typeof CONFIG_KEYS.worker)[number], keyof WorkerConfig>,
+  Same<(typeof CONFIG_KEYS.beat)[number], keyof BeatConfig>,
+  Same<(typeof CONFIG_KEYS.retention)[number], keyof RetentionConfig>,
+  Same<(typeof CONFIG_KEYS.schedule)[number], keyof ConfigSchedule>,
+] = [true, true, true, true, true]
+void _keysMatch

@@ -1,5 +1,7 @@
 import type { Duration } from './duration.js'
 import type { EnqueueOptions } from './job-handle.js'
+import { QUEUE_NAME_HINT, queueNameProblem, taskNameProblem } from './names.js'
+import { PRIORITY_HINT, priorityProblem } from './priority.js'
 import type { Task } from './task-types.js'
 
 export const SCHEDULE = Symbol.for('tqjs.schedule')
@@ -36,6 +38,10 @@ export interface Schedule<P = unknown> {
  * Expressions and zones are checked when the module loads.
  */
 export function schedule<P>(spec: ScheduleSpec, task: Task<P, any> | string, options: ScheduleOptions<P> = {}): Schedule<P> {
+  // Checked here, where the module loads, rather than by beat when a slot comes due.
+  if (typeof task === 'string' && taskNameProblem(task)) throw new Error(`schedule: ${taskNameProblem(task)} (use letters, digits and . _ - : /)`)
+  if (options.queue !== undefined && queueNameProblem(options.queue)) throw new Error(`schedule: ${queueNameProblem(options.queue)} (${QUEUE_NAME_HINT})`)
+  if (options.priority !== undefined && priorityProblem(options.priority)) throw new Error(`schedule: ${priorityProblem(options.priority)} (${PRIORITY_HINT})`)
   return { [SCHEDULE]: true, spec, task, options }
 }
 

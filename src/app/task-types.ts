@@ -1,6 +1,7 @@
 import type { Duration } from './duration.js'
 import type { EnqueueOptions, JobHandle } from './job-handle.js'
 import type { ResultJson } from './json-types.js'
+import type { Size } from './size.js'
 
 /**
  * The types of tasks and their contracts (see task.ts for what they are and how to make them).
@@ -46,6 +47,8 @@ export interface TaskOptions<P> {
    * (an invalid one fails without retries).
    */
   schema?: PayloadSchema<P>
+  /** Largest payload accepted at enqueue, as JSON bytes: `'256kb'`, `'4mb'` or a number. Default: the config's, else 1mb. */
+  maxPayload?: Size
 }
 
 export interface PayloadSchema<P> {

@@ -1,5 +1,8 @@
 import { toMs } from './duration.js'
+import { QUEUE_NAME_HINT, queueNameProblem, TASK_NAME } from './names.js'
+import { PRIORITY_HINT, priorityProblem } from './priority.js'
 import { rateInterval } from './rate.js'
+import { toBytes } from './size.js'
 import type { NameIfJson } from './json-types.js'
 import { CONTRACT, TASK, type Handler, type Task, type TaskContract, type TaskOptions } from './task-types.js'
 
@@ -14,16 +17,19 @@ export * from './task-types.js'
  */
 
 /** Task and queue names: letters, digits and `. _ - : /`, starting with a letter, digit or `_`. */
-export const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:\-/]*$/
+export const NAME = TASK_NAME
 
 /** Checks option values when the module loads, so a typo fails there rather than at run time. */
 function checkOptions(name: string, options: TaskOptions<unknown>): void {
-  if (!NAME.test(name)) throw new Error(`invalid task name "${name}": use letters, digits and . _ - : /`)
+  if (typeof name !== 'string' || !NAME.test(name)) throw new Error(`invalid task name ${JSON.stringify(name)}: use letters, digits and . _ - : /`)
   if (options.rateLimit !== undefined) rateInterval(options.rateLimit)
   for (const key of ['timeout', 'resultTtl', 'expires'] as const) if (options[key] !== undefined) toMs(options[key]!, key)
   if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
     throw new Error(`task "${name}": retries must be a non-negative integer`)
   }
+  if (options.queue !== undefined && queueNameProblem(options.queue)) throw new Error(`task "${name}": ${queueNameProblem(options.queue)} (${QUEUE_NAME_HINT})`)
+  if (options.priority !== undefined && priorityProblem(options.priority)) throw new Error(`task "${name}": ${priorityProblem(options.priority)} (${PRIORITY_HINT})`)
+  if (options.maxPayload !== undefined) toBytes(options.maxPayload, `maxPayload of task "${name}"`)
 }
 
 /**

@@ -1,8 +1,30 @@
 import { readFileSync } from 'node:fs'
+import { toMs } from '../app/duration.js'
 import type { JobHandle } from '../app/job-handle.js'
 import type { JobJSON } from '../broker/types.js'
 import { JobFailedError, UsageError } from '../errors.js'
 import { colors } from '../format/colors.js'
+
+/**
+ * Flags that only matter after the write (`--timeout`) or that pick between inputs, checked before
+ * anything is written: a usage error must leave no job behind. The enqueue options themselves are
+ * checked by buildNewJob, for every payload, before the broker sees any of them.
+ */
+export function checkEnqueueFlags(flags: { timeout?: string; batch?: string }, payload: string | undefined): void {
+  if (flags.batch !== undefined && payload !== undefined) throw new UsageError('give either a payload or --batch, not both', 'drop the payload argument, or --batch')
+  if (flags.timeout !== undefined) toMs(flags.timeout, 'timeout')
+}
+
+/** What `--batch` prints: how many jobs were given, and how many were new rather than already waiting under their key. */
+export function batchSummary(handles: readonly JobHandle[]): { count: number; created: number; existing: number; ids: string[] } {
+  const created = handles.filter((h) => h.created).length
+  return { count: handles.length, created, existing: handles.length - created, ids: handles.map((h) => h.id) }
+}
+
+/** `--batch` for people: the bare count when every job is new (as scripts expect), else created and existing. */
+export function batchLine(s: { count: number; created: number; existing: number }): string {
+  return s.existing === 0 ? String(s.count) : `${s.created} created, ${s.existing} existing (same unique key)`
+}
 
 /** A payload typed on the command line: JSON, parsed, never evaluated. */
 export function parsePayload(text: string | undefined): unknown {

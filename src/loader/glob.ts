@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
+import { ConfigError } from '../errors.js'
 
 /** Folders never searched for task modules. */
 const SKIP = new Set(['node_modules', '.git', '.tq', 'dist', 'build'])
@@ -26,9 +27,14 @@ export function globToRegExp(glob: string): RegExp {
 
 const escape = (s: string) => s.replace(/[.+^$()|[\]\\]/g, '\\$&')
 
-/** Files under `root` matching any glob, sorted, as absolute paths. Type declarations are skipped. */
-export function findFiles(root: string, globs: readonly string[]): string[] {
+/**
+ * Files under `root` matching any glob, sorted, as absolute paths. Type declarations are skipped.
+ * With `mustMatch`, a glob that matches no file is a ConfigError naming it: a typo in `tasks`
+ * would otherwise start a worker with no tasks and no word why.
+ */
+export function findFiles(root: string, globs: readonly string[], opts: { mustMatch?: boolean } = {}): string[] {
   const patterns = globs.map((g) => globToRegExp(g.replace(/^\.\//, '')))
+  const matched = new Set<number>()
   const out: string[] = []
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -36,10 +42,20 @@ export function findFiles(root: string, globs: readonly string[]): string[] {
         if (!SKIP.has(entry.name) && !entry.name.startsWith('.')) walk(join(dir, entry.name))
       } else if (entry.isFile() && !/\.d\.[cm]?ts$/.test(entry.name)) {
         const rel = relative(root, join(dir, entry.name)).split(sep).join('/')
-        if (patterns.some((p) => p.test(rel))) out.push(join(dir, entry.name))
+        let hit = false
+        for (let i = 0; i < patterns.length; i++) {
+          if (!patterns[i]!.test(rel)) continue
+          matched.add(i)
+          hit = true
+        }
+        if (hit) out.push(join(dir, entry.name))
       }
     }
   }
   walk(root)
+  const unmatched = opts.mustMatch ? globs.find((_, i) => !matched.has(i)) : undefined
+  if (unmatched !== undefined) {
+    throw new ConfigError(`tasks glob "${unmatched}" matched no file under ${root}`, 'fix tasks in the config (globs are relative to the config file), or remove that glob')
+  }
   return out.sort()
 }

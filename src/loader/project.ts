@@ -52,7 +52,8 @@ export async function loadProject(opts: ProjectOptions & { requireConfig?: boole
 /** Task module paths the config's globs match. */
 export function taskFilesOf(project: Project): string[] {
   const globs = project.config.tasks ?? DEFAULT_TASKS
-  return findFiles(project.root, Array.isArray(globs) ? globs : [globs])
+  // Only globs the user wrote must match: the default may well match nothing in a new project.
+  return findFiles(project.root, Array.isArray(globs) ? globs : [globs], { mustMatch: project.config.tasks !== undefined })
 }
 
 /** Bundles the task modules into `.tq/build`. */

@@ -121,6 +121,9 @@ function start(job: RunJob): void {
         (value) => {
           let result: string | undefined
           try {
+            // JSON.stringify turns a function or symbol into nothing at all, which would store a
+            // "successful" null: refuse it as it refuses a BigInt.
+            if (typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`a ${typeof value} is not a JSON value`)
             result = value === undefined ? undefined : JSON.stringify(value)
           } catch (err) {
             return finish({ id: job.id, ok: false, error: errorToJob(new Error(`result is not JSON-serialisable: ${(err as Error).message}`)) })

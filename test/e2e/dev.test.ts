@@ -22,6 +22,7 @@ import {
   readLines,
   runTq,
   startTq,
+  waitForJobState,
   waitUntil,
   type Job,
   type TempProject,
@@ -170,13 +171,23 @@ describe('hot reload', () => {
     project.write('tasks/which.ts', which(log, 1))
     const dev = await startDev(project)
     expect(await runAndWait(project.dir, 'which')).toEqual({ v: 1 })
+    // A job held back by a paused queue, released once the code is broken.
+    expect((await runTq(['pause', 'default'], { cwd: project.dir })).code).toBe(0)
+    const held = await enqueueJob(project.dir, 'which', {})
 
     // Line 5 becomes `return { v: 1 +`: a syntax error on line 5 or 6.
     const broken = which(log, 1).replace('return { v: 1 }', 'return { v: 1 +')
     const out = await saveAndWait(dev, project, 'tasks/which.ts', broken, /reload failed/)
     expect(out).toMatch(/tasks\/which\.ts:[56]:\d+/)
     expect(dev.running).toBe(true)
-    expect(await runAndWait(project.dir, 'which')).toEqual({ v: 1 })
+    // tq enqueue refuses while the code does not load (it cannot check the task)...
+    const refused = await runTq(['enqueue', 'which', '{}'], { cwd: project.dir })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/tasks\/which\.ts:[56]:\d+/)
+    // ...and tq dev keeps running the old code.
+    expect((await runTq(['resume', 'default'], { cwd: project.dir })).code).toBe(0)
+    const job = await waitForJobState(project.dir, held, ['succeeded', 'failed'])
+    expect([job.state, job.result]).toEqual(['succeeded', { v: 1 }])
 
     await saveAndWait(dev, project, 'tasks/which.ts', which(log, 3), /reloaded/)
     expect(await runAndWait(project.dir, 'which')).toEqual({ v: 3 })
