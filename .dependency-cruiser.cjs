@@ -4,7 +4,7 @@
  * ("How it is built"); each entry may import the entries before it and its own folder.
  */
 const LAYERS = [
-  ['base', '^src/(errors|paths)\\.ts$|^src/util/'],
+  ['base', '^src/(errors|load-error|paths|private-files)\\.ts$|^src/util/'],
   ['broker', '^src/broker/'],
   ['app', '^src/app/'],
   ['beat', '^src/beat/'],

@@ -3,7 +3,7 @@ import { TqCommand } from '../cli/base-command.js'
 import { colors } from '../src/format/colors.js'
 import { eventToJson, formatEvent } from '../src/format/job-log.js'
 import { onShutdownSignals, startWorker } from '../src/worker/run-worker.js'
-import { toMs } from '../src/app/duration.js'
+import { toMs } from '../src/util/duration.js'
 
 export default class Worker extends TqCommand {
   static description = 'Run a worker: take jobs from the broker and run them in task threads.'

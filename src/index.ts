@@ -28,6 +28,6 @@ export { defineConfig, type TqConfig, type WorkerConfig, type BeatConfig, type C
 export { connect, closeDefaultClient, Client, type ConnectOptions } from './app/client.js'
 export { runWorker, runOnce, type RunWorkerOptions, type RunningWorker } from './worker/run.js'
 export { JobHandle, type EnqueueOptions, type ResultOptions } from './app/job-handle.js'
-export type { Duration } from './app/duration.js'
+export type { Duration } from './util/duration.js'
 export type { Broker, JobJSON, JobState, JobError } from './broker/types.js'
 export { TqError, UsageError, ConfigError, BrokerError, UnknownTaskError, JobFailedError, TimeoutError } from './errors.js'

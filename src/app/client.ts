@@ -73,8 +73,10 @@ export class Client {
 }
 
 export interface ConnectOptions extends ConfigLookup {
-  /** A broker URL; skips looking for the config file. */
+  /** A broker URL; the config file is then not read. */
   broker?: string
+  /** Largest payload accepted (bytes or `'512kb'`); default the config's `maxPayload`, else 1 MiB. A task's own option wins. */
+  maxPayload?: Size
 }
 
 /**
@@ -95,12 +97,12 @@ async function connectWith(opts: ConnectOptions, open: OpenOptions): Promise<Cli
   // A relative SQLite path is the project's, as for the CLI: next to its tq.config.ts.
   const root = configFile ? dirname(configFile) : cwd
   // With a URL the config is not even read: a producer needs nothing but the broker.
-  if (url) return new Client(await openBroker(url, root, open))
+  if (url) return new Client(await openBroker(url, root, open), undefined, { maxPayload: opts.maxPayload })
   if (!configFile) {
     throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")
   }
   const { config } = await readConfig(configFile)
-  return new Client(await openBroker(config.broker ?? DEFAULT_BROKER, root, open))
+  return new Client(await openBroker(config.broker ?? DEFAULT_BROKER, root, open), undefined, { maxPayload: opts.maxPayload ?? config.maxPayload })
 }
 
 let shared: Promise<Client> | undefined

@@ -1,4 +1,4 @@
-import type { Duration } from './duration.js'
+import type { Duration } from '../util/duration.js'
 import type { Size } from './size.js'
 
 export interface WorkerConfig {

@@ -1,6 +1,6 @@
 import { FINAL_STATES, type Broker, type JobJSON, type JobState } from '../broker/types.js'
 import { JobFailedError, TimeoutError } from '../errors.js'
-import { toMs, type Duration } from './duration.js'
+import { toMs, type Duration } from '../util/duration.js'
 
 export interface EnqueueOptions {
   /** Run no sooner than this long from now. */

@@ -1,6 +1,6 @@
 import type { NewJob } from '../broker/types.js'
 import { UsageError } from '../errors.js'
-import { toMs } from './duration.js'
+import { toMs } from '../util/duration.js'
 import type { EnqueueOptions } from './job-handle.js'
 import { assertQueueName, assertTaskName } from './names.js'
 import { assertPriority } from './priority.js'

@@ -1,4 +1,4 @@
-import type { Duration } from './duration.js'
+import type { Duration } from '../util/duration.js'
 import type { EnqueueOptions } from './job-handle.js'
 import { QUEUE_NAME_HINT, queueNameProblem, taskNameProblem } from './names.js'
 import { PRIORITY_HINT, priorityProblem } from './priority.js'

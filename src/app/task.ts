@@ -1,4 +1,4 @@
-import { toMs } from './duration.js'
+import { toMs } from '../util/duration.js'
 import { QUEUE_NAME_HINT, queueNameProblem, TASK_NAME } from './names.js'
 import { PRIORITY_HINT, priorityProblem } from './priority.js'
 import { rateInterval } from './rate.js'

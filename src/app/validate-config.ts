@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js'
 import { closestName } from './closest-name.js'
-import { toMs } from './duration.js'
+import { toMs } from '../util/duration.js'
 import { CONFIG_KEYS, type TqConfig } from './config.js'
 import { QUEUE_NAME_HINT, queueNameProblem, taskNameProblem } from './names.js'
 import { PRIORITY_HINT, priorityProblem } from './priority.js'

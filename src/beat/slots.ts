@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import type { CronExpressionParser as Parser } from 'cron-parser'
-import { toMs } from '../app/duration.js'
+import { toMs } from '../util/duration.js'
 import type { ScheduleSpec } from '../app/schedule.js'
 
 // cron-parser loads on first use: task threads import this module but rarely need it.

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { toMs } from '../app/duration.js'
+import { toMs } from '../util/duration.js'
 import type { JobHandle } from '../app/job-handle.js'
 import type { JobJSON } from '../broker/types.js'
 import { JobFailedError, UsageError } from '../errors.js'

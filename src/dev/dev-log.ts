@@ -1,5 +1,5 @@
 import type { BeatEvent } from '../beat/beat.js'
-import { formatMs } from '../app/duration.js'
+import { formatMs } from '../util/duration.js'
 import { colors } from '../format/colors.js'
 import { beatEventToJson, formatBeatEvent } from '../format/beat-log.js'
 import { eventToJson, formatEvent } from '../format/job-log.js'

@@ -1,4 +1,4 @@
-import { formatMs } from '../app/duration.js'
+import { formatMs } from '../util/duration.js'
 import type { EngineEvent } from '../worker/engine.js'
 import type { Colors } from './colors.js'
 import { safeText as safe } from './safe-text.js'

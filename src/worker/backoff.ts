@@ -1,4 +1,4 @@
-import { toMs } from '../app/duration.js'
+import { toMs } from '../util/duration.js'
 import type { BackoffOptions } from '../app/task.js'
 
 /** Delay before attempt `attempt + 1`, after attempt `attempt` (1-based) failed. */

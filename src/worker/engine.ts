@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { toMs } from '../app/duration.js'
+import { toMs } from '../util/duration.js'
 import type { Broker, ClaimedJob, JobError, NewJob, Outcome } from '../broker/types.js'
 import { applyRateLimits } from './rate-limits.js'
 import { decideOutcome, type StopReason } from './outcome.js'

@@ -1,4 +1,4 @@
-import { toMs } from '../app/duration.js'
+import { toMs } from '../util/duration.js'
 import type { ClaimedJob, JobError, Outcome } from '../broker/types.js'
 import { backoffDelay } from './backoff.js'
 import type { EngineEvent } from './events.js'

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import { toMs } from '../app/duration.js'
+import { toMs } from '../util/duration.js'
 import { addConfigSchedules } from '../loader/registry.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { Broker } from '../broker/types.js'

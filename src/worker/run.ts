@@ -51,7 +51,7 @@ async function start(opts: RunWorkerOptions, burst: boolean): Promise<RunningWor
     import('../loader/project.js'),
     import('../broker/open-broker.js'),
     import('./run-worker.js'),
-    import('../app/duration.js'),
+    import('../util/duration.js'),
   ])
   const project = await loadProject({ ...opts, requireConfig: true })
   const broker = await openBroker(project.brokerUrl, project.root)

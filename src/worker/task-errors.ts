@@ -1,5 +1,5 @@
 import type { JobError } from '../broker/types.js'
-import { toMs, type Duration } from '../app/duration.js'
+import { toMs, type Duration } from '../util/duration.js'
 
 const RETRY = Symbol.for('tqjs.retryLater')
 const FATAL = Symbol.for('tqjs.fatal')

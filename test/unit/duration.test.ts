@@ -1,6 +1,6 @@
 /** toMs and formatMs: the Duration type every option uses ('500ms', '10s', 5000, …). */
 import { describe, expect, it } from 'vitest'
-import { formatMs, toMs } from '../../src/app/duration.js'
+import { formatMs, toMs } from '../../src/util/duration.js'
 import { UsageError } from '../../src/errors.js'
 
 describe('toMs', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { RedisOptions } from 'ioredis'
-import { toMs } from '../../app/duration.js'
+import { toMs } from '../../util/duration.js'
 import { BrokerError } from '../../errors.js'
 import { redactUrl } from '../redact.js'
 
