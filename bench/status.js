@@ -16,7 +16,7 @@ export async function status({ quick, log }) {
     for (let i = 0; i < finished; i += BATCH) {
       await broker.enqueue(Array.from({ length: BATCH }, (_, k) => job(i + k, queues[(i + k) % 3])))
       for (;;) {
-        const claimed = await broker.claim({ workerId: 'bulk', queues, limit: 1000, leaseMs: 60_000 })
+        const claimed = (await broker.claim({ workerId: 'bulk', queues, limit: 1000, leaseMs: 60_000 })).jobs
         if (claimed.length === 0) break
         await broker.settle(
           claimed.map((c, n) =>
@@ -30,7 +30,7 @@ export async function status({ quick, log }) {
     log(`  ${finished.toLocaleString('en-US')} finished jobs written`)
     const now = Date.now()
     await broker.enqueue(Array.from({ length: 50 }, (_, i) => job(i, 'default')))
-    const claimed = await broker.claim({ workerId: 'w', queues: ['default'], limit: 10, leaseMs: 60_000 })
+    const claimed = (await broker.claim({ workerId: 'w', queues: ['default'], limit: 10, leaseMs: 60_000 })).jobs
     for (const c of claimed) await broker.progress(c.id, c.token, '0.5')
     await broker.heartbeat({ id: 'w', host: 'h', pid: 1, queues, concurrency: 10, running: claimed.map((c) => c.id), startedAt: now, lastBeatAt: now })
     const times = []

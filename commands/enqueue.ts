@@ -40,11 +40,12 @@ export default class Enqueue extends TqCommand {
     // not load, refuse with the load error rather than write jobs nothing has checked.
     const { registry } = await loadRegistry(project)
     const opts = { queue: flags.queue, delay: flags.delay, at: flags.at, priority: flags.priority, key: flags.key }
-    const client = new Client(await this.broker(project), registry, { maxPayload: project.config.maxPayload })
+    const broker = await this.broker(project)
+    const client = new Client(broker, registry, { maxPayload: project.config.maxPayload })
     try {
       const handles = await client.enqueueMany(args.task, payloads, opts)
       const queue = handles[0]?.queue
-      const warning = queue ? await queueWarning(client.broker, queue).catch(() => undefined) : undefined
+      const warning = queue ? await queueWarning(broker, queue).catch(() => undefined) : undefined
       if (warning) process.stderr.write(`warning: ${warning}\n`)
       if (flags.batch) {
         const summary = batchSummary(handles)

@@ -29,5 +29,7 @@ export { connect, closeDefaultClient, Client, type ConnectOptions } from './app/
 export { runWorker, runOnce, type RunWorkerOptions, type RunningWorker } from './worker/run.js'
 export { JobHandle, type EnqueueOptions, type ResultOptions } from './app/job-handle.js'
 export type { Duration } from './util/duration.js'
-export type { Broker, JobJSON, JobState, JobError } from './broker/types.js'
+// Job data as producers read it back. The Broker interface and its claim/settle/lease protocol
+// are not public: they are between the worker engine and the broker implementations.
+export type { JobJSON, JobState, JobError } from './broker/types.js'
 export { TqError, UsageError, ConfigError, BrokerError, UnknownTaskError, JobFailedError, TimeoutError } from './errors.js'

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path'
 import { openBroker, type OpenOptions } from '../broker/open-broker.js'
-import type { Broker } from '../broker/types.js'
+import type { ProducerBroker } from '../broker/types.js'
 import { ConfigError, UnknownTaskError } from '../errors.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { assertTaskName } from './names.js'
@@ -17,7 +17,8 @@ import { DEFAULT_BROKER } from './config.js'
  */
 export class Client {
   constructor(
-    readonly broker: Broker,
+    /** Not public: the claim/settle/lease protocol is between the worker engine and the broker. */
+    private readonly broker: ProducerBroker,
     /** Known tasks by name (a project's registry); with them, enqueueing an unknown task name is an error. */
     private readonly known?: { readonly tasks: ReadonlyMap<string, TaskContract<any, any>> },
     /** Project-wide limits from the config; a task's own options win over them. */

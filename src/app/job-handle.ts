@@ -1,4 +1,4 @@
-import { FINAL_STATES, type Broker, type JobJSON, type JobState } from '../broker/types.js'
+import { FINAL_STATES, type JobJSON, type JobState, type ProducerBroker } from '../broker/types.js'
 import { JobFailedError, TimeoutError } from '../errors.js'
 import { toMs, type Duration } from '../util/duration.js'
 
@@ -29,7 +29,7 @@ const FINAL = new Set<JobState>(FINAL_STATES)
 /** A handle on an enqueued job. `R` is the task handler's resolved return type. */
 export class JobHandle<R = unknown> {
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: ProducerBroker,
     readonly id: string,
     /** false when the enqueue found an existing job (same id or unique key) and returned it. */
     readonly created = true,

@@ -1,5 +1,5 @@
 import { buildNewJob } from '../app/new-job.js'
-import type { Broker, ScheduleRecord } from '../broker/types.js'
+import type { ScheduleBroker, ScheduleRecord } from '../broker/types.js'
 import { describeTiming, nextSlot, slotsBetween } from './slots.js'
 import type { ScheduleDef } from './schedule-def.js'
 
@@ -39,7 +39,7 @@ export class Beat {
   private refused = new Set<string>()
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: ScheduleBroker,
     defs: readonly ScheduleDef[],
     private readonly opts: BeatOptions = {},
   ) {

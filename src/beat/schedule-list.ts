@@ -1,4 +1,4 @@
-import type { Broker, JobState } from '../broker/types.js'
+import type { AdminBroker, JobState } from '../broker/types.js'
 import type { ScheduleDef } from './schedule-def.js'
 import { describeTiming, nextSlots } from './slots.js'
 
@@ -16,7 +16,7 @@ export interface ScheduleView {
 }
 
 /** Each schedule with its next three runs, last run and that run's job state (`tq schedules`). */
-export async function describeSchedules(defs: readonly ScheduleDef[], broker: Broker, now = Date.now()): Promise<ScheduleView[]> {
+export async function describeSchedules(defs: readonly ScheduleDef[], broker: AdminBroker, now = Date.now()): Promise<ScheduleView[]> {
   const records = new Map((await broker.listSchedules()).map((r) => [r.name, r]))
   const out: ScheduleView[] = []
   for (const d of defs) {

@@ -160,69 +160,79 @@ export interface PruneRequest {
   failedBefore?: number
 }
 
-export interface Broker {
+/** What a claim hands out, and when to look again. */
+export interface ClaimResult {
+  jobs: ClaimedJob[]
+  /**
+   * Epoch ms of the earliest job still scheduled in the queues asked, or null: reported when the
+   * claim found fewer ready jobs than asked (the queues are drained), so an idle worker knows how
+   * long it may sleep without a second round trip. Null too when the claim filled its limit.
+   */
+  nextRunAt: number | null
+}
+
+/** What a lease renewal learned about the jobs it was given. */
+export interface RenewResult {
+  /** Ids whose lease was not the caller's any more (lapsed and reclaimed, or settled elsewhere). */
+  lost: string[]
+  /** Ids still held whose cancellation was asked for (`tq cancel` of a running job). */
+  cancelRequested: string[]
+}
+
+/**
+ * The Broker interface, split by the roles that use it. SQLite and Redis implement all of it; each
+ * part of tq asks only for the roles it needs, so what a producer can do is what ProducerBroker
+ * says, and the claim/settle/lease protocol stays between the worker engine and the broker.
+ */
+
+/** Common to every role. */
+export interface BrokerConnection {
   /** Human description without secrets, e.g. `sqlite:///path/tq.db` or `redis://host:6379/0`. */
   readonly describe: string
-
-  /** Enqueues jobs atomically, in order. One job or many: bulk is the same call. */
-  enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>
-
-  /** Moves due scheduled jobs to queued, then claims up to `limit` ready jobs under a lease. */
-  claim(req: ClaimRequest): Promise<ClaimedJob[]>
-
-  /** Records how attempts ended; returns, per outcome, whether it was accepted (the lease was current). */
-  settle(outcomes: readonly Outcome[]): Promise<boolean[]>
-
-  /** Extends leases; returns the ids whose lease was lost (expired and reclaimed, cancelled...). */
-  renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<string[]>
-
-  /** Requeues active jobs whose lease lapsed, without counting the lost attempt. Returns how many. */
-  recoverExpired(): Promise<number>
-
-  /** Stores a running job's progress (JSON text); false when the lease is no longer current. */
-  progress(id: string, token: number, progress: string): Promise<boolean>
-
-  /** Ids, among those given, that were asked to cancel while active. */
-  cancelRequested(ids: readonly string[]): Promise<string[]>
-
-  /** Epoch ms of the earliest scheduled job in these queues, or null. */
-  nextRunAt(queues: readonly string[]): Promise<number | null>
-
   /**
    * Resolves when jobs may have changed (an enqueue, a completion) or after `timeoutMs`.
    * Idle workers and result waiters sleep here instead of polling hot.
    */
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>
+  close(): Promise<void>
+}
 
+/** Producers: write jobs and read them back (the client, `ctx.enqueue`, `tq enqueue`). */
+export interface ProducerBroker extends BrokerConnection {
+  /** Enqueues jobs atomically, in order. One job or many: bulk is the same call. */
+  enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>
   getJob(id: string): Promise<JobJSON | null>
-  /**
-   * Up to `limit` ids that start or end with `fragment` (case-sensitive), in no set order: how
-   * `tq job` finds a job from a short id or a prefix. A prefix is an index range on SQLite;
-   * a suffix scans the ids (SQLite's id index; ZSCAN on Redis), which is fine for a lookup
-   * typed by a person, not for a hot path.
-   */
-  findJobIds(fragment: string, limit: number): Promise<string[]>
-  listJobs(filter: JobFilter): Promise<JobJSON[]>
-  children(parentId: string): Promise<JobJSON[]>
-  counts(): Promise<QueueCounts[]>
-
+  /** A job handle's cancel(). */
   cancel(ids: readonly string[]): Promise<CancelResult>
-  /** Requeues failed (or cancelled/expired) jobs with a fresh attempt budget; returns ids requeued. */
-  retry(ids: readonly string[]): Promise<string[]>
-  /** Ids of all failed jobs, for `tq retry --failed`. */
-  failedIds(queue?: string): Promise<string[]>
-  /** Deletes jobs that are not active; returns how many. */
-  purge(filter: { queue?: string; state?: JobState }): Promise<number>
-  pause(queue: string): Promise<void>
-  resume(queue: string): Promise<void>
+}
 
+/** The worker engine: claims under leases with fencing tokens, settles, renews. */
+export interface WorkerBroker extends BrokerConnection {
+  /** Moves due scheduled jobs to queued, then claims up to `limit` ready jobs under a lease. */
+  claim(req: ClaimRequest): Promise<ClaimResult>
+  /** Records how attempts ended; returns, per outcome, whether it was accepted (the lease was current). */
+  settle(outcomes: readonly Outcome[]): Promise<boolean[]>
+  /** Extends the leases still held; reports the ones lost and the ones asked to cancel, in one call. */
+  renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult>
+  /** Requeues active jobs whose lease lapsed, without counting the lost attempt. Returns how many. */
+  recoverExpired(): Promise<number>
+  /** Stores a running job's progress (JSON text); false when the lease is no longer current. */
+  progress(id: string, token: number, progress: string): Promise<boolean>
   /**
    * Rate limiting, shared by every worker on the broker: grants up to `n` starts for `key`, at
    * most one per `intervalMs` (strict spacing, no burst). Returns how many may start now and the
    * epoch ms at which the next one may.
    */
   takeRateTokens(key: string, intervalMs: number, n: number): Promise<{ granted: number; nextAt: number }>
+  /** Records a worker's heartbeat (upsert). */
+  heartbeat(info: WorkerInfo): Promise<void>
+  removeWorker(id: string): Promise<void>
+  /** Deletes old finished jobs and expired results; returns how many jobs were deleted. */
+  prune(req: PruneRequest): Promise<number>
+}
 
+/** Beat: schedule slots, enqueued exactly once however many beats run. */
+export interface ScheduleBroker extends BrokerConnection {
   /**
    * Enqueues a schedule slot's job (its id is deterministic) only if absent, and records the slot
    * as the schedule's latest, in one atomic step. However many beats call it, a slot runs once.
@@ -231,16 +241,34 @@ export interface Broker {
   /** Stores the schedules a beat runs; schedules not in the list are removed. Slot history stays. */
   saveSchedules(schedules: readonly Omit<ScheduleRecord, 'lastSlotAt' | 'lastJobId'>[]): Promise<void>
   listSchedules(): Promise<ScheduleRecord[]>
+}
 
-  /** Records a worker's heartbeat (upsert). */
-  heartbeat(info: WorkerInfo): Promise<void>
+/** Inspection and management: the CLI, `tq status`, the UI. */
+export interface AdminBroker extends ProducerBroker {
+  /**
+   * Up to `limit` ids that start or end with `fragment` (case-sensitive), in no set order: how
+   * `tq job` finds a job from a short id or a prefix. A prefix is a range on the id index; a
+   * suffix scans the ids (SQLite's id index; ZSCAN on Redis), which is fine for a lookup
+   * someone types, not for a hot path.
+   */
+  findJobIds(fragment: string, limit: number): Promise<string[]>
+  listJobs(filter: JobFilter): Promise<JobJSON[]>
+  children(parentId: string): Promise<JobJSON[]>
+  counts(): Promise<QueueCounts[]>
+  /** Requeues failed (or cancelled/expired) jobs with a fresh attempt budget; returns ids requeued. */
+  retry(ids: readonly string[]): Promise<string[]>
+  /** Ids of all failed jobs, for `tq retry --failed`. */
+  failedIds(queue?: string): Promise<string[]>
+  /** Deletes jobs that are not active; returns how many. */
+  purge(filter: { queue?: string; state?: JobState }): Promise<number>
+  pause(queue: string): Promise<void>
+  resume(queue: string): Promise<void>
   listWorkers(): Promise<WorkerInfo[]>
   removeWorker(id: string): Promise<void>
-
-  /** Deletes old finished jobs and expired results; returns how many jobs were deleted. */
-  prune(req: PruneRequest): Promise<number>
+  listSchedules(): Promise<ScheduleRecord[]>
   /** Jobs finished per second over the last `seconds`, per queue, oldest first. */
   throughput(seconds: number): Promise<Record<string, number[]>>
-
-  close(): Promise<void>
 }
+
+/** Every role: what a broker implementation provides and the conformance suite checks. */
+export interface Broker extends ProducerBroker, WorkerBroker, ScheduleBroker, AdminBroker {}

@@ -1,4 +1,4 @@
-import type { Broker } from '../broker/types.js'
+import type { AdminBroker } from '../broker/types.js'
 import { safeText as safe } from '../format/safe-text.js'
 import { unknownQueueNote } from '../status/unknown-queue.js'
 
@@ -6,7 +6,7 @@ import { unknownQueueNote } from '../status/unknown-queue.js'
  * `tq pause` and `tq resume`: sets a queue's pause state and says so, with a note on stderr when
  * no job has used the queue and no worker takes it (most likely a typo; the change applies anyway).
  */
-export async function setQueuePaused(broker: Broker, queue: string, paused: boolean): Promise<void> {
+export async function setQueuePaused(broker: AdminBroker, queue: string, paused: boolean): Promise<void> {
   const note = await unknownQueueNote(broker, queue)
   await (paused ? broker.pause(queue) : broker.resume(queue))
   process.stdout.write(`${paused ? 'paused' : 'resumed'} ${safe(queue)}\n`)

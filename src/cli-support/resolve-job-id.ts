@@ -1,4 +1,4 @@
-import type { Broker } from '../broker/types.js'
+import type { AdminBroker } from '../broker/types.js'
 import { TqError, UsageError } from '../errors.js'
 
 /** Candidates named in an "ambiguous" error; one more is looked up to know there are more. */
@@ -11,7 +11,7 @@ const SLOT_TIME = /^@(\d\d:\d\d:\d\d)(\.\d+)?$/
  * it to (the last characters, a prefix, a slot's `@HH:MM:SS`). A whole id wins; otherwise it
  * must match exactly one job. None: a TqError; several: a UsageError naming them.
  */
-export async function resolveJobId(broker: Broker, typed: string): Promise<string> {
+export async function resolveJobId(broker: AdminBroker, typed: string): Promise<string> {
   const text = typed.trim()
   if (text === '') throw new UsageError('empty job id', 'give a job id, or its last characters as tq jobs shows them')
   if (await broker.getJob(text)) return text
@@ -25,7 +25,7 @@ export async function resolveJobId(broker: Broker, typed: string): Promise<strin
 }
 
 /** Resolves several ids, all before anything is done with them (one bad id: nothing happens). */
-export async function resolveJobIds(broker: Broker, typed: readonly string[]): Promise<string[]> {
+export async function resolveJobIds(broker: AdminBroker, typed: readonly string[]): Promise<string[]> {
   const out: string[] = []
   for (const t of typed) out.push(await resolveJobId(broker, t))
   return [...new Set(out)]

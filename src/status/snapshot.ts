@@ -1,4 +1,4 @@
-import type { Broker, JobError, JobJSON, JobState } from '../broker/types.js'
+import type { AdminBroker, JobError, JobJSON, JobState } from '../broker/types.js'
 import { JOB_STATES } from '../broker/types.js'
 import { isAlive, isForgotten } from '../broker/worker-liveness.js'
 
@@ -101,7 +101,7 @@ const emptyCounts = (): Record<JobState, number> => Object.fromEntries(JOB_STATE
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString())
 
 /** Reads everything `tq status` shows, in one round of broker calls (run concurrently). */
-export async function buildSnapshot(broker: Broker, opts: SnapshotOptions = {}): Promise<StatusSnapshot> {
+export async function buildSnapshot(broker: AdminBroker, opts: SnapshotOptions = {}): Promise<StatusSnapshot> {
   const now = opts.now ?? Date.now
   const [counts, throughput, workers, schedules, active, failed] = await Promise.all([
     broker.counts(),

@@ -1,4 +1,4 @@
-import type { Broker } from '../broker/types.js'
+import type { AdminBroker } from '../broker/types.js'
 import { isAlive } from '../broker/worker-liveness.js'
 
 /**
@@ -6,7 +6,7 @@ import { isAlive } from '../broker/worker-liveness.js'
  * likely a typo. The pause still applies (a queue may be paused before its first job), so this
  * only warns. Undefined for a known queue.
  */
-export async function unknownQueueNote(broker: Broker, queue: string): Promise<string | undefined> {
+export async function unknownQueueNote(broker: AdminBroker, queue: string): Promise<string | undefined> {
   const [counts, workers] = await Promise.all([broker.counts(), broker.listWorkers()])
   // A queue paused before its first job is listed by counts() with no jobs: not a use.
   const used = counts.filter((q) => Object.values(q.counts).some((n) => n > 0)).map((q) => q.queue)

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { toMs } from '../util/duration.js'
-import type { Broker, ClaimedJob, JobError, NewJob, Outcome } from '../broker/types.js'
+import type { ClaimedJob, JobError, NewJob, Outcome, ProducerBroker, WorkerBroker } from '../broker/types.js'
+
+/** The roles an engine uses: the worker protocol, and enqueue for children. */
+export type EngineBroker = WorkerBroker & Pick<ProducerBroker, 'enqueue'>
 import { applyRateLimits } from './rate-limits.js'
 import { decideOutcome, type StopReason } from './outcome.js'
 import type { EngineEvent } from './events.js'
@@ -88,7 +91,7 @@ export class WorkerEngine {
   private gaveUp: Error | undefined
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: EngineBroker,
     private readonly opts: EngineOptions,
   ) {
     this.concurrency = Math.max(1, opts.concurrency ?? 10)
@@ -253,15 +256,22 @@ export class WorkerEngine {
   private async step(): Promise<'done' | 'again'> {
     const free = Math.min(this.concurrency - (this.running.size - this.settling.size), 2 * this.concurrency - this.running.size)
     let claimed = 0
+    // When the next delayed job of these queues is due: the claim reports it once the queues are
+    // drained, and jobs a rate limit sent back are due at their turn.
+    let nextAt: number | null = null
+    const sooner = (at: number | null): void => {
+      if (at !== null && (nextAt === null || at < nextAt)) nextAt = at
+    }
     if (free > 0) {
       if (Date.now() - this.lastRecover > Math.max(250, Math.min(5000, this.leaseMs / 4))) {
         this.lastRecover = Date.now()
         await this.broker.recoverExpired()
       }
-      const jobs = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      const { jobs, nextRunAt } = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      sooner(nextRunAt)
       // Jobs sent back by a rate limit do not occupy a slot: with all of them sent back, fall
       // through to the idle wait (until the next is due) instead of waiting for a slot.
-      const runnable = await this.applyRateLimits(jobs)
+      const runnable = await this.applyRateLimits(jobs, sooner)
       claimed = runnable.length
       for (const job of runnable) this.run(job)
     }
@@ -275,13 +285,13 @@ export class WorkerEngine {
     if (this.opts.burst && this.running.size === 0) {
       await this.flushing
       const next = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
-      if (next.length === 0) return 'done'
-      const runnable = await this.applyRateLimits(next)
+      if (next.jobs.length === 0) return 'done'
+      sooner(next.nextRunAt)
+      const runnable = await this.applyRateLimits(next.jobs, sooner)
       for (const job of runnable) this.run(job)
       if (runnable.length > 0) return 'again'
     }
     // Idle (or partly busy): sleep until a change, a freed slot, or the next delayed job is due.
-    const nextAt = await this.broker.nextRunAt(this.queues)
     // Brokers wake waiters on every change; the timeout is only a safety net (an idle worker on
     // Redis then sends about one claim every few seconds).
     const timeout = nextAt === null ? IDLE_CHECK_MS : Math.max(0, Math.min(IDLE_CHECK_MS, nextAt - Date.now()))
@@ -291,8 +301,11 @@ export class WorkerEngine {
     return 'again'
   }
 
-  private applyRateLimits(jobs: ClaimedJob[]): Promise<ClaimedJob[]> {
-    return applyRateLimits(this.broker, this.tasks, jobs, (job, runAt) => this.opts.onEvent?.({ type: 'rate-limited', job, runAt }))
+  private applyRateLimits(jobs: ClaimedJob[], dueAt: (at: number) => void): Promise<ClaimedJob[]> {
+    return applyRateLimits(this.broker, this.tasks, jobs, (job, runAt) => {
+      dueAt(runAt)
+      this.opts.onEvent?.({ type: 'rate-limited', job, runAt })
+    })
   }
 
   private waitForSlot(): Promise<void> {
@@ -387,8 +400,9 @@ export class WorkerEngine {
     if (this.running.size === 0) return
     const leases = [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token }))
     try {
-      const lost = await this.broker.renew(leases, this.leaseMs)
-      const cancelled = new Set(await this.broker.cancelRequested(leases.map((l) => l.id)))
+      const renewed = await this.broker.renew(leases, this.leaseMs)
+      const lost = renewed.lost
+      const cancelled = new Set(renewed.cancelRequested)
       for (const id of cancelled) {
         const r = this.running.get(id)
         if (r) this.stopJob(r, 'cancelled', 'cancelled')

@@ -1,5 +1,5 @@
 import { rateInterval } from '../app/rate.js'
-import type { Broker, ClaimedJob, Outcome } from '../broker/types.js'
+import type { ClaimedJob, Outcome, WorkerBroker } from '../broker/types.js'
 import type { TaskCatalog } from './manifest.js'
 
 /**
@@ -8,7 +8,7 @@ import type { TaskCatalog } from './manifest.js'
  * they wait without failing or spinning. Returns the jobs that may run now.
  */
 export async function applyRateLimits(
-  broker: Broker,
+  broker: Pick<WorkerBroker, 'takeRateTokens' | 'settle'>,
   tasks: TaskCatalog,
   jobs: ClaimedJob[],
   onLimited?: (job: ClaimedJob, runAt: number) => void,

@@ -37,7 +37,7 @@ async function claimWithin(broker: Broker, n: number, ms: number, req = claimReq
   const got: ClaimedJob[] = []
   const deadline = Date.now() + ms
   while (got.length < n && Date.now() < deadline) {
-    got.push(...(await broker.claim({ ...req, limit: n - got.length })))
+    got.push(...((await broker.claim({ ...req, limit: n - got.length })).jobs))
     if (got.length < n) await broker.waitForChange(20)
   }
   return got
@@ -73,35 +73,46 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         const [later] = await broker.enqueue([job({ runAt: Date.now() + 60_000 })])
         const [soon] = await broker.enqueue([job({ runAt: Date.now() + 1000 })])
         expect((await broker.getJob(later!.id))!.state).toBe('scheduled')
-        expect(await broker.claim(claimReq())).toEqual([])
+        expect((await broker.claim(claimReq())).jobs).toEqual([])
         const claimed = await claimWithin(broker, 1, 5000)
         expect(claimed.map((c) => c.id)).toEqual([soon!.id])
         // Started (by the broker's clock) no earlier than it was due.
         const s = (await broker.getJob(soon!.id))!
         expect(Date.parse(s.startedAt!)).toBeGreaterThanOrEqual(Date.parse(s.runAt))
-        expect(await broker.nextRunAt(['q'])).toBe(new Date((await broker.getJob(later!.id))!.runAt).getTime())
+        // Drained, the claim says when the next delayed job is due, so an idle worker can sleep till then.
+        expect((await broker.claim(claimReq())).nextRunAt).toBe(new Date((await broker.getJob(later!.id))!.runAt).getTime())
       })
 
-      it('reports the next run time of the queues asked about, not of others', async () => {
+      it('a drained claim reports the next run time of the queues asked about, not of others', async () => {
         const now = Date.now()
         const [q1] = await broker.enqueue([job({ queue: 'q1', runAt: now + 60_000 })])
         const [q2] = await broker.enqueue([job({ queue: 'q2', runAt: now + 30_000 })])
-        await broker.enqueue([job({ queue: 'q4', runAt: now + 10_000 }), job({ queue: 'q4' })])
+        const [q4later] = await broker.enqueue([job({ queue: 'q4', runAt: now + 10_000 }), job({ queue: 'q4' })])
         const at = async (id: string) => Date.parse((await broker.getJob(id))!.runAt)
-        expect(await broker.nextRunAt(['q1'])).toBe(await at(q1!.id))
-        expect(await broker.nextRunAt(['q2'])).toBe(await at(q2!.id))
-        expect(await broker.nextRunAt(['q1', 'q2'])).toBe(await at(q2!.id))
-        expect(await broker.nextRunAt(['q3'])).toBeNull()
-        expect(await broker.nextRunAt([])).toBeNull()
-        // A claim of other queues leaves these answers as they were.
-        expect(await broker.claim(claimReq({ queues: ['q4'] }))).toHaveLength(1)
-        expect(await broker.nextRunAt(['q1', 'q3'])).toBe(await at(q1!.id))
+        const nextRunAt = async (queues: string[]) => (await broker.claim(claimReq({ queues }))).nextRunAt
+        expect(await nextRunAt(['q1'])).toBe(await at(q1!.id))
+        expect(await nextRunAt(['q2'])).toBe(await at(q2!.id))
+        expect(await nextRunAt(['q1', 'q2'])).toBe(await at(q2!.id))
+        expect(await nextRunAt(['q3'])).toBeNull()
+        expect(await nextRunAt([])).toBeNull()
+        // Draining q4 reports its own delayed job; other queues' answers stay as they were.
+        const drained = await broker.claim(claimReq({ queues: ['q4'] }))
+        expect(drained.jobs).toHaveLength(1)
+        expect(drained.nextRunAt).toBe(await at(q4later!.id))
+        expect(await nextRunAt(['q1', 'q3'])).toBe(await at(q1!.id))
+      })
+
+      it('a claim that fills its limit reports no next run time (the worker claims again at once)', async () => {
+        await broker.enqueue([job({ queue: 'q5' }), job({ queue: 'q5' }), job({ queue: 'q5', runAt: Date.now() + 60_000 })])
+        const full = await broker.claim(claimReq({ queues: ['q5'], limit: 2 }))
+        expect(full.jobs).toHaveLength(2)
+        expect(full.nextRunAt).toBeNull()
       })
 
       it('enqueues a batch in order, atomically', async () => {
         const rs = await broker.enqueue(Array.from({ length: 500 }, (_, i) => job({ payload: String(i) })))
         expect(rs).toHaveLength(500)
-        const claimed = await broker.claim(claimReq({ limit: 500 }))
+        const claimed = (await broker.claim(claimReq({ limit: 500 }))).jobs
         expect(claimed.map((c) => Number(c.payload))).toEqual(Array.from({ length: 500 }, (_, i) => i))
       })
 
@@ -117,7 +128,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         const [a] = await broker.enqueue([job({ key: 'k1' })])
         const [b] = await broker.enqueue([job({ key: 'k1' })])
         expect(b).toEqual({ id: a!.id, created: false })
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         const [again] = await broker.enqueue([job({ key: 'k1' })])
         expect(again!.id).toBe(a!.id) // still active
         await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '1' }])
@@ -163,19 +174,19 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         await broker.enqueue([job({ payload: '"high"', priority: 5, runAt: now })])
         await broker.enqueue([job({ payload: '"low-older"', priority: 0, runAt: now - 20 })])
         const order: string[] = []
-        for (let i = 0; i < 3; i++) order.push(JSON.parse((await broker.claim(claimReq({ limit: 1 })))[0]!.payload))
+        for (let i = 0; i < 3; i++) order.push(JSON.parse(((await broker.claim(claimReq({ limit: 1 }))).jobs)[0]!.payload))
         expect(order).toEqual(['high', 'low-older', 'low'])
       })
 
       it('takes only from the queues asked for', async () => {
         await broker.enqueue([job({ queue: 'a' }), job({ queue: 'b' })])
-        const claimed = await broker.claim(claimReq({ queues: ['b'] }))
+        const claimed = (await broker.claim(claimReq({ queues: ['b'] }))).jobs
         expect(claimed.map((c) => c.queue)).toEqual(['b'])
       })
 
       it('marks claimed jobs active with a lease, attempt and token', async () => {
         const [r] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         expect(c).toMatchObject({ id: r!.id, attempt: 1, task: 't', queue: 'q', payload: '{"n":1}' })
         const j = await broker.getJob(r!.id)
         expect(j!.state).toBe('active')
@@ -189,7 +200,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
           const seen: string[] = []
           const worker = async (b: Broker, id: string) => {
             for (;;) {
-              const got = await b.claim(claimReq({ workerId: id, limit: 7 }))
+              const got = (await b.claim(claimReq({ workerId: id, limit: 7 }))).jobs
               if (got.length === 0) return
               seen.push(...got.map((g) => g.id))
             }
@@ -205,16 +216,16 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
       it('hands out nothing from a paused queue until it is resumed', async () => {
         await broker.enqueue([job()])
         await broker.pause('q')
-        expect(await broker.claim(claimReq())).toEqual([])
+        expect((await broker.claim(claimReq())).jobs).toEqual([])
         expect((await broker.counts()).find((q) => q.queue === 'q')).toMatchObject({ paused: true })
         await broker.enqueue([job()])
         await broker.resume('q')
-        expect(await broker.claim(claimReq())).toHaveLength(2)
+        expect((await broker.claim(claimReq())).jobs).toHaveLength(2)
       })
 
       it('expires a job not started by its deadline instead of running it', async () => {
         const [r] = await broker.enqueue([job({ expiresAt: Date.now() - 1 })])
-        expect(await broker.claim(claimReq())).toEqual([])
+        expect((await broker.claim(claimReq())).jobs).toEqual([])
         expect((await broker.getJob(r!.id))!.state).toBe('expired')
       })
     })
@@ -222,7 +233,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
     describe('leases and fencing', () => {
       it('accepts completion from the lease holder and stores the result', async () => {
         const [r] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '{"ok":true}' }])).toEqual([true])
         const j = await broker.getJob(r!.id)
         expect(j).toMatchObject({ state: 'succeeded', result: { ok: true } })
@@ -231,7 +242,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
 
       it('makes a job claimable again once its lease lapses, and rejects the stale holder', async () => {
         const [r] = await broker.enqueue([job()])
-        const [first] = await broker.claim(claimReq({ leaseMs: 1000, workerId: 'dead' }))
+        const [first] = (await broker.claim(claimReq({ leaseMs: 1000, workerId: 'dead' }))).jobs
         expect(await broker.recoverExpired()).toBe(0)
         const deadline = Date.now() + 5000
         let recovered = 0
@@ -240,27 +251,27 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
           if (!recovered) await broker.waitForChange(20)
         }
         expect(recovered).toBe(1)
-        const [second] = await broker.claim(claimReq({ workerId: 'alive' }))
+        const [second] = (await broker.claim(claimReq({ workerId: 'alive' }))).jobs
         expect(second!.id).toBe(r!.id)
         expect(second!.token).not.toBe(first!.token)
         // The lost attempt does not count against the job.
         expect(second!.attempt).toBe(1)
         expect(await broker.settle([{ id: first!.id, token: first!.token, kind: 'succeeded', result: '"stale"' }])).toEqual([false])
-        expect(await broker.renew([{ id: first!.id, token: first!.token }], 1000)).toEqual([first!.id])
+        expect((await broker.renew([{ id: first!.id, token: first!.token }], 1000)).lost).toEqual([first!.id])
         expect(await broker.settle([{ id: second!.id, token: second!.token, kind: 'succeeded', result: '"fresh"' }])).toEqual([true])
         expect((await broker.getJob(r!.id))!.result).toBe('fresh')
       })
 
       it('keeps a renewed lease alive past its first expiry', async () => {
         await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq({ leaseMs: 1000 }))
+        const [c] = (await broker.claim(claimReq({ leaseMs: 1000 }))).jobs
         const until = Date.now() + 2500 // well past the first expiry
         while (Date.now() < until) {
-          expect(await broker.renew([{ id: c!.id, token: c!.token }], 1000)).toEqual([])
+          expect((await broker.renew([{ id: c!.id, token: c!.token }], 1000)).lost).toEqual([])
           expect(await broker.recoverExpired()).toBe(0)
           await broker.waitForChange(100)
         }
-        expect(await broker.claim(claimReq())).toEqual([])
+        expect((await broker.claim(claimReq())).jobs).toEqual([])
       })
 
       it('counts the lease from the claim, not from the run time', async () => {
@@ -271,7 +282,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
 
       it('records a failure with retry as scheduled, keeping the attempt and the error', async () => {
         const [r] = await broker.enqueue([job({ maxAttempts: 3 })])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         const error = { name: 'Error', message: 'boom', attempt: 1, at: new Date().toISOString() }
         expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'failed', error, retryAt: Date.now() + 60_000 }])).toEqual([true])
         const j = await broker.getJob(r!.id)
@@ -281,16 +292,16 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
 
       it('reschedules a requested retry counting the attempt but recording no error', async () => {
         const [r] = await broker.enqueue([job({ maxAttempts: 3 })])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'retry', runAt: Date.now() + 60_000 }])).toEqual([true])
         expect(await broker.getJob(r!.id)).toMatchObject({ state: 'scheduled', attempt: 1, error: null, errors: [] })
       })
 
       it('records a final failure as failed with every attempt error', async () => {
         const [r] = await broker.enqueue([job({ maxAttempts: 2 })])
-        const [c1] = await broker.claim(claimReq())
+        const [c1] = (await broker.claim(claimReq())).jobs
         await broker.settle([{ id: c1!.id, token: c1!.token, kind: 'failed', error: { message: 'one' }, retryAt: Date.now() - 1 }])
-        const [c2] = await broker.claim(claimReq())
+        const [c2] = (await broker.claim(claimReq())).jobs
         expect(c2!.attempt).toBe(2)
         await broker.settle([{ id: c2!.id, token: c2!.token, kind: 'failed', error: { message: 'two' } }])
         const j = await broker.getJob(r!.id)
@@ -300,14 +311,14 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
 
       it('releases a job back to the queue without counting the attempt', async () => {
         const [r] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         await broker.settle([{ id: c!.id, token: c!.token, kind: 'released' }])
         expect((await broker.getJob(r!.id))!).toMatchObject({ state: 'queued', attempt: 0 })
       })
 
       it('stores progress only from the lease holder', async () => {
         const [r] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         expect(await broker.progress(c!.id, c!.token, '0.5')).toBe(true)
         expect(await broker.progress(c!.id, c!.token + 1, '0.9')).toBe(false)
         expect((await broker.getJob(r!.id))!.progress).toBe(0.5)
@@ -319,20 +330,21 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         const [waiting] = await broker.enqueue([job({ queue: 'other' })])
         const [scheduled] = await broker.enqueue([job({ runAt: Date.now() + 60_000 })])
         const [active] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         expect(c!.id).toBe(active!.id)
         const res = await broker.cancel([waiting!.id, scheduled!.id, active!.id])
         expect(res.cancelled.sort()).toEqual([waiting!.id, scheduled!.id].sort())
         expect(res.aborting).toEqual([active!.id])
-        expect(await broker.cancelRequested([active!.id])).toEqual([active!.id])
-        expect(await broker.claim(claimReq({ queues: ['q', 'other'] }))).toEqual([])
+        // The holder learns of it when it renews the lease: one call says lost and cancelled.
+        expect(await broker.renew([{ id: c!.id, token: c!.token }], 30_000)).toEqual({ lost: [], cancelRequested: [active!.id] })
+        expect((await broker.claim(claimReq({ queues: ['q', 'other'] }))).jobs).toEqual([])
         expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'cancelled', error: { message: 'cancelled' } }])).toEqual([true])
         expect((await broker.getJob(active!.id))!.state).toBe('cancelled')
       })
 
       it('retries failed jobs with a fresh attempt budget', async () => {
         const [r] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         await broker.settle([{ id: c!.id, token: c!.token, kind: 'failed', error: { message: 'x' } }])
         expect(await broker.failedIds()).toEqual([r!.id])
         expect(await broker.retry([r!.id])).toEqual([r!.id])
@@ -343,7 +355,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
       it('lists the failed jobs of one queue, or of every queue', async () => {
         const [a, b, c] = await broker.enqueue([job({ queue: 'q1' }), job({ queue: 'q2' }), job({ queue: 'q1' })])
         for (const [id, queue] of [[a!.id, 'q1'], [b!.id, 'q2'], [c!.id, 'q1']] as const) {
-          const [claimed] = await broker.claim(claimReq({ queues: [queue], limit: 1 }))
+          const [claimed] = (await broker.claim(claimReq({ queues: [queue], limit: 1 }))).jobs
           expect(claimed!.id).toBe(id)
           await broker.settle([{ id, token: claimed!.token, kind: 'failed', error: { message: 'x' } }])
         }
@@ -372,7 +384,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(await ids({ state: 'queued', queue: 'q' })).toEqual([b!.id, a!.id])
         expect(await ids({ state: 'scheduled' })).toEqual([s2!.id, s1!.id])
         expect(await ids({ state: 'scheduled', queue: 'q', limit: 1 })).toEqual([s1!.id])
-        const claimed = await broker.claim(claimReq({ queues: ['q', 'z'], limit: 3 }))
+        const claimed = (await broker.claim(claimReq({ queues: ['q', 'z'], limit: 3 }))).jobs
         expect(await ids({ state: 'active' })).toEqual([c!.id, b!.id, a!.id])
         expect(await ids({ state: 'queued' })).toEqual([])
         // Finished in the order c, a, b: listed b, a, c.
@@ -421,7 +433,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
 
       it('puts a released job back as scheduled until the given time', async () => {
         const [r] = await broker.enqueue([job()])
-        const [c] = await broker.claim(claimReq())
+        const [c] = (await broker.claim(claimReq())).jobs
         const runAt = Date.now() + 60_000
         await broker.settle([{ id: c!.id, token: c!.token, kind: 'released', runAt }])
         expect(await broker.getJob(r!.id)).toMatchObject({ state: 'scheduled', attempt: 0, runAt: new Date(runAt).toISOString() })
@@ -470,7 +482,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
     describe('retention', () => {
       it('prunes old finished jobs and expired results, and counts throughput', async () => {
         const [a, b] = await broker.enqueue([job(), job()])
-        const claimed = await broker.claim(claimReq())
+        const claimed = (await broker.claim(claimReq())).jobs
         await broker.settle(claimed.map((c) => ({ id: c.id, token: c.token, kind: 'succeeded' as const, result: '1', resultExpiresAt: c.id === a!.id ? Date.now() - 1 : undefined })))
         expect((await broker.throughput(60)).q!.reduce((x, y) => x + y, 0)).toBe(2)
         expect(await broker.prune({ finishedBefore: Date.now() - 60_000 })).toBe(0)
@@ -490,7 +502,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
           await peer.enqueue([job()])
           await waiting
           expect(Date.now() - started).toBeLessThan(4000)
-          expect(await broker.claim(claimReq())).toHaveLength(1)
+          expect((await broker.claim(claimReq())).jobs).toHaveLength(1)
         } finally {
           await peer.close()
         }

@@ -61,7 +61,7 @@ describe('Redis broker', () => {
         )
         ids.push(...res.map((x) => x.id))
       } else if (r < 0.5) {
-        held.push(...(await broker.claim({ workerId: 'w', queues: [pick(queues), pick(queues)], limit: 1 + Math.floor(rand() * 8), leaseMs: rand() < 0.3 ? 20 : 30_000 })))
+        held.push(...((await broker.claim({ workerId: 'w', queues: [pick(queues), pick(queues)], limit: 1 + Math.floor(rand() * 8), leaseMs: rand() < 0.3 ? 20 : 30_000 })).jobs))
       } else if (r < 0.7 && held.length) {
         const batch = held.splice(0, 1 + Math.floor(rand() * 6))
         const outcomes = batch.map((c): Outcome => {
@@ -112,7 +112,7 @@ describe('Redis broker', () => {
       }
       // 5 script calls of 1000 jobs in one MULTI/EXEC, after a SCRIPT LOAD.
       const [, enqueueCommands] = await commandsFor(() => broker.enqueue(Array.from({ length: 5000 }, (_, i) => job({ payload: String(i) }))))
-      const [claimed, claimCommands] = await commandsFor(() => broker.claim({ workerId: 'w', queues: ['q'], limit: 5000, leaseMs: 30_000 }))
+      const [{ jobs: claimed }, claimCommands] = await commandsFor(() => broker.claim({ workerId: 'w', queues: ['q'], limit: 5000, leaseMs: 30_000 }))
       const [settled, settleCommands] = await commandsFor(() => broker.settle(claimed.map((c) => ({ id: c.id, token: c.token, kind: 'succeeded' as const, result: '1' }))))
       expect(claimed.map((c) => Number(c.payload))).toEqual(Array.from({ length: 5000 }, (_, i) => i))
       expect(settled.every(Boolean)).toBe(true)
@@ -143,14 +143,14 @@ describe('Redis broker', () => {
     await waiting
   })
 
-  it('reports the earliest scheduled run time of the queues asked for', async () => {
+  it('a drained claim reports the earliest scheduled run time of the queues asked for', async () => {
     const { broker } = await open()
     const at = Date.now() + 60_000
     await broker.enqueue([job({ queue: 'a', runAt: at + 5 }), job({ queue: 'b', runAt: at }), job({ queue: 'c', runAt: at - 5 })])
-    expect(await broker.nextRunAt(['a', 'b'])).toBe(at)
-    await broker.claim({ workerId: 'w', queues: ['a'], limit: 1, leaseMs: 1000 })
-    expect(await broker.nextRunAt(['a'])).toBe(at + 5)
-    expect(await broker.nextRunAt(['z'])).toBeNull()
+    const claimOf = (queues: string[]) => broker.claim({ workerId: 'w', queues, limit: 1, leaseMs: 1000 })
+    expect((await claimOf(['a', 'b'])).nextRunAt).toBe(at)
+    expect((await claimOf(['a'])).nextRunAt).toBe(at + 5)
+    expect((await claimOf(['z'])).nextRunAt).toBeNull()
   })
 })
 
@@ -204,7 +204,7 @@ describe('Redis broker connections', () => {
   it('keeps an idle worker to about two Redis commands a second', async () => {
     const { broker } = await open({}, proxy.url())
     const queues = ['default', 'emails']
-    // The engine's idle loop: recover expired leases each second, claim, next run time, wait.
+    // The engine's idle loop: recover expired leases each second, claim (which reports the next run time), wait.
     let lastRecover = 0
     const loop = async (until: number) => {
       while (Date.now() < until) {
@@ -212,8 +212,7 @@ describe('Redis broker connections', () => {
           lastRecover = Date.now()
           await broker.recoverExpired()
         }
-        await broker.claim({ workerId: 'w', queues, limit: 10, leaseMs: 30_000 })
-        const nextAt = await broker.nextRunAt(queues)
+        const { nextRunAt: nextAt } = await broker.claim({ workerId: 'w', queues, limit: 10, leaseMs: 30_000 })
         const timeout = nextAt === null ? 1000 : Math.max(0, Math.min(1000, nextAt - Date.now()))
         await broker.waitForChange(Math.min(timeout, until - Date.now()))
       }
@@ -254,7 +253,7 @@ describe('Redis broker connections', () => {
       const waiting = broker.waitForChange(5000)
       const [r] = await peer.enqueue([job({ key: 'k', runAt: Date.now() - 1 })])
       await waiting
-      const [c] = await broker.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 1000 })
+      const [c] = (await broker.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 1000 })).jobs
       expect(c!.id).toBe(r!.id)
       expect(await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '2', resultExpiresAt: Date.now() - 1 }])).toEqual([true])
       await broker.prune({ finishedBefore: Date.now() + 1 })

@@ -5,10 +5,12 @@ import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import { deletePrefix, uniquePrefix, urlWith } from './helpers.js'
 
 let prefix: string
+let broker: Awaited<ReturnType<typeof RedisBroker.connect>>
 let client: Client
 beforeEach(async () => {
   prefix = uniquePrefix()
-  client = new Client(await RedisBroker.connect(urlWith({ prefix })))
+  broker = await RedisBroker.connect(urlWith({ prefix }))
+  client = new Client(broker)
 })
 afterEach(async () => {
   await client.close()
@@ -22,7 +24,7 @@ it('a.k with key sub:1 and a.k:sub with key 1 are different jobs on Redis', asyn
   expect(second.id).not.toBe(first.id)
   expect((await client.enqueue('a.k', {}, { key: 'sub:1' })).id).toBe(first.id)
   expect((await client.enqueue('a.k:sub', {}, { key: '1' })).id).toBe(second.id)
-  const jobs = await client.broker.listJobs({ limit: 10 })
+  const jobs = await broker.listJobs({ limit: 10 })
   expect(jobs.map((j) => [j.task, j.key]).sort()).toEqual([
     ['a.k', 'a.k#sub:1'],
     ['a.k:sub', 'a.k:sub#1'],

@@ -33,7 +33,7 @@ it('keeps per-queue state counts equal to a recount through every kind of change
   await db.broker.enqueue([job(), job(), job({ queue: 'b' }), job({ runAt: Date.now() - 5 }), job({ runAt: Date.now() + 60_000 }), job({ key: 'k' }), job({ key: 'k' })])
   await db.broker.enqueue([job({ expiresAt: Date.now() - 1 })])
   expect(await kept()).toEqual(recount())
-  const claimed = await db.broker.claim({ workerId: 'w', queues: ['q', 'b'], limit: 10, leaseMs: 50 })
+  const claimed = (await db.broker.claim({ workerId: 'w', queues: ['q', 'b'], limit: 10, leaseMs: 50 })).jobs
   expect(await kept()).toEqual(recount())
   const [a, b, c, d, e] = claimed
   await db.broker.settle([
@@ -89,7 +89,7 @@ it.each(Array.from({ length: MIGRATIONS.length - 1 }, (_, i) => i + 1))('migrate
   expect(await kept()).toEqual({ q: { queued: 2, active: 1, succeeded: 1 }, b: { scheduled: 1, failed: 1, cancelled: 1 } })
   expect(await kept()).toEqual(recount())
   // And it keeps working: the old jobs are claimed and settled like new ones.
-  const claimed = await db.broker.claim({ workerId: 'w', queues: ['q'], limit: 10, leaseMs: 60_000 })
+  const claimed = (await db.broker.claim({ workerId: 'w', queues: ['q'], limit: 10, leaseMs: 60_000 })).jobs
   expect(claimed.map((j) => j.id).sort()).toEqual(['job-0', 'job-1'])
   await db.broker.settle(claimed.map((j) => ({ id: j.id, token: j.token, kind: 'succeeded' as const, result: '1' })))
   expect(await kept()).toEqual(recount())

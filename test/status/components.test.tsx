@@ -155,7 +155,7 @@ describe('status app: keys against a real broker', () => {
   let dir: string
   let broker: Broker
   const newJob = (task: string, queue = 'default'): NewJob => ({ task, queue, payload: '{"n":1}', priority: 0, runAt: Date.now(), maxAttempts: 1 })
-  const claim = async (queue: string): Promise<ClaimedJob> => (await broker.claim({ workerId: 'w', queues: [queue], limit: 1, leaseMs: 60_000 }))[0]!
+  const claim = async (queue: string): Promise<ClaimedJob> => ((await broker.claim({ workerId: 'w', queues: [queue], limit: 1, leaseMs: 60_000 })).jobs)[0]!
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tq-status-app-'))
@@ -208,7 +208,7 @@ describe('status app: keys against a real broker', () => {
     // c targets the selected running job, from any panel.
     await press('c', (t) => /Cancel report\.build \w+\?/.test(t), 'the cancel question')
     await press('y', (t) => t.includes('aborting report.build'), 'the cancel request')
-    expect(await broker.cancelRequested([running.id])).toEqual([running.id])
+    expect((await broker.renew([{ id: running.id, token: running.token }], 30_000)).cancelRequested).toEqual([running.id])
 
     // p pauses the selected queue and, asked again, resumes it.
     await press('p', (t) => /Pause queue default\?/.test(t), 'the pause question')

@@ -40,7 +40,7 @@ afterEach(async () => {
 
 /** Claims the next job of `queue` and settles it as given. */
 async function runOnce(queue: string, outcome: 'succeeded' | { message: string; retry?: boolean }): Promise<void> {
-  const [c] = await broker.claim({ workerId: 'w', queues: [queue], limit: 1, leaseMs: 30_000 })
+  const [c] = (await broker.claim({ workerId: 'w', queues: [queue], limit: 1, leaseMs: 30_000 })).jobs
   if (outcome === 'succeeded') return void (await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '1' }]))
   const error = { name: 'Error', message: outcome.message, stack: `Error: ${outcome.message}\n    at here`, attempt: c!.attempt }
   await broker.settle([{ id: c!.id, token: c!.token, kind: 'failed', error, retryAt: outcome.retry ? Date.now() - 1 : undefined }])

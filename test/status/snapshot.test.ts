@@ -22,9 +22,9 @@ const job = (task: string, queue = 'default', over: Partial<NewJob> = {}): NewJo
 async function populate(broker: Broker) {
   await broker.enqueue([job('report.build'), job('email.boom', 'emails'), job('work.quick'), job('work.quick')])
   await broker.enqueue([job('later', 'default', { runAt: Date.now() + 3_600_000 })])
-  const [a] = await broker.claim({ workerId: 'w1', queues: ['default'], limit: 1, leaseMs: 30_000 })
-  const [b] = await broker.claim({ workerId: 'w1', queues: ['emails'], limit: 1, leaseMs: 30_000 })
-  const [c] = await broker.claim({ workerId: 'w1', queues: ['default'], limit: 1, leaseMs: 30_000 })
+  const [a] = (await broker.claim({ workerId: 'w1', queues: ['default'], limit: 1, leaseMs: 30_000 })).jobs
+  const [b] = (await broker.claim({ workerId: 'w1', queues: ['emails'], limit: 1, leaseMs: 30_000 })).jobs
+  const [c] = (await broker.claim({ workerId: 'w1', queues: ['default'], limit: 1, leaseMs: 30_000 })).jobs
   await broker.progress(a!.id, a!.token, JSON.stringify(0.5))
   await broker.settle([
     { id: b!.id, token: b!.token, kind: 'failed', error: { name: 'Error', message: 'kaboom\nsecond line', stack: 'Error: kaboom\n    at x', attempt: 1 } },

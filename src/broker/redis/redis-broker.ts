@@ -11,6 +11,7 @@ import type {
   CancelResult,
   ClaimedJob,
   ClaimRequest,
+  ClaimResult,
   EnqueueResult,
   JobFilter,
   JobJSON,
@@ -19,6 +20,7 @@ import type {
   Outcome,
   PruneRequest,
   QueueCounts,
+  RenewResult,
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
@@ -33,8 +35,6 @@ import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 const ENQUEUE_CHUNK = 1000
 /** Jobs deleted per script call by purge and prune (each call is short; they loop). */
 const DELETE_BATCH = 1000
-/** How long a claim's report of the next scheduled run time may stand in for nextRunAt. */
-const NEXT_RUN_CACHE_MS = 5000
 /** Ids looked at per ZSCAN call when finding an id by a fragment (each call is short). */
 const ID_SCAN_COUNT = 5000
 
@@ -47,8 +47,6 @@ export class RedisBroker implements Broker {
   private readonly ctx: { base: string; channel: string }
   private readonly listener: ChangeListener
   private closed = false
-  /** The claim script reports the next scheduled run time; nextRunAt reuses it while no change was seen. */
-  private nextRunCache: { queues: string; at: number | null; epoch: number; time: number } | undefined
 
   /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
   static async connect(url: string, opts: { background?: boolean } = {}): Promise<Broker> {
@@ -138,16 +136,16 @@ export class RedisBroker implements Broker {
 
   // ---- working -------------------------------------------------------------------------
 
-  async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
-    if (req.limit <= 0 || req.queues.length === 0) return []
-    const epoch = this.listener.epoch
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
     const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
-    const at = reply[0] === '' ? null : Number(reply[0])
-    this.nextRunCache = { queues: req.queues.join('\n'), at, epoch, time: Date.now() }
     const out: ClaimedJob[] = []
     for (let i = 1; i + 11 <= reply.length; i += 11) out.push(claimedJob(reply, i))
     // Hand jobs out in claim order across queues, as SQLite does.
-    return out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+    out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+    // The script reports the next run time of these queues' delayed jobs; it matters once drained.
+    const nextRunAt = out.length < req.limit && reply[0] !== '' ? Number(reply[0]) : null
+    return { jobs: out, nextRunAt }
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -159,11 +157,12 @@ export class RedisBroker implements Broker {
     return reply.map((r) => Number(r) === 1)
   }
 
-  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<string[]> {
-    if (leases.length === 0) return []
+  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {
+    if (leases.length === 0) return { lost: [], cancelRequested: [] }
     const args: (string | number)[] = [leaseMs]
     for (const l of leases) args.push(l.id, l.token)
-    return (await this.exec('renew leases', () => this.script('renew', args), true)) as string[]
+    const [lost, cancelRequested] = (await this.exec('renew leases', () => this.script('renew', args), true)) as [string[], string[]]
+    return { lost, cancelRequested }
   }
 
   async recoverExpired(): Promise<number> {
@@ -175,41 +174,6 @@ export class RedisBroker implements Broker {
   async progress(id: string, token: number, progress: string): Promise<boolean> {
     const ok = await this.exec('store progress', () => this.script('progress', [token, progress], [this.key(`job:${id}`)]), true)
     return Number(ok) === 1
-  }
-
-  async cancelRequested(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return []
-    const rows = await this.exec(
-      'read cancellations',
-      async () => {
-        const p = this.redis.pipeline()
-        for (const id of ids) p.hmget(this.key(`job:${id}`), 'state', 'cancel_requested')
-        return pipelineResults(await p.exec())
-      },
-      true,
-    )
-    return ids.filter((_, i) => {
-      const [state, flag] = rows[i] as [string | null, string | null]
-      return state === 'active' && flag === '1'
-    })
-  }
-
-  async nextRunAt(queues: readonly string[]): Promise<number | null> {
-    const c = this.nextRunCache
-    if (c && this.listener.live && c.epoch === this.listener.epoch && c.queues === queues.join('\n') && Date.now() - c.time < NEXT_RUN_CACHE_MS) return c.at
-    if (queues.length === 0) return null
-    const rows = await this.exec(
-      'read the next run time',
-      async () => {
-        const p = this.redis.pipeline()
-        for (const q of queues) p.zrange(this.key(`scheduled:${q}`), 0, 0, 'WITHSCORES')
-        return pipelineResults(await p.exec())
-      },
-      true,
-    )
-    let min: number | null = null
-    for (const r of rows as string[][]) if (r.length === 2 && (min === null || Number(r[1]) < min)) min = Number(r[1])
-    return min
   }
 
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -5,6 +5,7 @@ import type {
   CancelResult,
   ClaimedJob,
   ClaimRequest,
+  ClaimResult,
   EnqueueResult,
   JobFilter,
   JobJSON,
@@ -13,6 +14,7 @@ import type {
   Outcome,
   PruneRequest,
   QueueCounts,
+  RenewResult,
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
@@ -48,7 +50,7 @@ export class SqliteBroker implements Broker {
   private readonly listStatements = new Map<string, Database.Statement>()
 
   private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
-  private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimedJob[]>
+  private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimResult>
   private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[]) => boolean[]>
 
   constructor(readonly file: string) {
@@ -97,12 +99,12 @@ export class SqliteBroker implements Broker {
     return out
   }
 
-  async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
-    if (req.limit <= 0 || req.queues.length === 0) return []
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
     return this.claimTx.immediate(req)
   }
 
-  private claimInTx(req: ClaimRequest): ClaimedJob[] {
+  private claimInTx(req: ClaimRequest): ClaimResult {
     const now = Date.now()
     for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
     const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
@@ -125,7 +127,10 @@ export class SqliteBroker implements Broker {
       }
     }
     // RETURNING order is unspecified; hand jobs out in claim order.
-    return out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+    out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+    // Drained: say when the next delayed job of these queues is due, in the same transaction.
+    const next = out.length < req.limit ? (this.s.nextRunAt.get(JSON.stringify(req.queues)) as { at: number } | undefined) : undefined
+    return { jobs: out, nextRunAt: next ? next.at : null }
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -174,14 +179,16 @@ export class SqliteBroker implements Broker {
     }
   }
 
-  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<string[]> {
-    if (leases.length === 0) return []
+  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {
+    if (leases.length === 0) return { lost: [], cancelRequested: [] }
     const leaseUntil = Date.now() + leaseMs
     const lost: string[] = []
+    let cancelRequested: string[] = []
     this.db.transaction(() => {
       for (const l of leases) if (this.s.renew.run({ seq: this.seqOf(l.id), token: l.token, leaseUntil }).changes === 0) lost.push(l.id)
+      cancelRequested = (this.s.cancelRequested.all(JSON.stringify(leases.map((l) => l.id))) as { id: string }[]).map((r) => r.id)
     }).immediate()
-    return lost
+    return { lost, cancelRequested }
   }
 
   async recoverExpired(): Promise<number> {
@@ -198,17 +205,6 @@ export class SqliteBroker implements Broker {
     const ok = this.s.progress.run({ seq: this.seqOf(id), token, progress }).changes === 1
     this.notifier.notifyLocal()
     return ok
-  }
-
-  async cancelRequested(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return []
-    return (this.s.cancelRequested.all(JSON.stringify(ids)) as { id: string }[]).map((r) => r.id)
-  }
-
-  async nextRunAt(queues: readonly string[]): Promise<number | null> {
-    if (queues.length === 0) return null
-    const row = this.s.nextRunAt.get(JSON.stringify(queues)) as { at: number } | undefined
-    return row ? row.at : null
   }
 
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * cancel.lua: cancels waiting (queued or scheduled) jobs at once, and flags active ones so
- * their worker aborts them (cancelRequested reads the flag; the worker then settles 'cancelled').
+ * their worker aborts them (renew reports the flag to the holder; the worker then settles 'cancelled').
  *
  * KEYS[1] <base>finished:cancelled, KEYS[2] <base>keys
  * plus <base>counts, and per job: <base>job:<id>, <base>ready:<q>, <base>scheduled:<q>, <base>expiring:<q>

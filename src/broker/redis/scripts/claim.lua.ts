@@ -2,7 +2,7 @@
  * claim.lua: promotes due scheduled jobs, expires waiting jobs past their deadline, then claims
  * up to `limit` ready jobs from the queues in order (paused queues skipped), each under a lease
  * with a fresh fencing token. Also reports the earliest scheduled run time of those queues, so an
- * idle worker needs no separate nextRunAt round trip.
+ * idle worker needs no separate round trip to learn how long it may sleep.
  *
  * KEYS[1] <base>leases   zset active job id -> lease expiry (server ms)
  * KEYS[2] <base>paused   set of paused queues
