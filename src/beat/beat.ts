@@ -1,7 +1,7 @@
-import { buildNewJob } from '../app/new-job.js'
 import type { ScheduleBroker, ScheduleRecord } from '../broker/types.js'
 import { describeTiming, nextSlot, slotsBetween } from './slots.js'
 import type { ScheduleDef } from './schedule-def.js'
+import { slotJob } from './slot-job.js'
 
 export interface BeatOptions {
   /** Most jobs `catchUp: 'all'` enqueues for one schedule after downtime. Default 100. */
@@ -122,21 +122,19 @@ export class Beat {
       const run = [...caughtUp, ...onTime]
       if (run.length < due.length) this.opts.onEvent?.({ type: 'skipped', schedule: d.name, missed: due.length - run.length })
       for (const slotAt of run) {
-        let job: ReturnType<typeof buildNewJob>
-        try {
-          job = buildNewJob(d.task, d.taskOptions, d.payload, { queue: d.queue, priority: d.priority, at: slotAt })
-        } catch (error) {
+        if ('refused' in d.slot) {
           // The schedule's own payload is refused (schema, say): retrying cannot help, and one bad
           // schedule must not stop the others. Report it once and skip its slots until a reload.
           if (!this.refused.has(d.name)) {
             this.refused.add(d.name)
-            this.opts.onEvent?.({ type: 'error', schedule: d.name, error: error as Error })
+            this.opts.onEvent?.({ type: 'error', schedule: d.name, error: new Error(`schedule "${d.name}": ${d.slot.refused}`) })
           }
           continue
         }
-        const id = `schedule:${d.name}:${new Date(slotAt).toISOString()}`
+        const job = slotJob(d.slot, d.name, slotAt)
+        const id = job.id
         try {
-          const r = await this.broker.enqueueSlot(d.name, slotAt, { ...job, id, runAt: slotAt })
+          const r = await this.broker.enqueueSlot(d.name, slotAt, job)
           if (r.created) {
             enqueued = true
             this.opts.onEvent?.({ type: 'enqueued', schedule: d.name, task: d.task, slotAt, jobId: id, catchUp: slotAt < this.startedAt })

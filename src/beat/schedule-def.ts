@@ -1,5 +1,5 @@
-import type { TaskOptions } from '../app/task.js'
 import type { CatchUp } from '../app/schedule.js'
+import type { SlotTemplate } from './slot-job.js'
 import type { Timing } from './slots.js'
 
 /** A schedule resolved from a module export or the config: everything beat needs, as data. */
@@ -11,8 +11,8 @@ export interface ScheduleDef {
   catchUp: CatchUp
   queue?: string
   priority?: number
-  /** The task's own options (queue, retries…) when its definition is loaded. */
-  taskOptions?: TaskOptions<unknown>
+  /** The slot's job as the task's definition builds it, or why the task refuses the payload. */
+  slot: SlotTemplate
   /** Where it was defined, for messages. */
   origin: string
 }

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path'
-import { addConfigSchedules, type Registry } from './registry.js'
+import type { Registry } from './registry.js'
 import { importTasks } from './import-tasks.js'
 import { runtimeLoadError } from '../load-error.js'
 import { DEFAULT_BROKER, DEFAULT_TASKS, type TqConfig } from '../app/config.js'
@@ -8,7 +8,6 @@ import { keepPrivate } from '../private-files.js'
 import { findConfig, readConfig, type ConfigLookup } from '../app/config-file.js'
 import { bundleTasks, type Bundle, type IncrementalBuilds } from './bundle.js'
 import { findFiles } from './glob.js'
-import { LoadError } from '../load-error.js'
 
 export interface ProjectOptions extends ConfigLookup {
   /** `--broker`: overrides TQ_BROKER_URL and the config. */
@@ -64,14 +63,7 @@ export function buildTasks(project: Project, incremental?: IncrementalBuilds): P
 /** Builds and imports the project's tasks, plus the schedules its config declares. */
 export async function loadRegistry(project: Project): Promise<{ registry: Registry; bundle: Bundle }> {
   const bundle = await buildTasks(project)
-  const registry = await importTasks(bundle.file)
-  try {
-    if (project.configFile) {
-      addConfigSchedules(registry.schedules, (t) => registry.tasks.get(t)?.options as never, project.config, project.configFile)
-    }
-  } catch (err) {
-    throw new LoadError((err as Error).message)
-  }
+  const registry = await importTasks(bundle.file, project)
   return { registry, bundle }
 }
 

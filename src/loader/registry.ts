@@ -2,7 +2,9 @@ import { compileTiming } from '../beat/slots.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { TqConfig } from '../app/config.js'
 import { isSchedule } from '../app/schedule.js'
+import type { Size } from '../app/size.js'
 import { isTask, type Task } from '../app/task.js'
+import { slotTemplate } from '../beat/slot-job.js'
 
 /** Everything a project's task modules define, by name. */
 export interface Registry {
@@ -16,7 +18,7 @@ export interface Registry {
  * Walks the exports of the task modules (as listed by the bundle) and indexes the definitions.
  * Schedules are validated here, where the file and the export name are known for the message.
  */
-export function collectDefinitions(modules: ReadonlyArray<readonly [string, Record<string, unknown>]>): Registry {
+export function collectDefinitions(modules: ReadonlyArray<readonly [string, Record<string, unknown>]>, limits: { maxPayload?: Size } = {}): Registry {
   const registry: Registry = { tasks: new Map(), origin: new Map(), schedules: [] }
   for (const [file, ns] of modules) {
     for (const value of Object.values(ns)) {
@@ -54,7 +56,7 @@ export function collectDefinitions(modules: ReadonlyArray<readonly [string, Reco
         catchUp: value.options.catchUp ?? 'latest',
         queue: value.options.queue,
         priority: value.options.priority,
-        taskOptions: def?.options as never,
+        slot: slotTemplate(taskName, def?.options as Task['options'] | undefined, value.options.payload ?? null, value.options, limits.maxPayload),
         origin: file,
       })
     }
@@ -65,8 +67,8 @@ export function collectDefinitions(modules: ReadonlyArray<readonly [string, Reco
 /** Adds the config's `schedules` to a list of schedules (validated the same way). */
 export function addConfigSchedules(
   schedules: ScheduleDef[],
-  taskOptions: (task: string) => ScheduleDef['taskOptions'],
-  config: TqConfig,
+  tasks: ReadonlyMap<string, Task>,
+  config: Pick<TqConfig, 'schedules' | 'maxPayload'>,
   configFile: string,
 ): void {
   for (const [name, s] of Object.entries(config.schedules ?? {})) {
@@ -87,7 +89,7 @@ export function addConfigSchedules(
       catchUp: s.catchUp ?? 'latest',
       queue: s.queue,
       priority: s.priority,
-      taskOptions: taskOptions(s.task),
+      slot: slotTemplate(s.task, tasks.get(s.task)?.options as Task['options'] | undefined, s.payload ?? null, s, config.maxPayload),
       origin: configFile,
     })
   }

@@ -31,11 +31,8 @@ export function manifestOf(registry: Registry): Manifest {
       const { unique, schema, ...rest } = t.options
       return { name: t.name, options: { ...rest, unique: unique !== undefined, schema: schema !== undefined }, origin: registry.origin.get(t.name) ?? '' }
     }),
-    schedules: registry.schedules.map((s) => {
-      const { taskOptions, ...rest } = s
-      const { unique: _u, schema: _s, ...options } = taskOptions ?? {}
-      return { ...rest, taskOptions: taskOptions ? options : undefined }
-    }),
+    // Plain data already: each schedule's job was built in the thread, with the task's functions.
+    schedules: registry.schedules,
   }
 }
 

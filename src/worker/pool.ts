@@ -44,6 +44,8 @@ export class ThreadPool {
   constructor(
     readonly bundleFile: string,
     private readonly size: number,
+    /** The config's part the threads need (see ThreadData). */
+    private readonly project: Omit<ThreadData, 'bundleFile'> = { config: {}, configFile: null },
     private hooks: PoolHooks = {},
   ) {}
 
@@ -143,7 +145,7 @@ export class ThreadPool {
   }
 
   private spawn(): Promise<Manifest> {
-    const data: ThreadData = { bundleFile: this.bundleFile }
+    const data: ThreadData = { bundleFile: this.bundleFile, ...this.project }
     // A capped young generation: no-op floods otherwise grow it to ~48 MB per thread for no gain.
     const worker = new Worker(distFile('worker/thread.js'), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } })
     const slot: Slot = { worker, jobs: new Map(), outbox: [], retired: false, startedAt: Date.now() }

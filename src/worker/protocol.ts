@@ -1,5 +1,6 @@
 /** Messages between the engine (main thread) and the task threads. Plain data only. */
 import type { JobError, NewJob } from '../broker/types.js'
+import type { TqConfig } from '../app/config.js'
 import type { Manifest } from './manifest.js'
 
 /** What a thread needs to run one attempt. */
@@ -62,4 +63,11 @@ export function unpackJobs(packed: readonly (string | number)[]): RunJob[] {
 
 export interface ThreadData {
   bundleFile: string
+  /**
+   * What the thread needs of the config to build jobs as a producer would: the payload limit,
+   * and the config's schedules, whose jobs are built here with the tasks' schemas and keys.
+   * (Not the whole config: the broker URL and its password stay out of the threads.)
+   */
+  config: Pick<TqConfig, 'schedules' | 'maxPayload'>
+  configFile: string | null
 }

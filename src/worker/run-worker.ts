@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { toMs } from '../util/duration.js'
-import { addConfigSchedules } from '../loader/registry.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { Broker } from '../broker/types.js'
 import { buildTasks, type Project } from '../loader/project.js'
-import { LoadError } from '../load-error.js'
 import { WorkerEngine, type EngineEvent } from './engine.js'
 import { catalogOf, type Manifest, type TaskCatalog } from './manifest.js'
 import { ThreadPool } from './pool.js'
@@ -38,17 +36,12 @@ export function threadCount(project: Project, opts: { concurrency?: number; thre
 
 /** Starts a thread pool on a task bundle; rejects with a LoadError if the code does not load. */
 export async function loadCode(project: Project, bundleFile: string, threads: number): Promise<LoadedCode> {
-  const pool = new ThreadPool(bundleFile, threads)
+  const { schedules: configSchedules, maxPayload } = project.config
+  // The threads build the config's schedules too (with the tasks' real options), so the manifest
+  // holds every schedule.
+  const pool = new ThreadPool(bundleFile, threads, { config: { schedules: configSchedules, maxPayload }, configFile: project.configFile })
   const manifest = await pool.start()
-  const tasks = catalogOf(manifest)
-  const schedules = [...manifest.schedules]
-  try {
-    if (project.configFile) addConfigSchedules(schedules, (t) => tasks.get(t)?.options as never, project.config, project.configFile)
-  } catch (err) {
-    await pool.close()
-    throw new LoadError((err as Error).message)
-  }
-  return { pool, manifest, tasks, schedules }
+  return { pool, manifest, tasks: catalogOf(manifest), schedules: [...manifest.schedules] }
 }
 
 /** Builds the project's task bundle, loads it into task threads and starts a worker engine on them. */

@@ -17,7 +17,7 @@ import { unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadD
 
 process.setSourceMapsEnabled(true)
 const port = parentPort!
-const { bundleFile } = workerData as ThreadData
+const { bundleFile, config, configFile } = workerData as ThreadData
 const running = new Map<string, AbortController>()
 const currentJob = new AsyncLocalStorage<string>()
 const send = (msg: FromThread) => port.postMessage(msg)
@@ -54,7 +54,7 @@ const enqueueReplies = new Map<number, (r: { jobId?: string; error?: string }) =
 
 let registry: Registry
 try {
-  registry = await importTasks(bundleFile)
+  registry = await importTasks(bundleFile, { config, configFile })
   send({ type: 'ready', manifest: manifestOf(registry) })
 } catch (err) {
   const loc = err instanceof LoadError ? err.location : undefined
@@ -92,7 +92,7 @@ function start(job: RunJob): void {
         // through the same pipeline (validation, key, defaults) as any other enqueue.
         const contract = typeof child === 'string' ? registry.tasks.get(child) : child
         const name = typeof child === 'string' ? child : child.name
-        const newJob = buildNewJob(name, contract?.options as TaskOptions<unknown> | undefined, payload, { ...opts, parentId: job.id })
+        const newJob = buildNewJob(name, contract?.options as TaskOptions<unknown> | undefined, payload, { ...opts, parentId: job.id }, Date.now(), config.maxPayload)
         enqueueReplies.set(reqId, (r) => (r.jobId ? resolve({ id: r.jobId }) : reject(new Error(r.error))))
         send({ type: 'enqueue', reqId, job: newJob })
       }),

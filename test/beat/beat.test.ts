@@ -4,18 +4,14 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Beat, type BeatEvent } from '../../src/beat/beat.js'
 import type { ScheduleDef } from '../../src/beat/schedule-def.js'
+import { slotTemplate } from '../../src/beat/slot-job.js'
 import { compileTiming } from '../../src/beat/slots.js'
 import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
 
-const def = (over: Partial<ScheduleDef> = {}): ScheduleDef => ({
-  name: 'tick',
-  task: 'ping',
-  timing: compileTiming({ every: '1s' }),
-  payload: { hello: 1 },
-  catchUp: 'latest',
-  origin: 'tasks/x.ts',
-  ...over,
-})
+const def = (over: Partial<ScheduleDef> = {}): ScheduleDef => {
+  const d = { name: 'tick', task: 'ping', timing: compileTiming({ every: '1s' }), payload: { hello: 1 }, catchUp: 'latest' as const, origin: 'tasks/x.ts', ...over }
+  return { ...d, slot: over.slot ?? slotTemplate(d.task, undefined, d.payload, d) }
+}
 
 describe('beat', () => {
   let dir: string

@@ -231,3 +231,37 @@ export const everySecond = schedule({ every: '1s' }, tick)
     expect(done[0]).toMatchObject({ task: 'tick', result: { tock: true } })
   })
 })
+
+describe('one enqueue pipeline for schedules', () => {
+  // The task's schema normalises the payload and its unique key comes from it; a config schedule
+  // names the task. Beat inside tq dev (tasks in threads) and tq beat (tasks in process) must
+  // build the same job: the schema's output as payload, the task's key, its queue and retries.
+  const files = {
+    'tasks/norm.ts': `import { task, schedule } from 'tqjs'
+const withDefaults = { parse: (v: unknown) => ({ n: 1, ...(v as object), normalised: true }) }
+export const norm = task('norm', async (p: { n: number }) => p.n, {
+  schema: withDefaults, unique: (p) => 'k' + p.n, queue: 'beats', retries: 2,
+})
+export const everySecond = schedule({ every: '1s' }, norm, { payload: { n: 7 } })
+`,
+  }
+  const config = `{ broker: 'sqlite://.tq/tq.db', schedules: { fromConfig: { every: '1s', task: 'norm', payload: { n: 9 } } } }`
+  const expected = (n: number) => ({ task: 'norm', queue: 'beats', maxAttempts: 3, key: `norm#k${n}`, payload: { n, normalised: true } })
+
+  for (const [what, args] of [['tq beat', ['beat']], ['tq dev', ['dev']]] as const) {
+    it(`${what}: module and config schedules get the schema's payload and the task's key, queue and retries`, async () => {
+      const project = makeProject({ files, config })
+      const p = startTq([...args], { cwd: project.dir })
+      let jobs: Job[] = []
+      await expect
+        .poll(async () => {
+          jobs = await listJobs(project.dir)
+          return jobsOf(jobs, 'everySecond').length > 0 && jobsOf(jobs, 'fromConfig').length > 0
+        }, { timeout: 60_000, interval: 1000 })
+        .toBe(true)
+      expect(jobsOf(jobs, 'everySecond')[0]).toMatchObject(expected(7))
+      expect(jobsOf(jobs, 'fromConfig')[0]).toMatchObject(expected(9))
+      await stop(p)
+    })
+  }
+})

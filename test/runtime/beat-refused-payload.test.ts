@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Beat, type BeatEvent } from '../../src/beat/beat.js'
 import type { ScheduleDef } from '../../src/beat/schedule-def.js'
+import { slotTemplate } from '../../src/beat/slot-job.js'
 import { compileTiming } from '../../src/beat/slots.js'
 import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
 
@@ -27,8 +28,8 @@ describe('beat with a schedule whose payload is refused', () => {
     const events: BeatEvent[] = []
     const base = { timing: compileTiming({ every: '1s' }), payload: {}, catchUp: 'none' as const, origin: 'tasks/x.ts' }
     const defs: ScheduleDef[] = [
-      { ...base, name: 'bad', task: 'strict', taskOptions: { schema: refuseAll } },
-      { ...base, name: 'good', task: 'ping' },
+      { ...base, name: 'bad', task: 'strict', slot: slotTemplate('strict', { schema: refuseAll }, {}, {}) },
+      { ...base, name: 'good', task: 'ping', slot: slotTemplate('ping', undefined, {}, {}) },
     ]
     beat = new Beat(broker, defs, { onEvent: (e) => events.push(e) })
     await beat.start()

@@ -19,6 +19,7 @@ import { buildSnapshot, DEAD_AFTER_MS, FORGET_AFTER_MS } from '../../src/status/
 import { statusSummary } from '../../src/status/summary.js'
 import { enqueueExample } from '../../src/dev/dev-log.js'
 import type { ScheduleDef } from '../../src/beat/schedule-def.js'
+import { slotTemplate } from '../../src/beat/slot-job.js'
 
 const EVIL = '\x1b]0;x\x07\x1b[2J'
 /** Any raw control character but the newline. */
@@ -153,7 +154,7 @@ describe('smaller items a new user hit', () => {
   })
 
   it('suggests an enqueue command with a payload the task takes', () => {
-    const every = (task: string, payload: unknown): ScheduleDef => ({ name: `s-${task}`, task, timing: { every: 1000 } as never, payload, catchUp: 'latest', origin: 'x' })
+    const every = (task: string, payload: unknown): ScheduleDef => ({ name: `s-${task}`, task, timing: { every: 1000 } as never, payload, catchUp: 'latest', origin: 'x', slot: slotTemplate(task, undefined, payload, {}) })
     expect(enqueueExample(['hello.flaky', 'hello.greet'], [every('hello.greet', { name: 'beat' })])).toBe(`hello.greet '{"name":"beat"}'`)
     expect(enqueueExample(['email.welcome', 'math.sum'], [])).toBe(`email.welcome '{"to":"a@b.c"}'`)
     expect(enqueueExample(['strict.task'], [])).toBe(`strict.task '<payload JSON>'`)
