@@ -13,16 +13,13 @@ export default class Job extends TqCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Job)
-    const broker = await this.broker(await this.project(flags), { mustExist: true })
-    try {
+    const { job, children } = await this.withBroker(flags, async (broker) => {
       const id = await resolveJobId(broker, args.id)
       const job = await broker.getJob(id)
       if (!job) throw new TqError(`no job with id ${id}`, 'list jobs with tq jobs')
-      const children = await broker.children(job.id)
-      if (flags.json) this.printJson({ ...job, children: children.map((c) => ({ id: c.id, task: c.task, state: c.state })) })
-      else process.stdout.write(jobDetail(job, children, colors()) + '\n')
-    } finally {
-      await broker.close()
-    }
+      return { job, children: await broker.children(job.id) }
+    }, { mustExist: true })
+    if (flags.json) this.printJson({ ...job, children: children.map((c) => ({ id: c.id, task: c.task, state: c.state })) })
+    else process.stdout.write(jobDetail(job, children, colors()) + '\n')
   }
 }

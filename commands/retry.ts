@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
-import { TqError, UsageError } from '../src/errors.js'
-import { resolveJobIds } from '../src/cli-support/resolve-job-id.js'
+import { UsageError } from '../src/errors.js'
+import { retryJobs } from '../src/cli-support/manage-jobs.js'
 
 export default class Retry extends TqCommand {
   static description = 'Requeue failed (or cancelled, expired) jobs with a fresh attempt budget.'
@@ -16,20 +16,10 @@ export default class Retry extends TqCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Retry)
     if (!flags.failed && argv.length === 0) throw new UsageError('give job ids or --failed', 'e.g. tq retry --failed')
-    const broker = await this.broker(await this.project(flags), { mustExist: true })
-    try {
-      let ids = await resolveJobIds(broker, argv as string[])
-      if (flags.failed) ids = [...ids, ...(await broker.failedIds(flags.queue))]
-      const done = await broker.retry(ids)
-      if (done.length) process.stdout.write(`requeued ${done.length} job(s)\n`)
-      else if (flags.failed && ids.length === 0) process.stdout.write('no failed jobs\n')
-      const missed = ids.filter((id) => !done.includes(id))
-      const unknown: string[] = []
-      for (const id of missed) if (!(await broker.getJob(id))) unknown.push(id)
-      if (unknown.length) throw new TqError(`no job with id ${unknown.join(', ')}`, 'list jobs with tq jobs --state failed')
-      if (missed.length) throw new TqError(`not retryable (only failed, cancelled or expired jobs are): ${missed.join(', ')}`, 'see tq job <id>')
-    } finally {
-      await broker.close()
-    }
+    // The requeued ones are reported even when others are refused (the error then says which).
+    const { requeued, asked, refused } = await this.withBroker(flags, (broker) => retryJobs(broker, argv as string[], flags), { mustExist: true })
+    if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s)\n`)
+    else if (flags.failed && asked === 0) process.stdout.write('no failed jobs\n')
+    if (refused) throw refused
   }
 }
