@@ -69,7 +69,7 @@ export const evil = task('evil', async (_p: unknown, ctx) => {
     expect(jobs.stdout).toContain('name␛]0;x␇␛[2J')
     expect(jobs.stdout).toContain('boom␛]0;x␇␛[2J')
     expect(job.stdout).toContain('boom␛]0;x␇␛[2J')
-    expect(missing.stderr).toMatch(/^Error: no job with id nope␛]0;x␇␛\[2J \(.+\)\n$/)
+    expect(missing.stderr).toMatch(/^Error: no job matches "nope␛]0;x␇␛\[2J" \(.+\)\n$/)
 
     const listed = JSON.parse((await runTq(['jobs', '--json'], { cwd: project.dir })).stdout) as { id: string; task: string; queue: string; error: { message: string } | null }[]
     expect(listed.find((j) => j.id === id)!.error!.message).toBe(`boom${EVIL}`)

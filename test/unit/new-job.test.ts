@@ -58,12 +58,12 @@ describe('run time: delay and at', () => {
     expect(build(undefined, {}, { delay: 250 }).runAt).toBe(NOW + 250)
   })
 
-  it('at accepts an ISO string, a Date or epoch ms, and wins over delay', () => {
+  it('at accepts an ISO string, a Date or epoch ms; at with delay is refused', () => {
     const at = '2026-04-01T09:00:00Z'
     expect(build(undefined, {}, { at }).runAt).toBe(Date.parse(at))
     expect(build(undefined, {}, { at: new Date(at) }).runAt).toBe(Date.parse(at))
     expect(build(undefined, {}, { at: Date.parse(at) }).runAt).toBe(Date.parse(at))
-    expect(build(undefined, {}, { at, delay: '1h' }).runAt).toBe(Date.parse(at))
+    expect(() => build(undefined, {}, { at, delay: '1h' })).toThrow(UsageError)
   })
 
   it('refuses an unparseable time or delay with a UsageError', () => {
