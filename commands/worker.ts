@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { TqCommand } from '../cli/base-command.js'
 import { colors } from '../src/format/colors.js'
-import { eventToJson, formatEvent } from '../src/format/job-log.js'
+import { eventToJson, formatEvent, formatWorkerLost, workerLostToJson } from '../src/format/job-log.js'
 import { onShutdownSignals, startWorker } from '../src/worker/run-worker.js'
 import { toMs } from '../src/util/duration.js'
 
@@ -32,6 +32,7 @@ export default class Worker extends TqCommand {
       threads: flags.threads,
       burst: flags.burst,
       onError: (err) => process.stderr.write(`${c.yellow('broker error')}: ${err.message.split('\n')[0]} (retrying)\n`),
+      onWorkerLost: (lost) => process.stdout.write((flags.json ? workerLostToJson(lost) : formatWorkerLost(lost, c)) + '\n'),
       onEvent: (e) => {
         if (flags.quiet && e.type !== 'failed' && e.type !== 'rejected') return
         process.stdout.write((flags.json ? eventToJson(e) : formatEvent(e, c)) + '\n')

@@ -171,6 +171,12 @@ export interface ClaimResult {
   nextRunAt: number | null
 }
 
+/** A worker found dead by another worker's heartbeat, and how many of its running jobs went back. */
+export interface ReapedWorker {
+  worker: WorkerInfo
+  requeued: number
+}
+
 /** What a lease renewal learned about the jobs it was given. */
 export interface RenewResult {
   /** Ids whose lease was not the caller's any more (lapsed and reclaimed, or settled elsewhere). */
@@ -224,8 +230,13 @@ export interface WorkerBroker extends BrokerConnection {
    * epoch ms at which the next one may.
    */
   takeRateTokens(key: string, intervalMs: number, n: number): Promise<{ granted: number; nextAt: number }>
-  /** Records a worker's heartbeat (upsert). */
-  heartbeat(info: WorkerInfo): Promise<void>
+  /**
+   * Records a worker's heartbeat (upsert). With `reapAfterMs`, in the same atomic step, workers
+   * not heard from for that long (by the broker's clock) are presumed dead: their running jobs go
+   * back to the queue without counting the lost attempt (the token stays, so a worker that was
+   * only paused cannot complete them), and their records are removed. Returns those reaped.
+   */
+  heartbeat(info: WorkerInfo, reapAfterMs?: number): Promise<ReapedWorker[]>
   removeWorker(id: string): Promise<void>
   /** Deletes old finished jobs and expired results; returns how many jobs were deleted. */
   prune(req: PruneRequest): Promise<number>

@@ -2,9 +2,13 @@ import type { WorkerInfo } from './types.js'
 
 /**
  * When a worker counts as alive, one rule for every view (status, enqueue's queue check, pause's
- * unknown-queue note). Workers heartbeat every 3 s; a worker silent for 10 s is presumed dead.
+ * unknown-queue note) and for recovery: workers heartbeat every second, and a worker silent for
+ * 8 s is dead. Its running jobs are then put back by the next live worker's heartbeat, so they
+ * run again within about 9 s of the death instead of waiting out their lease (30 s by default).
+ * Eight missed beats: a worker is not declared dead for a GC pause or a busy machine's hiccup.
  */
-export const DEAD_AFTER_MS = 10_000
+export const HEARTBEAT_MS = 1000
+export const DEAD_AFTER_MS = 8000
 
 /**
  * A worker not heard from for this long is forgotten: status drops it and removes its record, so

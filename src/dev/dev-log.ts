@@ -2,7 +2,8 @@ import type { BeatEvent } from '../beat/beat.js'
 import { formatMs } from '../util/duration.js'
 import { colors } from '../format/colors.js'
 import { beatEventToJson, formatBeatEvent } from '../format/beat-log.js'
-import { eventToJson, formatEvent } from '../format/job-log.js'
+import { eventToJson, formatEvent, formatWorkerLost } from '../format/job-log.js'
+import type { ReapedWorker } from '../broker/types.js'
 import { safeText as safe } from '../format/safe-text.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { EngineEvent } from '../worker/engine.js'
@@ -102,6 +103,11 @@ export class DevLog implements DevReporter {
     const what = r.restarted ? 'restarted the engine' : `reloaded ${r.tasks} task${r.tasks === 1 ? '' : 's'}`
     const diff = [...r.added.map((t) => c.green(`+${safe(t)}`)), ...r.removed.map((t) => c.red(`-${safe(t)}`))].join(' ')
     this.line(`${c.gray(logTime())} ${c.green('↻')} ${what} in ${formatMs(r.ms)} ${c.gray(`(${safe(r.files.join(', '))})`)}${diff ? ' ' + diff : ''}`)
+  }
+
+  workerLost(lost: ReapedWorker): void {
+    if (this.mode.json) return this.json('worker-lost', { worker: lost.worker.id, host: lost.worker.host, pid: lost.worker.pid, requeued: lost.requeued })
+    this.line(formatWorkerLost(lost, this.c))
   }
 
   brokerError(err: Error): void {

@@ -1,7 +1,7 @@
 import { DEFAULT_TASKS } from '../app/config.js'
 import { Beat } from '../beat/beat.js'
 import { openBroker } from '../broker/open-broker.js'
-import type { Broker } from '../broker/types.js'
+import type { Broker, ReapedWorker } from '../broker/types.js'
 import { IncrementalBuilds } from '../loader/bundle.js'
 import { LoadError } from '../load-error.js'
 import { buildTasks, loadProject, type Project, type ProjectOptions } from '../loader/project.js'
@@ -26,6 +26,7 @@ export interface DevReporter {
   job(event: EngineEvent): void
   beat(event: BeatEvent): void
   reloaded(result: ReloadResult): void
+  workerLost(lost: ReapedWorker): void
   brokerError(err: Error): void
   restarting(files: string[]): void
   loadError(err: Error, files: string[]): void
@@ -122,7 +123,7 @@ export class DevSession {
   }
 
   private async startEngine(code: LoadedCode): Promise<void> {
-    this.engine = await startWorker(this.project, this.broker, { concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e) }, code)
+    this.engine = await startWorker(this.project, this.broker, { concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e), onWorkerLost: (l) => this.log.workerLost(l) }, code)
     if (this.opts.beat !== false) {
       this.beat = new Beat(this.broker, code.schedules, { maxCatchUp: this.project.config.beat?.maxCatchUp, onEvent: (e) => this.log.beat(e) })
       await this.beat.start()

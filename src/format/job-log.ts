@@ -1,4 +1,5 @@
 import { formatMs } from '../util/duration.js'
+import type { ReapedWorker } from '../broker/types.js'
 import type { EngineEvent } from '../worker/engine.js'
 import type { Colors } from './colors.js'
 import { safeText as safe } from './safe-text.js'
@@ -48,4 +49,15 @@ export function eventToJson(e: EngineEvent): string {
     default:
       return JSON.stringify(base)
   }
+}
+
+/** A worker found dead by this one: which, and how many of its running jobs went back. */
+export function formatWorkerLost(lost: ReapedWorker, c: Colors): string {
+  const w = lost.worker
+  return `${c.gray(logTime())} ${c.yellow('⚠')} worker ${safe(`${w.host}:${w.pid}`)} ${c.gray(safe(w.id))} stopped heartbeating; ${lost.requeued} running job(s) put back on the queue`
+}
+
+export function workerLostToJson(lost: ReapedWorker): string {
+  const w = lost.worker
+  return JSON.stringify({ time: new Date().toISOString(), event: 'worker-lost', worker: w.id, host: w.host, pid: w.pid, requeued: lost.requeued })
 }

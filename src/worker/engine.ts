@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { toMs } from '../util/duration.js'
-import type { ClaimedJob, JobError, NewJob, Outcome, ProducerBroker, WorkerBroker } from '../broker/types.js'
+import type { ClaimedJob, JobError, NewJob, Outcome, ProducerBroker, ReapedWorker, WorkerBroker } from '../broker/types.js'
+import { DEAD_AFTER_MS, HEARTBEAT_MS } from '../broker/worker-liveness.js'
 
 /** The roles an engine uses: the worker protocol, and enqueue for children. */
 export type EngineBroker = WorkerBroker & Pick<ProducerBroker, 'enqueue'>
@@ -28,8 +29,12 @@ export interface EngineOptions {
   burst?: boolean
   /** Finished jobs older than this are deleted (ms). Default 1 day; failed jobs 7 days. */
   retention?: { finishedMs?: number; failedMs?: number }
-  /** Heartbeat interval into the worker registry (ms). Default 3000 (status calls a worker dead after 10 s). */
+  /** Heartbeat interval into the worker registry (ms). Default 1 s (see broker/worker-liveness.ts). */
   heartbeatMs?: number
+  /** Workers silent this long are reaped by this one's heartbeat: their jobs go back (ms). Default 8 s. */
+  reapAfterMs?: number
+  /** Another worker was found dead and its running jobs were put back on the queue. */
+  onWorkerLost?: (lost: ReapedWorker) => void
   /** Called for each job start and end, for logs. */
   onEvent?: (event: EngineEvent) => void
   /** Called when a broker call fails (the engine backs off and retries). */
@@ -161,7 +166,7 @@ export class WorkerEngine {
     const every = Math.max(50, Math.min(1000, Math.floor(this.leaseMs / 3)))
     this.renewTimer = setInterval(() => void this.renewLeases(), every)
     await this.heartbeat()
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 3000)
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? HEARTBEAT_MS)
     void this.prune()
     this.pruneTimer = setInterval(() => void this.prune(), 60_000)
     this.loopDone = this.loop()
@@ -202,7 +207,7 @@ export class WorkerEngine {
   /** Writes this worker's record into the registry (`tq status` shows it; missing beats mark it dead). */
   private async heartbeat(): Promise<void> {
     try {
-      await this.broker.heartbeat({
+      const reaped = await this.broker.heartbeat({
         id: this.id,
         host: hostname(),
         pid: process.pid,
@@ -211,7 +216,8 @@ export class WorkerEngine {
         running: [...this.running.keys()],
         startedAt: this.startedAt,
         lastBeatAt: Date.now(),
-      })
+      }, this.opts.reapAfterMs ?? DEAD_AFTER_MS)
+      for (const lost of reaped) this.opts.onWorkerLost?.(lost)
     } catch {
       /* broker unreachable: the next beat tries again */
     }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { toMs } from '../util/duration.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
-import type { Broker } from '../broker/types.js'
+import type { Broker, ReapedWorker } from '../broker/types.js'
 import { buildTasks, type Project } from '../loader/project.js'
 import { WorkerEngine, type EngineEvent } from './engine.js'
 import { catalogOf, type Manifest, type TaskCatalog } from './manifest.js'
@@ -14,6 +14,8 @@ export interface StartWorkerOptions {
   burst?: boolean
   onEvent?: (e: EngineEvent) => void
   onError?: (e: Error) => void
+  /** Another worker was found dead and its running jobs were put back. */
+  onWorkerLost?: (lost: ReapedWorker) => void
 }
 
 /** A started pool on one bundle, and what the bundle (plus the config) defines. */
@@ -66,6 +68,7 @@ export async function startWorker(
     },
     onEvent: opts.onEvent,
     onError: opts.onError,
+    onWorkerLost: opts.onWorkerLost,
   })
   await engine.start()
   return engine

@@ -9,6 +9,7 @@
  * bundler, the broker drivers) load on the first call, so importing tqjs stays cheap.
  */
 import type { ProjectOptions } from '../loader/project.js'
+import type { ReapedWorker } from '../broker/types.js'
 import type { EngineEvent } from './engine.js'
 
 export interface RunWorkerOptions extends ProjectOptions {
@@ -23,6 +24,8 @@ export interface RunWorkerOptions extends ProjectOptions {
   onEvent?: (event: EngineEvent) => void
   /** A broker call failed; the worker backs off and retries. */
   onError?: (error: Error) => void
+  /** Another worker was found dead and its running jobs were put back on the queue. */
+  onWorkerLost?: (lost: ReapedWorker) => void
 }
 
 export interface RunningWorker {

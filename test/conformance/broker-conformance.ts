@@ -3,7 +3,7 @@
  * unchanged against each implementation (sqlite.test.ts, redis.test.ts). A behaviour added to
  * a broker is added here.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
 
 export interface BrokerFixture {
@@ -476,6 +476,37 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(await broker.listWorkers()).toEqual([{ ...info, running: [], lastBeatAt: info.lastBeatAt + 1 }])
         await broker.removeWorker('w1')
         expect(await broker.listWorkers()).toEqual([])
+      })
+
+      it("a heartbeat reaps workers silent too long: their running jobs go back, fenced, the attempt not counted", async () => {
+        const info = (id: string) => ({ id, host: 'h', pid: 1, queues: ['q'], concurrency: 4, running: [], startedAt: 1, lastBeatAt: Date.now() })
+        await broker.enqueue([job(), job(), job({ queue: 'other' })])
+        await broker.heartbeat(info('dead'))
+        const held = (await broker.claim(claimReq({ workerId: 'dead', limit: 2 }))).jobs
+        await broker.heartbeat(info('busy'))
+        const kept = (await broker.claim(claimReq({ workerId: 'busy', queues: ['other'] }))).jobs
+        expect([held.length, kept.length]).toEqual([2, 1])
+        // Recent beats are not reaped.
+        expect(await broker.heartbeat(info('live'), 60_000)).toEqual([])
+        let reaped: Awaited<ReturnType<Broker['heartbeat']>> = []
+        await vi.waitFor(
+          async () => {
+            await broker.heartbeat(info('busy'))
+            reaped = await broker.heartbeat(info('live'), 300)
+            expect(reaped).toHaveLength(1)
+          },
+          { timeout: 20_000, interval: 50 },
+        )
+        expect(reaped[0]).toMatchObject({ worker: { id: 'dead', host: 'h' }, requeued: 2 })
+        expect((await broker.listWorkers()).map((w) => w.id).sort()).toEqual(['busy', 'live'])
+        // The dead worker cannot complete what it held (it may only have been paused); the other
+        // worker's job is untouched.
+        expect(await broker.settle([{ id: held[0]!.id, token: held[0]!.token, kind: 'succeeded', result: '1' }])).toEqual([false])
+        expect((await broker.getJob(kept[0]!.id))!.state).toBe('active')
+        const again = (await broker.claim(claimReq({ workerId: 'live' }))).jobs
+        expect(again.map((j) => j.id).sort()).toEqual(held.map((j) => j.id).sort())
+        expect(again.map((j) => j.attempt)).toEqual([1, 1])
+        expect(again.map((j) => j.token)).not.toContain(held[0]!.token)
       })
     })
 

@@ -20,6 +20,7 @@ import type {
   Outcome,
   PruneRequest,
   QueueCounts,
+  ReapedWorker,
   RenewResult,
   ScheduleRecord,
   WorkerInfo,
@@ -346,8 +347,15 @@ export class RedisBroker implements Broker {
 
   // ---- workers -------------------------------------------------------------------------
 
-  async heartbeat(info: WorkerInfo): Promise<void> {
-    await this.exec('record a heartbeat', () => this.redis.hset(this.key('workers'), info.id, JSON.stringify(info)), true)
+  async heartbeat(info: WorkerInfo, reapAfterMs = 0): Promise<ReapedWorker[]> {
+    const reply = (await this.exec('record a heartbeat', () => this.script('heartbeat', [info.id, JSON.stringify(info), reapAfterMs]), true)) as (string | number)[]
+    const reaped: ReapedWorker[] = []
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const worker = reply[i] ? (JSON.parse(String(reply[i])) as WorkerInfo) : ({ id: '?', host: '?', pid: 0, queues: [], concurrency: 0, running: [], startedAt: 0, lastBeatAt: 0 } as WorkerInfo)
+      reaped.push({ worker, requeued: Number(reply[i + 1]) })
+    }
+    if (reaped.some((r) => r.requeued > 0)) this.touched()
+    return reaped
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {
@@ -358,7 +366,7 @@ export class RedisBroker implements Broker {
   }
 
   async removeWorker(id: string): Promise<void> {
-    await this.exec('remove a worker', () => this.redis.hdel(this.key('workers'), id), true)
+    await this.exec('remove a worker', () => this.redis.multi().hdel(this.key('workers'), id).zrem(this.key('worker-beats'), id).exec(), true)
   }
 
   // ---- retention -----------------------------------------------------------------------

@@ -110,6 +110,10 @@ export const SQL = {
   heartbeat: `INSERT INTO workers (id, info, last_beat_at) VALUES (@id, @info, @lastBeatAt)
               ON CONFLICT (id) DO UPDATE SET info = excluded.info, last_beat_at = excluded.last_beat_at`,
   listWorkers: `SELECT info, last_beat_at FROM workers ORDER BY id`,
+  deadWorkers: `SELECT id, info, last_beat_at FROM workers WHERE last_beat_at < ? AND id <> ?`,
+  // A dead worker's running jobs, as recoverExpired treats a lapsed lease: the attempt is not counted.
+  requeueWorkerJobs: `UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_until = NULL, started_at = NULL
+                      WHERE state = 'active' AND worker_id = ? RETURNING queue`,
   removeWorker: `DELETE FROM workers WHERE id = ?`,
 
   pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') RETURNING queue, state`,

@@ -14,6 +14,7 @@ import type {
   Outcome,
   PruneRequest,
   QueueCounts,
+  ReapedWorker,
   RenewResult,
   ScheduleRecord,
   WorkerInfo,
@@ -343,8 +344,24 @@ export class SqliteBroker implements Broker {
     return this.side.listSchedules()
   }
 
-  async heartbeat(info: WorkerInfo): Promise<void> {
-    this.side.heartbeat(info)
+  async heartbeat(info: WorkerInfo, reapAfterMs?: number): Promise<ReapedWorker[]> {
+    if (!reapAfterMs) {
+      this.side.heartbeat(info)
+      return []
+    }
+    const reaped = this.counted(() => {
+      this.side.heartbeat(info)
+      const out: ReapedWorker[] = []
+      for (const d of this.s.deadWorkers.all(Date.now() - reapAfterMs, info.id) as { id: string; info: string; last_beat_at: number }[]) {
+        const rows = this.s.requeueWorkerJobs.all(d.id) as { queue: string }[]
+        for (const r of rows) this.counts_.move(r.queue, 'active', 'queued')
+        this.side.removeWorker(d.id)
+        out.push({ worker: { ...(JSON.parse(d.info) as WorkerInfo), lastBeatAt: d.last_beat_at }, requeued: rows.length })
+      }
+      return out
+    }).immediate()
+    if (reaped.some((r) => r.requeued > 0)) this.notifier.notifyLocal()
+    return reaped
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {

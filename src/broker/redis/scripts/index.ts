@@ -12,6 +12,7 @@ import { CLAIM } from './claim.lua.js'
 import { COUNTS } from './counts.lua.js'
 import { ENQUEUE_SLOT } from './enqueue-slot.lua.js'
 import { ENQUEUE } from './enqueue.lua.js'
+import { HEARTBEAT } from './heartbeat.lua.js'
 import { LIB } from './lib.lua.js'
 import { LIST_JOBS } from './list-jobs.lua.js'
 import { PAUSE } from './pause.lua.js'
@@ -46,6 +47,7 @@ export const SCRIPTS = {
   settle: { lua: SETTLE, keys: ['leases', 'result-expiry', 'keys'], lib: true },
   renew: { lua: RENEW, keys: ['leases'], lib: true },
   recoverExpired: { lua: RECOVER_EXPIRED, keys: ['leases'], lib: true },
+  heartbeat: { lua: HEARTBEAT, keys: ['workers', 'worker-beats'], lib: true },
   progress: { lua: PROGRESS, keys: ['$1'], lib: true },
   cancel: { lua: CANCEL, keys: ['finished:cancelled', 'keys'], lib: true },
   retry: { lua: RETRY, keys: ['keys', 'result-expiry'], lib: true },

@@ -1,0 +1,45 @@
+/**
+ * Fast recovery: the jobs of a worker that died (kill -9) are put back by a live worker's
+ * heartbeat once the dead one has been silent for 8 s, not when their lease lapses. The lease
+ * here is 120 s, so a job finishing within the wait below can only have come back by reaping.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { cleanupTemp, getJob, enqueueJob, killAll, makeProject, readLines, startTq, waitForFile, WORKER_BANNER } from '../helpers/tq.js'
+
+afterEach(killAll)
+afterAll(cleanupTemp)
+
+const TASKS = {
+  'tasks/hold.ts': `import { appendFileSync } from 'node:fs'
+import { task } from 'tqjs'
+// A worker started with HOLD=1 never finishes it; any other worker does at once.
+export const hold = task('hold', async (_p: unknown, ctx) => {
+  appendFileSync(process.env.RAN_FILE!, process.pid + '\\n')
+  if (process.env.HOLD === '1') await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))
+  return { by: process.pid }
+})
+`,
+}
+
+describe('a worker killed outright', () => {
+  it("has its running job put back by another worker's heartbeat, long before the lease lapses, with a log line naming it", async () => {
+    const project = makeProject({ files: TASKS, config: `{ broker: 'sqlite://.tq/tq.db', worker: { lease: '120s' } }` })
+    const ran = project.path('ran.txt')
+    const doomed = startTq(['worker'], { cwd: project.dir, env: { HOLD: '1', RAN_FILE: ran } })
+    await doomed.waitForOutput(WORKER_BANNER, 60_000, 'stderr')
+    const id = await enqueueJob(project.dir, 'hold', null)
+    await waitForFile(ran, 60_000)
+    const doomedPid = Number(readLines(ran)[0])
+
+    const survivor = startTq(['worker'], { cwd: project.dir, env: { RAN_FILE: ran } })
+    await survivor.waitForOutput(WORKER_BANNER, 60_000, 'stderr')
+    doomed.kill('SIGKILL')
+
+    await survivor.waitForOutput(new RegExp(`worker \\S+:${doomedPid} \\S+ stopped heartbeating; 1 running job\\(s\\) put back on the queue`), 90_000, 'stdout')
+    await survivor.waitForOutput(/✓ hold/, 60_000, 'stdout')
+    const job = await getJob(project.dir, id)
+    expect(job.state).toBe('succeeded')
+    expect(job.attempt).toBe(1)
+    expect((job.result as { by: number }).by).not.toBe(doomedPid)
+  })
+})
