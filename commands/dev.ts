@@ -27,7 +27,11 @@ export default class Dev extends TqCommand {
         process.stderr.write('stopping: finishing running jobs (press Ctrl-C again to exit now)\n')
         stopRequested!()
       },
-      () => process.exit(1),
+      () =>
+        void session.abandon().then((n) => {
+          process.stderr.write(`exiting now; ${n} running job(s) put back on the queue\n`)
+          process.exit(1)
+        }),
     )
     try {
       await session.start()

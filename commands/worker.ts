@@ -50,8 +50,10 @@ export default class Worker extends TqCommand {
         void stop()
       },
       () => {
-        process.stderr.write('exiting now; running jobs return to the queue when their lease lapses\n')
-        process.exit(1)
+        void engine.abandon().then((n) => {
+          process.stderr.write(`exiting now; ${n} running job(s) put back on the queue\n`)
+          process.exit(1)
+        })
       },
     )
     try {

@@ -10,6 +10,7 @@ import { loadCode, startWorker, threadCount, type LoadedCode } from '../worker/r
 import { CodeWatcher, type CodeChange } from './code-watcher.js'
 import type { BeatEvent } from '../beat/beat.js'
 import type { EngineEvent } from '../worker/engine.js'
+import { toMs } from '../util/duration.js'
 
 export interface DevOptions extends ProjectOptions {
   concurrency?: number
@@ -99,11 +100,12 @@ export class DevSession {
     return run
   }
 
+  /** Ctrl-C: running jobs may finish for up to `worker.shutdownGrace` (30 s), as under tq worker. */
   async stop(): Promise<void> {
     await this.watcher?.close()
     await this.queue
     await Promise.all(this.draining)
-    await this.stopEngine()
+    await this.stopEngine(toMs(this.project?.config.worker?.shutdownGrace ?? '30s', 'worker.shutdownGrace'))
     await this.builds.dispose()
     await this.broker?.close()
   }
@@ -130,9 +132,15 @@ export class DevSession {
     }
   }
 
-  private async stopEngine(): Promise<void> {
+  /** A second Ctrl-C: running jobs go back on the queue now; the process exits next. */
+  async abandon(): Promise<number> {
+    return (await this.engine?.abandon()) ?? 0
+  }
+
+  /** A config change restarts the engine with a short grace; a stop uses shutdownGrace. */
+  private async stopEngine(graceMs = 5000): Promise<void> {
     await this.beat?.stop()
-    await this.engine?.stop(5000)
+    await this.engine?.stop(graceMs)
     this.beat = undefined
     this.engine = undefined
   }

@@ -204,6 +204,25 @@ export class WorkerEngine {
     await this.broker.removeWorker(this.id).catch(() => undefined)
   }
 
+  /**
+   * A second Ctrl-C: puts the running jobs back on the queue now (the attempt not counted), so
+   * they need not wait for a live worker to reap this one, and removes this worker's record. The
+   * caller exits right after; bounded, since the broker may be the reason for the hurry.
+   * Resolves with how many jobs went back.
+   */
+  async abandon(timeoutMs = 2000): Promise<number> {
+    this.stopping = true
+    this.idle?.abort()
+    const outcomes: Outcome[] = [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token, kind: 'released' }))
+    const work = (async () => {
+      const accepted = outcomes.length ? (await this.broker.settle(outcomes)).filter(Boolean).length : 0
+      await this.broker.removeWorker(this.id)
+      return accepted
+    })()
+    const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(0), timeoutMs).unref())
+    return Promise.race([work.catch(() => 0), timeout])
+  }
+
   /** Writes this worker's record into the registry (`tq status` shows it; missing beats mark it dead). */
   private async heartbeat(): Promise<void> {
     try {

@@ -43,3 +43,21 @@ describe('a worker killed outright', () => {
     expect((job.result as { by: number }).by).not.toBe(doomedPid)
   })
 })
+
+describe('a second Ctrl-C', () => {
+  it('puts the running job back on the queue before the worker exits, the attempt not counted', async () => {
+    const project = makeProject({ files: TASKS, config: `{ broker: 'sqlite://.tq/tq.db', worker: { lease: '120s', shutdownGrace: '120s' } }` })
+    const ran = project.path('ran.txt')
+    const w = startTq(['worker'], { cwd: project.dir, env: { HOLD: '1', RAN_FILE: ran } })
+    await w.waitForOutput(WORKER_BANNER, 60_000, 'stderr')
+    const id = await enqueueJob(project.dir, 'hold', null)
+    await waitForFile(ran, 60_000)
+    w.kill('SIGINT')
+    await w.waitForOutput(/stopping: finishing running jobs/, 30_000, 'stderr')
+    w.kill('SIGINT')
+    const exit = await w.waitExit(60_000)
+    expect(exit.code).toBe(1)
+    expect(w.stderr).toMatch(/exiting now; 1 running job\(s\) put back on the queue/)
+    expect(await getJob(project.dir, id)).toMatchObject({ state: 'queued', attempt: 0 })
+  })
+})
