@@ -151,6 +151,13 @@ export interface WorkerInfo {
   running: string[]
   startedAt: number
   lastBeatAt: number
+  /** Task threads alive. */
+  threads?: number
+  /** Attempts that succeeded / failed since the worker started (retries count as failures). */
+  done?: number
+  failed?: number
+  /** Resident memory of the worker process, threads included (bytes). */
+  rssBytes?: number
 }
 
 export interface PruneRequest {

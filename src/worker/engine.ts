@@ -90,6 +90,9 @@ export class WorkerEngine {
   private lastRecover = 0
   private flushing: Promise<void> = Promise.resolve()
   private heartbeatTimer: NodeJS.Timeout | undefined
+  /** Attempts settled since start, for `tq workers`. */
+  private succeededCount = 0
+  private failedCount = 0
   private pruneTimer: NodeJS.Timeout | undefined
   private readonly startedAt = Date.now()
   /** Why a burst run gave up: done() rejects with it. */
@@ -235,6 +238,10 @@ export class WorkerEngine {
         running: [...this.running.keys()],
         startedAt: this.startedAt,
         lastBeatAt: Date.now(),
+        threads: this.pool.threadCount,
+        done: this.succeededCount,
+        failed: this.failedCount,
+        rssBytes: process.memoryUsage.rss(),
       }, this.opts.reapAfterMs ?? DEAD_AFTER_MS)
       for (const lost of reaped) this.opts.onWorkerLost?.(lost)
     } catch {
@@ -389,7 +396,10 @@ export class WorkerEngine {
         this.running.delete(b.running.job.id)
         this.settling.delete(b.running.job.id)
         const reason = saved.error ? `its outcome could not be saved (${saved.error.message.split('\n')[0]})` : 'its lease was no longer current'
-        this.opts.onEvent?.(saved.accepted?.[i] ? b.event : { type: 'rejected', job: b.running.job, reason })
+        const event = saved.accepted?.[i] ? b.event : ({ type: 'rejected', job: b.running.job, reason } as const)
+        if (event.type === 'succeeded') this.succeededCount++
+        else if (event.type === 'failed') this.failedCount++
+        this.opts.onEvent?.(event)
       })
       const freed = this.slotFreed
       this.slotFreed = undefined

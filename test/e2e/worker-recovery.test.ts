@@ -4,7 +4,7 @@
  * here is 120 s, so a job finishing within the wait below can only have come back by reaping.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { cleanupTemp, getJob, enqueueJob, killAll, makeProject, readLines, startTq, waitForFile, WORKER_BANNER } from '../helpers/tq.js'
+import { cleanupTemp, enqueueJob, getJob, killAll, makeProject, readLines, runTq, startTq, waitForFile, WORKER_BANNER } from '../helpers/tq.js'
 
 afterEach(killAll)
 afterAll(cleanupTemp)
@@ -59,5 +59,31 @@ describe('a second Ctrl-C', () => {
     expect(exit.code).toBe(1)
     expect(w.stderr).toMatch(/exiting now; 1 running job\(s\) put back on the queue/)
     expect(await getJob(project.dir, id)).toMatchObject({ state: 'queued', attempt: 0 })
+  })
+})
+
+describe('tq workers', () => {
+  it('lists each worker with its queues, threads, running jobs, counts, memory and heartbeat, while jobs run', async () => {
+    const project = makeProject({ files: TASKS })
+    const ran = project.path('ran.txt')
+    const w = startTq(['worker', '--concurrency', '3', '--threads', '2'], { cwd: project.dir, env: { HOLD: '1', RAN_FILE: ran } })
+    await w.waitForOutput(WORKER_BANNER, 60_000, 'stderr')
+    const id = await enqueueJob(project.dir, 'hold', null)
+    await waitForFile(ran, 60_000)
+    type View = { pid: number; alive: boolean; queues: string[]; threads: number; concurrency: number; done: number; failed: number; rssBytes: number; running: string[]; jobs: { id: string; task: string }[] }
+    let views: View[] = []
+    await expect
+      .poll(async () => {
+        const r = await runTq(['workers', '--json'], { cwd: project.dir })
+        views = JSON.parse(r.stdout) as View[]
+        return views[0]?.jobs.map((j) => j.id) ?? []
+      }, { timeout: 60_000, interval: 1000 })
+      .toEqual([id])
+    expect(views).toHaveLength(1)
+    expect(views[0]).toMatchObject({ pid: w.proc.pid, alive: true, queues: ['default'], threads: 2, concurrency: 3, done: 0, failed: 0, jobs: [{ id, task: 'hold' }] })
+    expect(views[0]!.rssBytes).toBeGreaterThan(10 * 1048576)
+    const text = await runTq(['workers'], { cwd: project.dir })
+    expect(text.stdout).toMatch(/alive\s+default\s+2\s+1\/3/)
+    expect(text.stdout).toContain('▶ hold')
   })
 })
