@@ -4,6 +4,7 @@ import type { ProducerBroker } from '../broker/types.js'
 import { ConfigError, UnknownTaskError } from '../errors.js'
 import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { assertTaskName } from './names.js'
+import { GroupCommit } from './group-commit.js'
 import { buildNewJob } from './new-job.js'
 import type { Size } from './size.js'
 import type { ResultJson } from './json-types.js'
@@ -23,7 +24,12 @@ export class Client {
     private readonly known?: { readonly tasks: ReadonlyMap<string, TaskContract<any, any>> },
     /** Project-wide limits from the config; a task's own options win over them. */
     private readonly limits: { maxPayload?: Size } = {},
-  ) {}
+  ) {
+    this.writes = new GroupCommit(broker)
+  }
+
+  /** Concurrent enqueues share one write (see group-commit.ts). */
+  private readonly writes: GroupCommit
 
   /**
    * Enqueues one job: `tq.enqueue(sendWelcome, { to })`, or by name, typed through `TaskRegistry`.
@@ -47,7 +53,7 @@ export class Client {
     const [name, options] = this.resolve(task)
     const now = Date.now()
     const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now, this.limits.maxPayload))
-    const results = await this.broker.enqueue(jobs)
+    const results = await this.writes.enqueue(jobs)
     return results.map((r, i) => new JobHandle(this.broker, r.id, r.created, jobs[i]!.queue))
   }
 

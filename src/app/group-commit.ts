@@ -1,0 +1,69 @@
+import type { EnqueueResult, NewJob, ProducerBroker } from '../broker/types.js'
+
+/** Calls bigger than this go to the broker on their own: they are a batch already. */
+const MAX_GROUP_JOBS = 1000
+
+interface Waiting {
+  jobs: readonly NewJob[]
+  resolve: (results: EnqueueResult[]) => void
+  reject: (err: unknown) => void
+}
+
+/**
+ * Group commit for producers. A web server enqueues from many requests at once; written one by
+ * one, each is its own SQLite transaction or Redis round trip. Here the enqueues that arrive
+ * while a write is being prepared or is in flight share the next write: one transaction, one
+ * script call. Each caller's promise resolves only once the write holding its jobs is committed,
+ * so an enqueue that returned still survives kill -9; if that write fails, every caller in it
+ * gets the error (validation happens before, per caller, so one bad payload fails only its own
+ * call). Jobs keep their order, and each caller's own jobs stay together, so the broker treats
+ * unique keys and given ids as it would have call by call.
+ */
+export class GroupCommit {
+  private pending: Waiting[] = []
+  private flushing = false
+  private scheduled = false
+
+  constructor(private readonly broker: Pick<ProducerBroker, 'enqueue'>) {}
+
+  enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length >= MAX_GROUP_JOBS) return this.broker.enqueue(jobs)
+    return new Promise((resolve, reject) => {
+      this.pending.push({ jobs, resolve, reject })
+      if (!this.flushing && !this.scheduled) {
+        this.scheduled = true
+        // One turn of the event loop: requests that arrived together are written together.
+        setImmediate(() => void this.flush())
+      }
+    })
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false
+    this.flushing = true
+    try {
+      // While a write is in flight, new callers queue up and go in the next one.
+      while (this.pending.length > 0) {
+        const group: Waiting[] = []
+        let size = 0
+        while (this.pending.length > 0 && (size === 0 || size + this.pending[0]!.jobs.length <= MAX_GROUP_JOBS)) {
+          const w = this.pending.shift()!
+          group.push(w)
+          size += w.jobs.length
+        }
+        try {
+          const results = await this.broker.enqueue(group.flatMap((w) => w.jobs))
+          let at = 0
+          for (const w of group) {
+            w.resolve(results.slice(at, at + w.jobs.length))
+            at += w.jobs.length
+          }
+        } catch (err) {
+          for (const w of group) w.reject(err)
+        }
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+}
