@@ -13,8 +13,8 @@ export interface TestClock {
   date(): Date
   /**
    * Moves time forward by `duration` (`'1d'`, `'30s'`, ms): delayed and retried jobs come due,
-   * leases and timeouts lapse, schedules enqueue the slots passed. Jobs do not run here: call
-   * `runUntilIdle()` next (or `runFor()` to play a stretch of time out in order).
+   * running attempts past their timeout are stopped, schedules enqueue the slots passed. Jobs
+   * do not run here: call `runUntilIdle()` next (or `runFor()` to play time out in order).
    */
   advance(duration: Duration): Promise<void>
   /** Moves time forward to `at` (a Date, ISO string or epoch ms); time never moves back. */

@@ -206,6 +206,16 @@ describe('createTestQueue', () => {
     expect(starts).toEqual(['2026-03-01T12:00:00.000Z', '2026-03-01T12:01:00.000Z', '2026-03-01T12:02:00.000Z'])
   })
 
+  it('clears a result once the clock passes its resultTtl, and keeps the job', async () => {
+    const brief = task('brief', async () => ({ ok: true }), { resultTtl: '1h' })
+    q = await createTestQueue({ tasks: [brief] })
+    const h = await q.enqueue(brief, null)
+    await q.runUntilIdle()
+    expect((await q.job(h))!.result).toEqual({ ok: true })
+    await q.clock.advance('1h')
+    expect(await q.job(h)).toMatchObject({ state: 'succeeded', result: null })
+  })
+
   it('times an attempt out when the clock passes its timeout', async () => {
     let started = false
     const hang = task('hang', async (_p: null, ctx) => {
