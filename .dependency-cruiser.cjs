@@ -10,6 +10,7 @@ const LAYERS = [
   ['beat', '^src/beat/'],
   ['loader', '^src/loader/'],
   ['worker', '^src/worker/'],
+  ['testing', '^src/testing/'],
   ['format', '^src/format/'],
   ['status', '^src/status/'],
   ['dev', '^src/dev/|^src/init/|^src/cli-support/'],

@@ -24,6 +24,8 @@ export class Client {
     private readonly known?: { readonly tasks: ReadonlyMap<string, TaskContract<any, any>> },
     /** Project-wide limits from the config; a task's own options win over them. */
     private readonly limits: { maxPayload?: Size } = {},
+    /** The clock delays and `at` are counted from (tqjs/testing passes its fake one). */
+    private readonly now: () => number = Date.now,
   ) {
     this.writes = new GroupCommit(broker)
   }
@@ -51,7 +53,7 @@ export class Client {
 
   private async enqueueBatch(task: TaskContract<any, any> | string, payloads: readonly unknown[], opts?: EnqueueOptions): Promise<JobHandle<unknown>[]> {
     const [name, options] = this.resolve(task)
-    const now = Date.now()
+    const now = this.now()
     const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now, this.limits.maxPayload))
     const results = await this.writes.enqueue(jobs)
     return results.map((r, i) => new JobHandle(this.broker, r.id, r.created, jobs[i]!.queue))

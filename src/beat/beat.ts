@@ -8,6 +8,11 @@ export interface BeatOptions {
   maxCatchUp?: number
   /** Clock, for tests. */
   now?: () => number
+  /**
+   * No timer of its own: the owner calls `tick()` after moving the clock (tqjs/testing, whose
+   * fake clock a real timer would not follow).
+   */
+  manual?: boolean
   onEvent?: (e: BeatEvent) => void
 }
 
@@ -101,7 +106,8 @@ export class Beat {
     )
   }
 
-  private tick(): Promise<void> {
+  /** Enqueues the slots due by now (what the timer calls; with `manual`, the owner does). */
+  tick(): Promise<void> {
     this.ticking = this.ticking.then(() => this.runDue()).catch((error: Error) => this.opts.onEvent?.({ type: 'error', error }))
     return this.ticking
   }
@@ -154,7 +160,7 @@ export class Beat {
 
   /** Sleeps until the earliest next slot (no polling). */
   private arm(delay?: number): void {
-    if (this.stopped) return
+    if (this.stopped || this.opts.manual) return
     const now = this.now()
     let next = Infinity
     for (const d of this.defs) next = Math.min(next, nextSlot(d.timing, Math.max(now, this.last.get(d.name) ?? now)))

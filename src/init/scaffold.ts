@@ -47,8 +47,10 @@ export function scaffold(opts: ScaffoldOptions): ScaffoldResult {
       worker: 'tq worker',
       beat: 'tq beat',
       server: 'node --import tqjs/register src/server.ts',
+      test: 'vitest run',
     },
     dependencies: { tqjs: tqDependency() },
+    devDependencies: { vitest: '4.1.12' },
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n')
   const files = listFiles(dir)

@@ -7,11 +7,10 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { format } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Registry } from '../loader/registry.js'
-import { buildNewJob } from '../app/new-job.js'
-import type { TaskContext, TaskOptions } from '../app/task.js'
+import type { TaskContext } from '../app/task.js'
 import { LoadError } from '../load-error.js'
 import { importTasks } from '../loader/import-tasks.js'
-import { errorToJob, FatalError, retryRequest } from './task-errors.js'
+import { childJob, runAttempt } from './attempt.js'
 import { manifestOf } from './manifest.js'
 import { unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
 
@@ -73,10 +72,6 @@ port.on('message', (msg: ToThread) => {
 
 function start(job: RunJob): void {
   const def = registry.tasks.get(job.task)
-  if (!def) {
-    finish({ id: job.id, ok: false, fatal: true, error: { name: 'UnknownTaskError', message: `unknown task "${job.task}" (no loaded module defines it)` } })
-    return
-  }
   const controller = new AbortController()
   running.set(job.id, controller)
   const ctx: TaskContext = {
@@ -88,50 +83,15 @@ function start(job: RunJob): void {
     enqueue: (child, payload, opts) =>
       new Promise((resolve, reject) => {
         const reqId = nextReq++
-        // Built here, where the child's schema and unique-key functions live: a child goes
-        // through the same pipeline (validation, key, defaults) as any other enqueue.
-        const contract = typeof child === 'string' ? registry.tasks.get(child) : child
-        const name = typeof child === 'string' ? child : child.name
-        const newJob = buildNewJob(name, contract?.options as TaskOptions<unknown> | undefined, payload, { ...opts, parentId: job.id }, Date.now(), config.maxPayload)
+        // Built here, where the child's schema and unique-key functions live.
+        const newJob = childJob(registry.tasks, child, payload, opts, job.id, Date.now(), config.maxPayload)
         enqueueReplies.set(reqId, (r) => (r.jobId ? resolve({ id: r.jobId }) : reject(new Error(r.error))))
         send({ type: 'enqueue', reqId, job: newJob })
       }),
   }
   currentJob.run(job.id, () => {
-    let payload: unknown
-    try {
-      payload = JSON.parse(job.payload)
-    } catch {
-      payload = null
-    }
-    Promise.resolve()
-      .then(() => {
-        // The schema is checked before each run too: a job enqueued around it (by name, from an
-        // older version) fails for good rather than reach the handler with a bad payload.
-        if (def.options.schema) {
-          try {
-            payload = def.options.schema.parse(payload)
-          } catch (err) {
-            throw new FatalError(`invalid payload: ${(err as Error)?.message ?? err}`)
-          }
-        }
-        return def.handler(payload, ctx)
-      })
-      .then(
-        (value) => {
-          let result: string | undefined
-          try {
-            // JSON.stringify turns a function or symbol into nothing at all, which would store a
-            // "successful" null: refuse it as it refuses a BigInt.
-            if (typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`a ${typeof value} is not a JSON value`)
-            result = value === undefined ? undefined : JSON.stringify(value)
-          } catch (err) {
-            return finish({ id: job.id, ok: false, error: errorToJob(new Error(`result is not JSON-serialisable: ${(err as Error).message}`)) })
-          }
-          finish({ id: job.id, ok: true, result })
-        },
-        (err: unknown) => finish({ id: job.id, ok: false, error: errorToJob(err), ...retryRequest(err) }),
-      )
+    runAttempt(def, job, ctx)
+      .then(finish)
       .finally(() => running.delete(job.id))
   })
 }

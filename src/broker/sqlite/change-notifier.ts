@@ -23,11 +23,13 @@ export class ChangeNotifier {
   private lookUntil = 0
 
   constructor(
-    private readonly file: string,
+    /** null for an in-memory database: no other connection can write it, so nothing to watch. */
+    private readonly file: string | null,
     /** Returns true when another connection committed since the last call. */
     private readonly changedElsewhere: () => boolean,
     private readonly fallbackMs = 50,
   ) {
+    if (file === null) return
     let peers = sameFile.get(file)
     if (!peers) sameFile.set(file, (peers = new Set()))
     peers.add(this)
@@ -35,6 +37,7 @@ export class ChangeNotifier {
 
   /** Called after this process commits a write. */
   notifyLocal(): void {
+    if (this.file === null) return this.wakeAll()
     for (const peer of sameFile.get(this.file) ?? []) peer.wakeAll()
   }
 
@@ -47,7 +50,7 @@ export class ChangeNotifier {
       this.waiters.consumeMissed()
       return Promise.resolve()
     }
-    this.startWatching()
+    if (this.file !== null) this.startWatching()
     return this.waiters.wait(timeoutMs, signal)
   }
 
@@ -55,7 +58,7 @@ export class ChangeNotifier {
     this.closed = true
     this.wakeAll()
     this.stopWatching()
-    sameFile.get(this.file)?.delete(this)
+    if (this.file !== null) sameFile.get(this.file)?.delete(this)
   }
 
   /**
@@ -89,7 +92,7 @@ export class ChangeNotifier {
   }
 
   private startWatching(): void {
-    if (this.watcher || this.fallback) return
+    if (this.watcher || this.fallback || this.file === null) return
     const wal = `${basename(this.file)}-wal`
     try {
       this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {

@@ -10,12 +10,13 @@ export class SideTables {
   constructor(
     private readonly db: Database.Database,
     private readonly s: Statements,
+    private readonly now: () => number,
   ) {}
 
   takeRateTokens(key: string, intervalMs: number, n: number): { granted: number; nextAt: number } {
     return this.db
       .transaction(() => {
-        const now = Date.now()
+        const now = this.now()
         let tat = Math.max(now, (this.s.rateGet.get(key) as { tat: number } | undefined)?.tat ?? 0)
         let granted = 0
         while (granted < n && tat <= now) {
@@ -62,7 +63,7 @@ export class SideTables {
   }
 
   throughput(seconds: number): Record<string, number[]> {
-    const nowSec = Math.floor(Date.now() / 1000)
+    const nowSec = Math.floor(this.now() / 1000)
     const from = nowSec - seconds
     const out: Record<string, number[]> = {}
     for (const r of this.s.throughput.all(from) as { second: number; queue: string; n: number }[]) {

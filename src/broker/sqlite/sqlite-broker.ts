@@ -27,6 +27,14 @@ import { JobInserts } from './job-inserts.js'
 import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
 
+/** The file name that opens a private in-memory database. */
+export const MEMORY = ':memory:'
+
+export interface SqliteBrokerOptions {
+  /** The clock (epoch ms). Default Date.now; tqjs/testing passes its fake clock. */
+  now?: () => number
+}
+
 /** A claimed row: already shaped as a ClaimedJob by the claim statement's RETURNING aliases. */
 type ClaimRow = ClaimedJob & { seq: number; expiresAt: number | null }
 
@@ -54,23 +62,35 @@ export class SqliteBroker implements Broker {
   private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimResult>
   private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[]) => boolean[]>
 
-  constructor(readonly file: string) {
+  /** The clock every time the broker records or compares is read from (epoch ms). */
+  private readonly now: () => number
+
+  /**
+   * `file` is a path, or `:memory:` for a private in-memory database (tqjs/testing): no file, no
+   * watch, gone on close. `now` replaces Date.now, so a test's fake clock drives run times,
+   * leases, expiry, rate limits and result lifetimes.
+   */
+  constructor(
+    readonly file: string,
+    opts: SqliteBrokerOptions = {},
+  ) {
     this.describe = `sqlite://${file}`
+    this.now = opts.now ?? Date.now
     this.db = openDatabase(file)
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
-    this.side = new SideTables(this.db, this.s)
+    this.side = new SideTables(this.db, this.s, this.now)
     this.inserts = new JobInserts(this.s)
     this.lastDataVersion = this.dataVersion()
-    this.notifier = new ChangeNotifier(file, () => {
+    this.notifier = new ChangeNotifier(file === MEMORY ? null : file, () => {
       const v = this.dataVersion()
       const changed = v !== this.lastDataVersion
       this.lastDataVersion = v
       return changed
     })
-    this.insertMany = this.counted((jobs: readonly NewJob[]) => this.inserts.insertMany(jobs, Date.now()))
+    this.insertMany = this.counted((jobs: readonly NewJob[]) => this.inserts.insertMany(jobs, this.now()))
     this.claimTx = this.counted((req: ClaimRequest) => this.claimInTx(req))
     this.settleTx = this.counted((outcomes: readonly Outcome[]) => {
-      const now = Date.now()
+      const now = this.now()
       const finished = new Map<string, number>()
       const accepted = outcomes.map((o) => this.settleOne(o, now, finished))
       const second = Math.floor(now / 1000)
@@ -106,7 +126,7 @@ export class SqliteBroker implements Broker {
   }
 
   private claimInTx(req: ClaimRequest): ClaimResult {
-    const now = Date.now()
+    const now = this.now()
     for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
     const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
     const out: ClaimedJob[] = []
@@ -182,7 +202,7 @@ export class SqliteBroker implements Broker {
 
   async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {
     if (leases.length === 0) return { lost: [], cancelRequested: [] }
-    const leaseUntil = Date.now() + leaseMs
+    const leaseUntil = this.now() + leaseMs
     const lost: string[] = []
     let cancelRequested: string[] = []
     this.db.transaction(() => {
@@ -194,7 +214,7 @@ export class SqliteBroker implements Broker {
 
   async recoverExpired(): Promise<number> {
     const n = this.counted(() => {
-      const rows = this.s.recoverExpired.all(Date.now()) as { queue: string }[]
+      const rows = this.s.recoverExpired.all(this.now()) as { queue: string }[]
       for (const r of rows) this.counts_.move(r.queue, 'active', 'queued')
       return rows.length
     }).immediate()
@@ -252,7 +272,7 @@ export class SqliteBroker implements Broker {
 
   async cancel(ids: readonly string[]): Promise<CancelResult> {
     const result: CancelResult = { cancelled: [], aborting: [] }
-    const now = Date.now()
+    const now = this.now()
     this.counted(() => {
       for (const id of ids) {
         const before = this.s.stateOf.get(id) as { queue: string; state: string } | undefined
@@ -267,7 +287,7 @@ export class SqliteBroker implements Broker {
   }
 
   async retry(ids: readonly string[]): Promise<string[]> {
-    const now = Date.now()
+    const now = this.now()
     const done: string[] = []
     this.counted(() => {
       for (const id of ids) {
@@ -302,7 +322,7 @@ export class SqliteBroker implements Broker {
   async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
     const result = this
       .counted(() => {
-        const r = this.inserts.insertOne(job, Date.now())
+        const r = this.inserts.insertOne(job, this.now())
         this.s.markSlot.run({ name: schedule, task: job.task, slotAt, jobId: job.id })
         return r
       })
@@ -312,7 +332,7 @@ export class SqliteBroker implements Broker {
   }
 
   async prune(req: PruneRequest): Promise<number> {
-    const now = Date.now()
+    const now = this.now()
     return this.counted(() => {
         let n = 0
         if (req.finishedBefore !== undefined) n += this.deleted(this.s.pruneFinished.all({ before: req.finishedBefore }))
@@ -352,7 +372,7 @@ export class SqliteBroker implements Broker {
     const reaped = this.counted(() => {
       this.side.heartbeat(info)
       const out: ReapedWorker[] = []
-      for (const d of this.s.deadWorkers.all(Date.now() - reapAfterMs, info.id) as { id: string; info: string; last_beat_at: number }[]) {
+      for (const d of this.s.deadWorkers.all(this.now() - reapAfterMs, info.id) as { id: string; info: string; last_beat_at: number }[]) {
         const rows = this.s.requeueWorkerJobs.all(d.id) as { queue: string }[]
         for (const r of rows) this.counts_.move(r.queue, 'active', 'queued')
         this.side.removeWorker(d.id)
