@@ -9,6 +9,7 @@ export default class Dev extends TqCommand {
   static examples = ['<%= config.bin %> dev', '<%= config.bin %> dev --concurrency 4 --no-beat', '<%= config.bin %> dev --json | jq .']
   static flags = {
     concurrency: Flags.integer({ description: 'jobs to run at once', min: 1 }),
+    threads: Flags.integer({ description: 'task threads (default: one per core less one for the engine, at most concurrency)', min: 1 }),
     beat: Flags.boolean({ description: 'run beat (the scheduler)', default: true, allowNo: true }),
     watch: Flags.boolean({ description: 'reload task code on save', default: true, allowNo: true }),
     quiet: Flags.boolean({ char: 'q', description: 'log failures and reloads only' }),
@@ -18,7 +19,7 @@ export default class Dev extends TqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Dev)
     const log = new DevLog(process.stdout, { json: flags.json, quiet: flags.quiet })
-    const session = new DevSession({ config: flags.config, broker: flags.broker, concurrency: flags.concurrency, beat: flags.beat, watch: flags.watch }, log)
+    const session = new DevSession({ config: flags.config, broker: flags.broker, concurrency: flags.concurrency, threads: flags.threads, beat: flags.beat, watch: flags.watch }, log)
     // Signals are handled from the start: a Ctrl-C while tq dev is still starting stops it cleanly too.
     let stopRequested: (() => void) | undefined
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve))

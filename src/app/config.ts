@@ -8,8 +8,12 @@ export interface WorkerConfig {
   concurrency?: number
   /** Lease on a claimed job, renewed while it runs; a dead worker's jobs return after it. Default 30s. */
   lease?: Duration
-  /** Worker threads that run task code. Default: min(concurrency, CPU cores). */
+  /** Worker threads that run task code. Default: min(concurrency, CPU cores - 1), at least 1. */
   threads?: number
+  /** Most task threads: while threads are blocked by CPU-bound jobs, more are started, up to this. Default threads + 4. */
+  maxThreads?: number
+  /** Heap limit of each task thread (`'512mb'`); a job that exhausts it fails with an out-of-memory error. Default 512mb. */
+  threadHeap?: Size
   /** On shutdown, how long running jobs may take before they are released to the queue. Default 30s. */
   shutdownGrace?: Duration
 }
@@ -68,7 +72,7 @@ export const DEFAULT_TASKS = 'tasks/**/*.{ts,js,mts,mjs}'
  */
 export const CONFIG_KEYS = {
   top: ['broker', 'tasks', 'worker', 'beat', 'schedules', 'retention', 'maxPayload'],
-  worker: ['queues', 'concurrency', 'lease', 'threads', 'shutdownGrace'],
+  worker: ['queues', 'concurrency', 'lease', 'threads', 'maxThreads', 'threadHeap', 'shutdownGrace'],
   beat: ['maxCatchUp'],
   retention: ['finished', 'failed'],
   schedule: ['task', 'cron', 'every', 'tz', 'payload', 'catchUp', 'queue', 'priority'],

@@ -42,6 +42,11 @@ export interface TaskOptions<P> {
   /** A job not started within this long after its run time expires. */
   expires?: Duration
   /**
+   * Run each job in a thread of its own (started for it, ended after it), so CPU-heavy work never
+   * shares a thread's event loop with other jobs. Costs a thread start per job (tens of ms).
+   */
+  ownThread?: boolean
+  /**
    * Validates payloads: any object with `parse(value)` that returns the payload or throws (a zod
    * schema, say). Checked at enqueue (an invalid payload is refused) and again before each run
    * (an invalid one fails without retries).

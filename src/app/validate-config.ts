@@ -57,6 +57,14 @@ export function validateConfig(config: TqConfig, file: string): TqConfig {
   if (typeof w !== 'object') fail('worker', 'an object')
   positiveInt(w.concurrency, 'worker.concurrency')
   positiveInt(w.threads, 'worker.threads')
+  positiveInt(w.maxThreads, 'worker.maxThreads')
+  if (w.threadHeap !== undefined) {
+    try {
+      if (toBytes(w.threadHeap, 'worker.threadHeap') < 16 * 1048576) throw new Error('too small')
+    } catch {
+      fail('worker.threadHeap', "a size of at least 16mb, like '512mb' or '2gb'")
+    }
+  }
   queues(w.queues, 'worker.queues')
   duration(w.lease, 'worker.lease')
   duration(w.shutdownGrace, 'worker.shutdownGrace')

@@ -158,6 +158,8 @@ export interface WorkerInfo {
   failed?: number
   /** Resident memory of the worker process, threads included (bytes). */
   rssBytes?: number
+  /** Jobs on a thread that stopped turning its event loop, with no timeout to end them (since: epoch ms). */
+  blocked?: { id: string; task: string; since: number }[]
 }
 
 export interface PruneRequest {

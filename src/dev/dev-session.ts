@@ -14,6 +14,8 @@ import { toMs } from '../util/duration.js'
 
 export interface DevOptions extends ProjectOptions {
   concurrency?: number
+  /** Task threads (the pool's floor; it grows while threads are blocked). */
+  threads?: number
   /** Run beat too (default true). */
   beat?: boolean
   /** Watch and reload (default true). */

@@ -28,6 +28,8 @@ export function formatEvent(e: EngineEvent, c: Colors): string {
       return `${c.gray(logTime())} ${c.gray('…')} ${who} ${c.gray(`rate limited until ${logTime(e.runAt)}`)}`
     case 'log':
       return `${c.gray(logTime())} ${c.gray('│')} ${who} ${safe(e.line, { multiline: true })}`
+    case 'blocked':
+      return `${c.gray(logTime())} ${c.yellow('⏳')} ${who} has blocked its thread for ${formatMs(e.ms)} and has no timeout (set one, or ownThread: true for CPU-heavy work)`
   }
 }
 
@@ -46,6 +48,8 @@ export function eventToJson(e: EngineEvent): string {
       return JSON.stringify({ ...base, line: e.line })
     case 'rate-limited':
       return JSON.stringify({ ...base, runAt: new Date(e.runAt).toISOString() })
+    case 'blocked':
+      return JSON.stringify({ ...base, ms: Math.round(e.ms) })
     default:
       return JSON.stringify(base)
   }

@@ -45,6 +45,8 @@ export interface WorkerStatus {
   lastBeatAt: string
   /** False once the last heartbeat is older than DEAD_AFTER_MS: the worker is presumed dead. */
   alive: boolean
+  /** Jobs blocking a thread of this worker with no timeout to end them: task, id, since (ISO). */
+  blocked: { id: string; task: string; since: string }[]
 }
 
 export interface ScheduleStatus {
@@ -128,6 +130,7 @@ export async function buildSnapshot(broker: AdminBroker, opts: SnapshotOptions =
       startedAt: iso(w.startedAt)!,
       lastBeatAt: iso(w.lastBeatAt)!,
       alive: isAlive(w, t),
+      blocked: (w.blocked ?? []).map((b) => ({ id: b.id, task: b.task, since: iso(b.since)! })),
     }))
     .sort((a, b) => Number(b.alive) - Number(a.alive) || a.host.localeCompare(b.host) || a.pid - b.pid)
 

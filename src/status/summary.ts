@@ -46,6 +46,7 @@ export function statusSummary(s: StatusSnapshot, c: Colors): string {
     const beat = ago(now - Date.parse(w.lastBeatAt))
     const text = `  ${safe(w.host)}:${w.pid}  busy ${w.busy}/${w.concurrency}  beat ${beat} ago  up ${ago(now - Date.parse(w.startedAt))}  queues ${safe(w.queues.join(','))}`
     out.push(w.alive ? text : c.dim(`${text}  dead`))
+    for (const b of w.blocked ?? []) out.push(c.yellow(`    ⏳ ${safe(b.task)} ${safe(b.id)} has blocked a task thread for ${ago(now - Date.parse(b.since))} (no timeout set)`))
   }
 
   out.push('', c.bold(`RUNNING (${s.running.length})`))

@@ -53,6 +53,7 @@ export function workersText(views: readonly WorkerView[], c: Colors, now = Date.
   const out = [c.bold(line(head))]
   views.forEach((v, i) => {
     out.push(line(rows[i]!))
+    for (const b of v.blocked ?? []) out.push(c.yellow(`  ⏳ ${safeText(b.task)} ${short.get(b.id) ?? safeText(b.id)} has blocked a thread for ${ago(now - b.since)} (no timeout set)`))
     for (const j of v.jobs) out.push(`  ${c.gray('▶')} ${safeText(j.task)} ${c.gray(short.get(j.id)!)}${j.runningMs === null ? '' : c.gray(` ${ago(j.runningMs)}`)}`)
   })
   return out.join('\n')

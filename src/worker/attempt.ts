@@ -13,6 +13,16 @@ import { errorToJob, FatalError, retryRequest } from './task-errors.js'
  * passed through JSON (a Date comes back as a string), a result JSON cannot hold refused.
  */
 export function runAttempt(def: Task | undefined, job: RunJob, ctx: TaskContext): Promise<AttemptEnd> {
+  return runAttemptIf(() => true, def, job, ctx) as Promise<AttemptEnd>
+}
+
+/**
+ * runAttempt, once `begin()` agrees, asked in the same turn that calls the handler. A task thread
+ * uses it so that jobs sent to it but not begun can be taken back by the pool and run elsewhere
+ * when an earlier job blocks the thread: `begin` claims the job (an atomic flag shared with the
+ * pool) and says false if the pool took it first; the attempt then resolves to 'skipped'.
+ */
+export function runAttemptIf(begin: () => boolean, def: Task | undefined, job: RunJob, ctx: TaskContext): Promise<AttemptEnd | 'skipped'> {
   if (!def) return Promise.resolve({ id: job.id, ok: false, fatal: true, error: { name: 'UnknownTaskError', message: `unknown task "${job.task}" (no loaded module defines it)` } })
   let payload: unknown
   try {
@@ -20,8 +30,10 @@ export function runAttempt(def: Task | undefined, job: RunJob, ctx: TaskContext)
   } catch {
     payload = null
   }
+  let skipped = false
   return Promise.resolve()
     .then(() => {
+      if (!begin()) return void (skipped = true)
       // The schema is checked before each run too: a job enqueued around it (by name, from an
       // older version) fails for good rather than reach the handler with a bad payload.
       if (def.options.schema) {
@@ -34,7 +46,8 @@ export function runAttempt(def: Task | undefined, job: RunJob, ctx: TaskContext)
       return def.handler(payload, ctx)
     })
     .then(
-      (value): AttemptEnd => {
+      (value): AttemptEnd | 'skipped' => {
+        if (skipped) return 'skipped'
         let result: string | undefined
         try {
           // JSON.stringify turns a function or symbol into nothing at all, which would store a

@@ -49,6 +49,8 @@ interface Running {
   timer?: NodeJS.Timeout
   /** Set when the job is being cancelled or stopped on purpose. */
   stopReason?: StopReason
+  /** When its thread was found blocked with it on board (epoch ms), for tq status and tq workers. */
+  blockedAt?: number
 }
 
 /** After ctx.signal aborts (timeout, cancel), how long a task has to stop before its thread is ended. */
@@ -120,6 +122,15 @@ export class WorkerEngine {
       onProgress: (id: string, value: string) => {
         const r = this.running.get(id)
         if (r) void this.broker.progress(id, r.job.token, value).catch(() => undefined)
+      },
+      onBlocked: (ids: string[], ms: number) => {
+        // A task with a timeout is stopped by it; one without can hold its thread for good, so say so.
+        for (const id of ids) {
+          const r = this.running.get(id)
+          if (!r || this.tasks.get(r.job.task)?.options.timeout !== undefined) continue
+          r.blockedAt ??= Date.now() - ms
+          this.opts.onEvent?.({ type: 'blocked', job: r.job, ms })
+        }
       },
       onLog: (id: string, line: string) => {
         const r = this.running.get(id)
@@ -242,6 +253,7 @@ export class WorkerEngine {
         done: this.succeededCount,
         failed: this.failedCount,
         rssBytes: process.memoryUsage.rss(),
+        blocked: [...this.running.values()].filter((r) => r.blockedAt !== undefined).map((r) => ({ id: r.job.id, task: r.job.task, since: r.blockedAt! })),
       }, this.opts.reapAfterMs ?? DEAD_AFTER_MS)
       for (const lost of reaped) this.opts.onWorkerLost?.(lost)
     } catch {
@@ -356,7 +368,7 @@ export class WorkerEngine {
       r.timer = setTimeout(() => this.stopJob(r, 'timeout', `timed out after ${timeout}`), ms)
     }
     pool
-      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts })
+      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts }, { own: def?.options.ownThread === true })
       .then((res) => this.ended(r, res))
   }
 

@@ -9,3 +9,5 @@ export type EngineEvent =
   | { type: 'rate-limited'; job: ClaimedJob; runAt: number }
   | { type: 'rejected'; job: ClaimedJob; reason: string }
   | { type: 'log'; job: ClaimedJob; line: string }
+  /** The job's thread has not turned its event loop for `ms`, and the task has no timeout to stop it. */
+  | { type: 'blocked'; job: ClaimedJob; ms: number }

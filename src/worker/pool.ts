@@ -2,7 +2,17 @@ import { Worker } from 'node:worker_threads'
 import type { NewJob } from '../broker/types.js'
 import { LoadError } from '../load-error.js'
 import { distFile } from '../paths.js'
-import { packJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
+import {
+  ALIVE_MS,
+  FLAG_PENDING,
+  FLAG_TAKEN_BACK,
+  packJobs,
+  type AttemptEnd,
+  type FromThread,
+  type RunJob,
+  type ThreadData,
+  type ToThread,
+} from './protocol.js'
 import type { Manifest } from './manifest.js'
 
 /** How an attempt ended from the pool's view: the thread's own word, or the thread was lost. */
@@ -13,41 +23,92 @@ export interface PoolHooks {
   onLog?(id: string, line: string): void
   /** A task called ctx.enqueue(): the engine writes the child (built and checked in the thread) and returns its id. */
   onEnqueue?(job: NewJob): Promise<string>
+  /** A thread has not turned its event loop for `ms`: one of these jobs, begun on it, is blocking it. */
+  onBlocked?(jobIds: string[], ms: number): void
+}
+
+export interface PoolOptions {
+  /** Threads kept running. */
+  size: number
+  /** Most shared threads at once: the pool grows past `size` while threads are blocked. */
+  maxThreads?: number
+  /** Heap limit of each thread (MB); a job that exhausts it fails with an out-of-memory error. */
+  heapMb?: number
+}
+
+/** A thread silent this long is blocked: it gets no new work, and its jobs not begun go elsewhere. */
+const BLOCKED_MS = 300
+/** Blocked this long, the jobs on it are reported (the log, tq status, tq workers). */
+const REPORT_MS = 5000
+/** Threads beyond `size` that ran nothing for this long are ended. */
+const SHRINK_MS = 10_000
+/** Start flags per thread: enough for any concurrency; a job beyond them just cannot be taken back. */
+const FLAGS = 1 << 14
+const DEFAULT_HEAP_MB = 512
+
+interface Entry {
+  job: RunJob
+  resolve: (r: PoolResult) => void
 }
 
 interface Slot {
   worker: Worker
   /** Jobs on this thread and how to settle each. */
-  jobs: Map<string, (r: PoolResult) => void>
+  jobs: Map<string, Entry>
   outbox: RunJob[]
+  /** Start flags shared with the thread (see protocol.ts): whoever moves one off PENDING owns the job. */
+  flags: Int32Array
+  freeFlags: number[]
+  nextFlag: number
   /** Set when the thread ends on purpose or reports process.exit(): who is to blame. */
   culprit?: { id: string | undefined; result: PoolResult }
   retired: boolean
+  /** Ended by the pool for being idle: no jobs to settle, no replacement. */
+  shrunk?: boolean
+  ready: boolean
   startedAt: number
+  lastAlive: number
+  lastBusy: number
+  reported: boolean
+  /** A thread of its own for one job (the task asked, or a suspect after an out-of-memory death). */
+  own?: { suspect: boolean }
+  outOfMemory?: boolean
 }
 
 /**
- * A pool of task threads, all loaded from one bundle. Jobs go to the least busy thread; a
- * thread that dies fails only the job it can be blamed for (process.exit, timeout, cancel)
- * and hands its other jobs back as `lost`, to be released to the queue. Dead threads are
- * replaced. Hot reload makes a new pool and drains the old one.
+ * A pool of task threads, all loaded from one bundle. Jobs go to the least busy responsive
+ * thread. A thread whose event loop stops turning (a CPU-bound task) gets no new work: the jobs
+ * sent to it that it had not begun go to another thread, and the pool grows, up to maxThreads,
+ * while threads are blocked; threads beyond `size` end once idle. A task may ask for a thread of
+ * its own. A thread that dies fails only the job it can be blamed for (process.exit, timeout,
+ * cancel, running out of memory) and hands its other jobs back. Dead threads are replaced. Hot
+ * reload makes a new pool and drains the old one.
  */
 export class ThreadPool {
   private readonly slots: Slot[] = []
   private closing = false
   /** Jobs that arrived while no thread was alive. */
-  private waiting: { job: RunJob; resolve: (r: PoolResult) => void }[] = []
+  private waiting: Entry[] = []
   /** Threads that died young in a row, to back off their replacement. */
   private crashes = 0
   private loaded: Manifest = { tasks: [], schedules: [] }
+  private watchdog: NodeJS.Timeout | undefined
+  private readonly size: number
+  private readonly maxThreads: number
+  private readonly heapMb: number
 
   constructor(
     readonly bundleFile: string,
-    private readonly size: number,
+    sizing: number | PoolOptions,
     /** The config's part the threads need (see ThreadData). */
-    private readonly project: Omit<ThreadData, 'bundleFile'> = { config: {}, configFile: null },
+    private readonly project: Omit<ThreadData, 'bundleFile' | 'flags'> = { config: {}, configFile: null },
     private hooks: PoolHooks = {},
-  ) {}
+  ) {
+    const o = typeof sizing === 'number' ? { size: sizing } : sizing
+    this.size = Math.max(1, o.size)
+    this.maxThreads = Math.max(this.size, o.maxThreads ?? this.size + 4)
+    this.heapMb = o.heapMb ?? DEFAULT_HEAP_MB
+  }
 
   /** Where progress, logs and child enqueues go (the engine that owns the pool). */
   setHooks(hooks: PoolHooks): void {
@@ -56,10 +117,12 @@ export class ThreadPool {
 
   /** Starts the threads; resolves with what the bundle defines once all loaded, rejects with LoadError. */
   async start(): Promise<Manifest> {
-    const ready = Array.from({ length: Math.max(1, this.size) }, () => this.spawn())
+    const ready = Array.from({ length: this.size }, () => this.spawn().ready)
     try {
       const manifests = await Promise.all(ready)
       this.loaded = manifests[0]!
+      this.watchdog = setInterval(() => this.watch(), ALIVE_MS)
+      this.watchdog.unref()
       return this.loaded
     } catch (err) {
       await this.close()
@@ -83,25 +146,89 @@ export class ThreadPool {
     return n
   }
 
-  run(job: RunJob): Promise<PoolResult> {
+  /** Runs one attempt; `own` gives the job a thread of its own, ended after it. */
+  run(job: RunJob, opts: { own?: boolean } = {}): Promise<PoolResult> {
     if (this.closing) return Promise.resolve({ id: job.id, lost: true, reason: 'the thread pool is closed' })
     return new Promise((resolve) => {
-      const slot = this.leastBusy()
-      // Every thread is being replaced: hold the job until one is back.
-      if (!slot) return void this.waiting.push({ job, resolve })
-      this.assign(slot, job, resolve)
+      if (opts.own) this.assign(this.spawn({ suspect: false }).slot, job, resolve)
+      else this.dispatch({ job, resolve })
     })
   }
 
+  private dispatch(e: Entry): void {
+    const slot = this.pick()
+    // Every thread is being replaced: hold the job until one is back.
+    if (!slot) return void this.waiting.push(e)
+    this.assign(slot, e.job, e.resolve)
+  }
+
+  /** The least busy responsive shared thread; a new one while all are blocked; else the least busy. */
+  private pick(): Slot | undefined {
+    const now = Date.now()
+    let best: Slot | undefined
+    let anyShared: Slot | undefined
+    let shared = 0
+    for (const s of this.slots) {
+      if (s.retired || s.own || s.culprit) continue
+      shared++
+      if (!anyShared || s.jobs.size < anyShared.jobs.size) anyShared = s
+      if (this.responsive(s, now) && (!best || s.jobs.size < best.jobs.size)) best = s
+    }
+    if (best) return best
+    if (shared > 0 && shared < this.maxThreads && !this.closing) return this.spawn().slot
+    return anyShared
+  }
+
+  /** A thread still loading counts as responsive: it will take its jobs as soon as it is up. */
+  private responsive(s: Slot, now: number): boolean {
+    return !s.ready || now - s.lastAlive < BLOCKED_MS
+  }
+
   private assign(slot: Slot, job: RunJob, resolve: (r: PoolResult) => void): void {
-    slot.jobs.set(job.id, resolve)
+    const flag = slot.freeFlags.pop() ?? (slot.nextFlag < FLAGS ? slot.nextFlag++ : -1)
+    if (flag >= 0) Atomics.store(slot.flags, flag, FLAG_PENDING)
+    const sent = { ...job, flag }
+    slot.jobs.set(job.id, { job: sent, resolve })
+    slot.lastBusy = Date.now()
     // Batch: every job dispatched in this turn goes to the thread in one message.
-    if (slot.outbox.push(job) === 1) {
+    if (slot.outbox.push(sent) === 1) {
       queueMicrotask(() => {
         const jobs = slot.outbox
         slot.outbox = []
         if (!slot.retired) this.post(slot, { type: 'run', packed: packJobs(jobs) })
       })
+    }
+  }
+
+  /** Takes a job back from a thread if the thread has not begun it (the flag says who won). */
+  private takeBack(slot: Slot, e: Entry): boolean {
+    const flag = e.job.flag ?? -1
+    if (flag < 0 || Atomics.compareExchange(slot.flags, flag, FLAG_PENDING, FLAG_TAKEN_BACK) !== FLAG_PENDING) return false
+    slot.jobs.delete(e.job.id)
+    return true
+  }
+
+  /** Every ALIVE_MS: moves work off blocked threads, reports long blocks, ends idle extra threads. */
+  private watch(): void {
+    const now = Date.now()
+    let shared = this.slots.filter((s) => !s.retired && !s.own).length
+    for (const s of [...this.slots]) {
+      if (s.retired || !s.ready) continue
+      const quiet = now - s.lastAlive
+      if (s.jobs.size > 0) s.lastBusy = now
+      if (quiet >= BLOCKED_MS && s.jobs.size > 0) {
+        for (const e of [...s.jobs.values()]) if (this.takeBack(s, e)) this.dispatch({ job: { ...e.job, flag: undefined }, resolve: e.resolve })
+        if (quiet >= REPORT_MS && !s.reported && s.jobs.size > 0) {
+          s.reported = true
+          this.hooks.onBlocked?.([...s.jobs.keys()], quiet)
+        }
+      } else if (quiet < BLOCKED_MS) s.reported = false
+      if (!s.own && s.jobs.size === 0 && shared > this.size && now - s.lastBusy > SHRINK_MS) {
+        s.shrunk = true
+        s.retired = true
+        shared--
+        void s.worker.terminate()
+      }
     }
   }
 
@@ -122,14 +249,9 @@ export class ThreadPool {
   /** Ends every thread; jobs still on them are reported lost. */
   async close(): Promise<void> {
     this.closing = true
+    clearInterval(this.watchdog)
     for (const w of this.waiting.splice(0)) w.resolve({ id: w.job.id, lost: true, reason: 'the thread pool is closed' })
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
-  }
-
-  private leastBusy(): Slot | undefined {
-    let best: Slot | undefined
-    for (const s of this.slots) if (!s.retired && (!best || s.jobs.size < best.jobs.size)) best = s
-    return best
   }
 
   private slotOf(id: string): Slot | undefined {
@@ -144,36 +266,53 @@ export class ThreadPool {
     }
   }
 
-  private spawn(): Promise<Manifest> {
-    const data: ThreadData = { bundleFile: this.bundleFile, ...this.project }
+  private spawn(own?: { suspect: boolean }): { slot: Slot; ready: Promise<Manifest> } {
+    const flags = new SharedArrayBuffer(FLAGS * Int32Array.BYTES_PER_ELEMENT)
+    const data: ThreadData = { bundleFile: this.bundleFile, ...this.project, flags }
     // A capped young generation: no-op floods otherwise grow it to ~48 MB per thread for no gain.
-    const worker = new Worker(distFile('worker/thread.js'), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } })
-    const slot: Slot = { worker, jobs: new Map(), outbox: [], retired: false, startedAt: Date.now() }
+    // The old generation's cap is the thread's heap limit: past it, the thread dies of it alone.
+    const worker = new Worker(distFile('worker/thread.js'), {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: this.heapMb },
+    })
+    const now = Date.now()
+    const slot: Slot = {
+      worker,
+      jobs: new Map(),
+      outbox: [],
+      flags: new Int32Array(flags),
+      freeFlags: [],
+      nextFlag: 0,
+      retired: false,
+      ready: false,
+      startedAt: now,
+      lastAlive: now,
+      lastBusy: now,
+      reported: false,
+      own,
+    }
     this.slots.push(slot)
-    const held = this.waiting
-    this.waiting = []
-    for (const w of held) this.assign(slot, w.job, w.resolve)
-    return new Promise((resolveReady, rejectReady) => {
+    if (!own) for (const w of this.waiting.splice(0)) this.assign(slot, w.job, w.resolve)
+    const ready = new Promise<Manifest>((resolveReady, rejectReady) => {
       worker.on('message', (msg: FromThread) => {
+        slot.lastAlive = Date.now()
         switch (msg.type) {
           case 'ready':
+            slot.ready = true
             return resolveReady(msg.manifest)
+          case 'alive':
+            return
           case 'load-error': {
             const loc = msg.file ? { file: msg.file, line: msg.line ?? 0, column: msg.column ?? 0, frame: msg.frame } : undefined
             return rejectReady(new LoadError(msg.message, loc))
           }
           case 'done':
-            for (let i = 0; i < msg.ok.length; i += 2) {
-              const id = msg.ok[i]!
-              const settle = slot.jobs.get(id)
-              slot.jobs.delete(id)
-              settle?.({ id, ok: true, result: msg.ok[i + 1] ?? undefined })
-            }
-            for (const end of msg.failed) {
-              const settle = slot.jobs.get(end.id)
-              slot.jobs.delete(end.id)
-              settle?.(end)
-            }
+            for (let i = 0; i < msg.ok.length; i += 2) this.settle(slot, msg.ok[i]!, { id: msg.ok[i]!, ok: true, result: msg.ok[i + 1] ?? undefined })
+            for (const end of msg.failed) this.settle(slot, end.id, end)
+            return
+          case 'skipped':
+            // A job taken back before it began: its flag may serve another job now.
+            slot.freeFlags.push(msg.flag)
             return
           case 'progress':
             return this.hooks.onProgress?.(msg.id, msg.value)
@@ -193,7 +332,8 @@ export class ThreadPool {
           }
         }
       })
-      worker.on('error', (err) => {
+      worker.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') return void (slot.outOfMemory = true)
         // An error that escaped every task (an unhandled rejection in a timer, say) ends the thread.
         slot.culprit ??= { id: undefined, result: { id: '', ok: false, error: { name: err.name, message: `task thread crashed: ${err.message}`, stack: err.stack } } }
       })
@@ -201,21 +341,57 @@ export class ThreadPool {
         slot.retired = true
         this.slots.splice(this.slots.indexOf(slot), 1)
         rejectReady(new LoadError(`task thread exited with code ${code} while loading`))
-        const culprit = slot.culprit
-        for (const [id, settle] of slot.jobs) {
-          if (culprit && culprit.id === id) settle({ ...culprit.result, id })
-          else if (culprit?.id === undefined && culprit && !this.closing) settle({ ...culprit.result, id } as PoolResult)
-          else settle({ id, lost: true, reason: this.closing ? 'the worker is shutting down' : 'its thread was stopped because of another job' })
-        }
-        slot.jobs.clear()
-        if (this.closing) return
-        // Replace the thread. A thread that keeps dying young (its module crashes on load, say)
-        // is replaced less and less eagerly instead of in a tight loop.
+        if (slot.shrunk) return
+        this.settleLost(slot)
+        if (this.closing || slot.own) return
+        // Replace the thread while the pool is below its size. A thread that keeps dying young
+        // (its module crashes on load, say) is replaced less and less eagerly, not in a tight loop.
+        if (this.slots.filter((s) => !s.retired && !s.own).length >= this.size) return
         const young = Date.now() - slot.startedAt < 1000
         this.crashes = young ? this.crashes + 1 : 0
         const delay = young ? Math.min(5000, 50 * 2 ** this.crashes) : 0
-        setTimeout(() => !this.closing && this.spawn().catch(() => undefined), delay).unref()
+        setTimeout(() => !this.closing && this.spawn().ready.catch(() => undefined), delay).unref()
       })
     })
+    ready.catch(() => undefined)
+    return { slot, ready }
+  }
+
+  private settle(slot: Slot, id: string, result: PoolResult): void {
+    const e = slot.jobs.get(id)
+    if (!e) return
+    slot.jobs.delete(id)
+    if (e.job.flag !== undefined && e.job.flag >= 0) slot.freeFlags.push(e.job.flag)
+    e.resolve(result)
+    // A thread of its own ends with its job.
+    if (slot.own && slot.jobs.size === 0) {
+      slot.shrunk = true
+      void slot.worker.terminate()
+    }
+  }
+
+  /** A thread ended with jobs on it: who is to blame, and what happens to the others. */
+  private settleLost(slot: Slot): void {
+    const culprit = slot.culprit
+    const begun: Entry[] = []
+    for (const e of slot.jobs.values()) {
+      if (culprit?.id === e.job.id) e.resolve({ ...culprit.result, id: e.job.id })
+      // Sent but not begun: it goes to another thread as if it had never been sent here.
+      else if (!this.closing && this.takeBack(slot, e)) this.dispatch({ job: { ...e.job, flag: undefined }, resolve: e.resolve })
+      else begun.push(e)
+    }
+    slot.jobs.clear()
+    for (const e of begun) {
+      if (slot.outOfMemory && !this.closing) {
+        if (slot.own || begun.length === 1) {
+          e.resolve({ id: e.job.id, ok: false, error: { name: 'OutOfMemoryError', message: `ran out of memory: a task thread's heap is limited to ${this.heapMb} MB (raise worker.threadHeap in tq.config.ts)` } })
+        } else {
+          // Several jobs shared the thread that ran out: each runs again alone, and only the one
+          // that runs out again alone is failed for it. The others lose no attempt.
+          this.assign(this.spawn({ suspect: true }).slot, { ...e.job, flag: undefined }, e.resolve)
+        }
+      } else if (culprit && culprit.id === undefined && !this.closing) e.resolve({ ...culprit.result, id: e.job.id } as PoolResult)
+      else e.resolve({ id: e.job.id, lost: true, reason: this.closing ? 'the worker is shutting down' : 'its thread was stopped because of another job' })
+    }
   }
 }

@@ -10,7 +10,14 @@ export interface RunJob {
   payload: string
   attempt: number
   maxAttempts: number
+  /** Index of the job's start flag in the thread's shared flags (set by the pool; see pool.ts). */
+  flag?: number
 }
+
+/** A job's start flag, shared by the pool and the thread: whoever moves it off PENDING owns the job. */
+export const FLAG_PENDING = 0
+export const FLAG_STARTED = 1
+export const FLAG_TAKEN_BACK = 2
 
 /** How one attempt ended, as the thread saw it. */
 export type AttemptEnd =
@@ -29,6 +36,10 @@ export type FromThread =
   /** Successes packed flat as [id, result, id, result…] (result null when undefined); failures as objects. */
   | { type: 'done'; ok: (string | null)[]; failed: AttemptEnd[] }
   | { type: 'progress'; id: string; value: string }
+  /** Sent every ALIVE_MS while the thread's event loop turns: a thread that goes quiet is blocked. */
+  | { type: 'alive' }
+  /** A job the pool took back before it began: the thread did not run it and frees its flag. */
+  | { type: 'skipped'; id: string; flag: number }
   | { type: 'log'; id: string; line: string }
   /**
    * ctx.enqueue(): the job as buildNewJob made it in the thread, where the child's schema and
@@ -38,7 +49,9 @@ export type FromThread =
   /** The task running `id` called process.exit(): sent just before the thread ends. */
   | { type: 'exit'; id: string | undefined; code: number }
 
-export const RUN_FIELDS = 5
+export const RUN_FIELDS = 6
+/** How often a thread says it is alive (ms). */
+export const ALIVE_MS = 100
 
 export function packJobs(jobs: readonly RunJob[]): (string | number)[] {
   const out: (string | number)[] = new Array(jobs.length * RUN_FIELDS)
@@ -49,6 +62,7 @@ export function packJobs(jobs: readonly RunJob[]): (string | number)[] {
     out[i++] = j.payload
     out[i++] = j.attempt
     out[i++] = j.maxAttempts
+    out[i++] = j.flag ?? -1
   }
   return out
 }
@@ -56,7 +70,7 @@ export function packJobs(jobs: readonly RunJob[]): (string | number)[] {
 export function unpackJobs(packed: readonly (string | number)[]): RunJob[] {
   const out: RunJob[] = []
   for (let i = 0; i < packed.length; i += RUN_FIELDS) {
-    out.push({ id: packed[i] as string, task: packed[i + 1] as string, payload: packed[i + 2] as string, attempt: packed[i + 3] as number, maxAttempts: packed[i + 4] as number })
+    out.push({ id: packed[i] as string, task: packed[i + 1] as string, payload: packed[i + 2] as string, attempt: packed[i + 3] as number, maxAttempts: packed[i + 4] as number, flag: packed[i + 5] as number })
   }
   return out
 }
@@ -70,4 +84,6 @@ export interface ThreadData {
    */
   config: Pick<TqConfig, 'schedules' | 'maxPayload'>
   configFile: string | null
+  /** Start flags of the jobs sent to this thread (Int32Array over it), shared with the pool. */
+  flags: SharedArrayBuffer
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { toMs } from '../util/duration.js'
+import { toBytes } from '../app/size.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
 import type { Broker, ReapedWorker } from '../broker/types.js'
 import { buildTasks, type Project } from '../loader/project.js'
@@ -41,7 +42,9 @@ export async function loadCode(project: Project, bundleFile: string, threads: nu
   const { schedules: configSchedules, maxPayload } = project.config
   // The threads build the config's schedules too (with the tasks' real options), so the manifest
   // holds every schedule.
-  const pool = new ThreadPool(bundleFile, threads, { config: { schedules: configSchedules, maxPayload }, configFile: project.configFile })
+  const w = project.config.worker ?? {}
+  const sizing = { size: threads, maxThreads: w.maxThreads, heapMb: w.threadHeap === undefined ? undefined : Math.ceil(toBytes(w.threadHeap, 'worker.threadHeap') / 1048576) }
+  const pool = new ThreadPool(bundleFile, sizing, { config: { schedules: configSchedules, maxPayload }, configFile: project.configFile })
   const manifest = await pool.start()
   return { pool, manifest, tasks: catalogOf(manifest), schedules: [...manifest.schedules] }
 }

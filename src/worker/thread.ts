@@ -10,13 +10,17 @@ import type { Registry } from '../loader/registry.js'
 import type { TaskContext } from '../app/task.js'
 import { LoadError } from '../load-error.js'
 import { importTasks } from '../loader/import-tasks.js'
-import { childJob, runAttempt } from './attempt.js'
+import { childJob, runAttemptIf } from './attempt.js'
 import { manifestOf } from './manifest.js'
-import { unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
+import { ALIVE_MS, FLAG_PENDING, FLAG_STARTED, unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
 
 process.setSourceMapsEnabled(true)
 const port = parentPort!
-const { bundleFile, config, configFile } = workerData as ThreadData
+const { bundleFile, config, configFile, flags: sharedFlags } = workerData as ThreadData
+const flags = new Int32Array(sharedFlags)
+// While this thread's event loop turns, the pool hears from it: a thread gone quiet is blocked
+// (a CPU-bound task), so the pool sends it nothing new and takes back what it has not begun.
+setInterval(() => send({ type: 'alive' }), ALIVE_MS)
 const running = new Map<string, AbortController>()
 const currentJob = new AsyncLocalStorage<string>()
 const send = (msg: FromThread) => port.postMessage(msg)
@@ -90,8 +94,10 @@ function start(job: RunJob): void {
       }),
   }
   currentJob.run(job.id, () => {
-    runAttempt(def, job, ctx)
-      .then(finish)
+    // Begun only if the pool has not taken the job back meanwhile (an earlier job blocked this thread).
+    const begin = () => job.flag === undefined || job.flag < 0 || Atomics.compareExchange(flags, job.flag, FLAG_PENDING, FLAG_STARTED) === FLAG_PENDING
+    runAttemptIf(begin, def, job, ctx)
+      .then((end) => (end === 'skipped' ? send({ type: 'skipped', id: job.id, flag: job.flag! }) : finish(end)))
       .finally(() => running.delete(job.id))
   })
 }
