@@ -11,6 +11,7 @@ import { latencyInProcess, latencyProcess } from './latency.js'
 import { reload } from './reload.js'
 import { status } from './status.js'
 import { connectCost } from './connect.js'
+import { cliStart } from './cli.js'
 import { redisBulk, redisDrain, redisIdle, redisLatency, redisSingle } from './redis.js'
 import { cleanupAll, fmtInt, ROOT } from './helpers.js'
 
@@ -21,6 +22,7 @@ const CASES = [
   { name: 'latency', about: 'enqueue-to-start on an idle worker process', run: latencyProcess },
   { name: 'latency-inproc', about: 'enqueue-to-start, worker engine in the producer process', run: latencyInProcess },
   { name: 'status', about: 'tq status refresh time with 1M finished jobs', run: status },
+  { name: 'cli', about: 'tq --help and tq enqueue of one job from a cold start (fresh processes)', run: cliStart },
   { name: 'connect', about: "a producer's import + connect() + first enqueue, in a fresh process", run: connectCost },
   { name: 'reload', about: 'tq dev hot reload: save-to-new-code latency and RSS over 100 edits', run: reload },
   { name: 'redis-single', about: 'Redis: one job per enqueue call, awaited; and 8/16 in flight', run: redisSingle },

@@ -1,4 +1,4 @@
-import { Command, Flags, Errors } from '@oclif/core'
+import { Command, Flags, Errors } from '#oclif'
 import { openBroker } from '../src/broker/open-broker.js'
 import type { Broker } from '../src/broker/types.js'
 import { TqError } from '../src/errors.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { DevLog } from '../src/dev/dev-log.js'
 import { DevSession } from '../src/dev/dev-session.js'

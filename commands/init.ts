@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '#oclif'
 import { relative } from 'node:path'
 import { TqCommand } from '../cli/base-command.js'
 import { scaffold } from '../src/init/scaffold.js'
