@@ -40,6 +40,11 @@ await build({
   outfile: join(out, 'lib', 'index.js'),
   // Only oclif's development mode (running commands from TypeScript) and WSL/PnP detection load these.
   external: ['typescript', 'ts-node', 'tsx', 'wsl-utils', 'pnpapi'],
+  // Less to parse at each start; names kept for oclif's error output and stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: 'external',
   logLevel: 'warning',
 })
 mkdirSync(out, { recursive: true })

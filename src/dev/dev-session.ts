@@ -12,7 +12,11 @@ import type { BeatEvent } from '../beat/beat.js'
 import type { EngineEvent } from '../worker/engine.js'
 
 export interface DevOptions extends ProjectOptions {
+  /** The worker's queues (default: as tq worker's). */
+  queues?: string[]
   concurrency?: number
+  /** Task threads (default: as tq worker's). */
+  threads?: number
   /** Run beat too (default true). */
   beat?: boolean
   /** Watch and reload (default true). */
@@ -122,7 +126,7 @@ export class DevSession {
   }
 
   private async startEngine(code: LoadedCode): Promise<void> {
-    this.engine = await startWorker(this.project, this.broker, { concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e) }, code)
+    this.engine = await startWorker(this.project, this.broker, { queues: this.opts.queues, concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e) }, code)
     if (this.opts.beat !== false) {
       this.beat = new Beat(this.broker, code.schedules, { maxCatchUp: this.project.config.beat?.maxCatchUp, onEvent: (e) => this.log.beat(e) })
       await this.beat.start()
