@@ -96,7 +96,11 @@ export function scaffold(opts: ScaffoldOptions): ScaffoldResult {
 
   if (userPkg) {
     const { server: _server, ...scripts } = pkg.scripts // src/server.ts is not added to an existing project
-    const m = mergePackage(userPkg, { scripts, dependencies: pkg.dependencies, devDependencies: pkg.devDependencies, allowScripts: pkg.allowScripts })
+    // tq installed into this very project: its own record of tqjs (npm's relative file: path) is the same source.
+    const theirs = (userPkg.dependencies as Record<string, string> | undefined)?.tqjs
+    const same = theirs?.startsWith('file:') && dep.startsWith('file:') && resolve(dir, theirs.slice(5)) === dep.slice(5)
+    const dependencies = same && theirs ? { tqjs: theirs } : pkg.dependencies
+    const m = mergePackage(userPkg, { scripts, dependencies, devDependencies: pkg.devDependencies, allowScripts: pkg.allowScripts })
     if (m.merged.length) {
       writeFileSync(join(dir, 'package.json'), JSON.stringify(m.pkg, null, 2) + '\n')
       result.merged.push(...m.merged.map((l) => `package.json: ${l}`))
