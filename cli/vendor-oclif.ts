@@ -52,8 +52,8 @@ await build({
   target: 'node20',
   // lib/index.js, as in the package: oclif reads its version from ../package.json.
   outfile: join(out, 'lib', 'index.js'),
-  // Only oclif's development mode (running commands from TypeScript) and WSL/PnP detection load these.
-  external: ['typescript', 'ts-node', 'tsx', 'wsl-utils', 'pnpapi'],
+  // Only oclif's development mode (running commands from TypeScript) and PnP detection load these.
+  external: ['typescript', 'ts-node', 'tsx', 'pnpapi'],
   // Less to parse at each start; names kept for oclif's error output and stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
