@@ -13,6 +13,7 @@ import { status } from './status.js'
 import { connectCost } from './connect.js'
 import { isolation } from './isolation.js'
 import { testingCost } from './testing.js'
+import { cliStart } from './cli.js'
 import { redisBulk, redisDrain, redisIdle, redisLatency, redisSingle } from './redis.js'
 import { cleanupAll, fmtInt, ROOT } from './helpers.js'
 
@@ -24,6 +25,7 @@ const CASES = [
   { name: 'latency-inproc', about: 'enqueue-to-start, worker engine in the producer process', run: latencyInProcess },
   { name: 'status', about: 'tq status refresh time with 1M finished jobs', run: status },
   { name: 'isolation', about: 'a 5 s CPU-bound job and 50 quick ones, concurrency 8, one thread to start', run: isolation },
+  { name: 'cli', about: 'tq --help and tq enqueue of one job from a cold start (fresh processes)', run: cliStart },
   { name: 'connect', about: "a producer's import + connect() + first enqueue, in a fresh process", run: connectCost },
   { name: 'testing', about: 'tqjs/testing: runUntilIdle over 10,000 no-op jobs; createTestQueue after the first', run: testingCost },
   { name: 'reload', about: 'tq dev hot reload: save-to-new-code latency and RSS over 100 edits', run: reload },

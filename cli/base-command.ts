@@ -1,7 +1,8 @@
-import { Command, Flags, Errors } from '@oclif/core'
+import { Command, Flags, Errors } from '#oclif'
 import { openBroker } from '../src/broker/open-broker.js'
 import type { Broker } from '../src/broker/types.js'
 import { TqError } from '../src/errors.js'
+import { suggestFlag } from './suggest-flag.js'
 import { safeText } from '../src/format/safe-text.js'
 import { loadProject, type Project } from '../src/loader/project.js'
 
@@ -20,7 +21,7 @@ const FS_FAULTS: Record<string, string> = {
  */
 export abstract class TqCommand extends Command {
   static baseFlags = {
-    config: Flags.string({ description: 'path to tq.config.ts (default: ./tq.config.ts)', helpGroup: 'GLOBAL' }),
+    config: Flags.string({ description: 'path to tq.config.ts (default: tq.config.ts in the current folder, else the nearest parent folder that has one)', helpGroup: 'GLOBAL' }),
     broker: Flags.string({ description: 'broker URL; overrides TQ_BROKER_URL and the config', helpGroup: 'GLOBAL' }),
   }
 
@@ -71,7 +72,9 @@ export abstract class TqCommand extends Command {
         .filter((l) => l && !/^See more help with/i.test(l) && !/^The following error occurred:?$/i.test(l))
         .join(' ')
         .replace(/\s*:\s+/g, ': ')
-      line = `${text} (see tq ${this.id?.replace(/:/g, ' ')} --help)`
+      const known = Object.keys({ ...(this.constructor as typeof TqCommand).baseFlags, ...(this.constructor as typeof Command).flags })
+      const meant = suggestFlag(text, known)
+      line = `${text} (${meant ? `did you mean ${meant}? ` : ''}see tq ${this.id?.replace(/:/g, ' ')} --help)`
       code = 2
     } else if (FS_FAULTS[(err as NodeJS.ErrnoException).code ?? '']) {
       // The machine refused a file operation (permissions, a full or read-only disk): name the file and the fix.

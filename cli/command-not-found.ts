@@ -1,4 +1,4 @@
-import type { Hook } from '@oclif/core'
+import type { Hook } from '#oclif'
 
 /**
  * Edit distance counting a swap of two neighbouring letters as one edit (optimal string

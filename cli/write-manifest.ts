@@ -3,7 +3,7 @@
  * file and loads only the command being run; without it, every command module (and what they
  * import) loads on each start, which makes `tq enqueue` slow.
  */
-import { Config } from '@oclif/core'
+import { Config } from '#oclif'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot } from '../src/paths.js'

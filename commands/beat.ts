@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { Beat } from '../src/beat/beat.js'
 import { beatEventToJson, formatBeatEvent } from '../src/format/beat-log.js'

@@ -1,15 +1,15 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
+import { queueList, workerFlags } from '../cli/worker-flags.js'
 import { DevLog } from '../src/dev/dev-log.js'
 import { DevSession } from '../src/dev/dev-session.js'
 import { onShutdownSignals } from '../src/worker/run-worker.js'
 
 export default class Dev extends TqCommand {
   static description = 'Run the broker, a worker and beat in one process, with live logs and hot reload of task code.'
-  static examples = ['<%= config.bin %> dev', '<%= config.bin %> dev --concurrency 4 --no-beat', '<%= config.bin %> dev --json | jq .']
+  static examples = ['<%= config.bin %> dev', '<%= config.bin %> dev --concurrency 4 --no-beat', '<%= config.bin %> dev --queues emails,default --threads 2', '<%= config.bin %> dev --json | jq .']
   static flags = {
-    concurrency: Flags.integer({ description: 'jobs to run at once', min: 1 }),
-    threads: Flags.integer({ description: 'task threads (default: one per core less one for the engine, at most concurrency)', min: 1 }),
+    ...workerFlags,
     beat: Flags.boolean({ description: 'run beat (the scheduler)', default: true, allowNo: true }),
     watch: Flags.boolean({ description: 'reload task code on save', default: true, allowNo: true }),
     quiet: Flags.boolean({ char: 'q', description: 'log failures and reloads only' }),
@@ -19,7 +19,7 @@ export default class Dev extends TqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Dev)
     const log = new DevLog(process.stdout, { json: flags.json, quiet: flags.quiet })
-    const session = new DevSession({ config: flags.config, broker: flags.broker, concurrency: flags.concurrency, threads: flags.threads, beat: flags.beat, watch: flags.watch }, log)
+    const session = new DevSession({ config: flags.config, broker: flags.broker, queues: queueList(flags.queues), concurrency: flags.concurrency, threads: flags.threads, beat: flags.beat, watch: flags.watch }, log)
     // Signals are handled from the start: a Ctrl-C while tq dev is still starting stops it cleanly too.
     let stopRequested: (() => void) | undefined
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve))

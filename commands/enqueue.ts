@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { Client } from '../src/app/client.js'
 import { loadRegistry } from '../src/loader/project.js'

@@ -1,13 +1,15 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '#oclif'
 import { relative } from 'node:path'
 import { TqCommand } from '../cli/base-command.js'
 import { scaffold } from '../src/init/scaffold.js'
+import { initReport } from '../src/init/report.js'
 import { colors } from '../src/format/colors.js'
 
 export default class Init extends TqCommand {
-  static description = 'Create a tq project: config, typed task modules and a small web producer.'
-  static examples = ['<%= config.bin %> init my-app', '<%= config.bin %> init . --no-install']
-  static args = { dir: Args.string({ description: 'folder to create (default: the current folder)', default: '.' }) }
+  static description =
+    'Set a folder up for tq: a new project in an empty folder, or tq added to an existing one (a folder with a package.json). Never overwrites a file of yours; lists what it added, merged and left alone.'
+  static examples = ['<%= config.bin %> init my-app', '<%= config.bin %> init .', '<%= config.bin %> init . --no-install']
+  static args = { dir: Args.string({ description: 'folder: new, empty, or a project with a package.json (default: the current folder)', default: '.' }) }
   static flags = {
     install: Flags.boolean({ description: 'install dependencies (npm install)', default: true, allowNo: true }),
   }
@@ -16,12 +18,6 @@ export default class Init extends TqCommand {
     const { args, flags } = await this.parse(Init)
     const c = colors()
     const result = scaffold({ dir: args.dir, install: flags.install, log: (l) => process.stderr.write(c.gray(l) + '\n') })
-    const where = relative(process.cwd(), result.dir) || '.'
-    process.stdout.write(`${c.green('✓')} created ${where}\n`)
-    for (const f of result.files) process.stdout.write(`  ${f}\n`)
-    const cd = where === '.' ? '' : `cd ${where} && `
-    // Without the install, `npx tq` would look for a registry package named "tq": install first.
-    const install = result.installed === 'skipped' ? `npm install   ${c.gray('# links tq (tqjs) into the project')}\n  ` : ''
-    process.stdout.write(`\nnext:\n  ${cd}${install}npx tq dev\n  npx tq enqueue email.welcome '{"to":"a@b.c"}'   ${c.gray('# in another terminal')}\n`)
+    process.stdout.write(initReport(result, relative(process.cwd(), result.dir) || '.', c))
   }
 }

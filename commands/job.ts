@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { TqError } from '../src/errors.js'
 import { resolveJobId } from '../src/cli-support/resolve-job-id.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { JOB_STATES } from '../src/broker/types.js'
 import { UsageError } from '../src/errors.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import { Args } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { setQueuePaused } from '../src/cli-support/pause-queue.js'
 

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { UsageError } from '../src/errors.js'
 import { retryJobs } from '../src/cli-support/manage-jobs.js'

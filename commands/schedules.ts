@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { describeSchedules } from '../src/beat/schedule-list.js'
 import { colors } from '../src/format/colors.js'

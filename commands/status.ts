@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { colors } from '../src/format/colors.js'
 import { buildSnapshot } from '../src/status/snapshot.js'

@@ -1,5 +1,6 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
+import { queueList, workerFlags } from '../cli/worker-flags.js'
 import { colors } from '../src/format/colors.js'
 import { eventToJson, formatEvent, formatWorkerLost, workerLostToJson } from '../src/format/job-log.js'
 import { onShutdownSignals, startWorker } from '../src/worker/run-worker.js'
@@ -13,9 +14,7 @@ export default class Worker extends TqCommand {
     '<%= config.bin %> worker --burst   # exit once no job is ready',
   ]
   static flags = {
-    queues: Flags.string({ description: 'comma-separated queues to take jobs from (default: default + the queues of the tasks)' }),
-    concurrency: Flags.integer({ description: 'jobs to run at once', min: 1 }),
-    threads: Flags.integer({ description: 'task threads (default: one per core less one for the engine, at most concurrency)', min: 1 }),
+    ...workerFlags,
     burst: Flags.boolean({ description: 'exit 0 once no job is ready' }),
     json: Flags.boolean({ description: 'log one JSON object per job event' }),
     quiet: Flags.boolean({ char: 'q', description: 'log failures only' }),
@@ -27,7 +26,7 @@ export default class Worker extends TqCommand {
     const broker = await this.broker(project)
     const c = colors()
     const engine = await startWorker(project, broker, {
-      queues: flags.queues?.split(',').map((q) => q.trim()).filter(Boolean),
+      queues: queueList(flags.queues),
       concurrency: flags.concurrency,
       threads: flags.threads,
       burst: flags.burst,

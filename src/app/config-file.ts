@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.js'
 import { esbuildLoadError, runtimeLoadError } from '../load-error.js'
 import { distFile } from '../paths.js'
+import { esbuild } from '../util/esbuild.js'
 import type { TqConfig } from './config.js'
 import { validateConfig } from './validate-config.js'
 
@@ -69,7 +70,7 @@ export async function readConfig(configFile: string): Promise<LoadedConfig> {
  * URL; `tqjs` is this very tq, as for task modules.
  */
 async function compileConfig(configFile: string): Promise<{ code: string; map: string; inputs: string[] }> {
-  const { build } = await import('esbuild')
+  const { build } = esbuild()
   const root = dirname(configFile)
   try {
     const result = await build({

@@ -13,8 +13,10 @@ import type { EngineEvent } from '../worker/engine.js'
 import { toMs } from '../util/duration.js'
 
 export interface DevOptions extends ProjectOptions {
+  /** The worker's queues (default: as tq worker's). */
+  queues?: string[]
   concurrency?: number
-  /** Task threads (the pool's floor; it grows while threads are blocked). */
+  /** Task threads (default: as tq worker's; the pool's floor, it grows while threads are blocked). */
   threads?: number
   /** Run beat too (default true). */
   beat?: boolean
@@ -127,7 +129,7 @@ export class DevSession {
   }
 
   private async startEngine(code: LoadedCode): Promise<void> {
-    this.engine = await startWorker(this.project, this.broker, { concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e), onWorkerLost: (l) => this.log.workerLost(l) }, code)
+    this.engine = await startWorker(this.project, this.broker, { queues: this.opts.queues, concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e), onWorkerLost: (l) => this.log.workerLost(l) }, code)
     if (this.opts.beat !== false) {
       this.beat = new Beat(this.broker, code.schedules, { maxCatchUp: this.project.config.beat?.maxCatchUp, onEvent: (e) => this.log.beat(e) })
       await this.beat.start()

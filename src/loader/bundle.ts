@@ -1,4 +1,4 @@
-import { build, context, type BuildContext, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild'
+import type { BuildContext, BuildFailure, BuildOptions, Message, Plugin } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -6,6 +6,8 @@ import { ConfigError } from '../errors.js'
 import { pathToFileURL } from 'node:url'
 import { esbuildLoadError } from '../load-error.js'
 import { distFile } from '../paths.js'
+import { esbuild } from '../util/esbuild.js'
+import { cachedBundle, cacheKey, rememberBundle } from './bundle-cache.js'
 
 export interface Bundle {
   /** The bundle file (ESM), named by content hash so identical builds share one file. */
@@ -38,6 +40,7 @@ export class IncrementalBuilds {
   async build(key: string, options: BuildOptions) {
     if (this.current?.key !== key) {
       await this.dispose()
+      const { context } = esbuild()
       this.current = { key, ctx: await context(options) }
     }
     return this.current.ctx.rebuild()
@@ -49,13 +52,30 @@ export class IncrementalBuilds {
   }
 }
 
-/** Builds one ESM bundle of the task modules; its export `modules` lists `[relativePath, namespace]`. */
+/**
+ * Builds one ESM bundle of the task modules; its export `modules` lists `[relativePath, namespace]`.
+ * Without `incremental` (a command starting, not tq dev reloading), the last bundle is reused
+ * when none of its inputs changed: esbuild is then not even loaded.
+ */
 export async function bundleTasks(root: string, taskFiles: readonly string[], outDir: string, incremental?: IncrementalBuilds): Promise<Bundle> {
   const entry = taskFiles.map((f, i) => `import * as m${i} from ${JSON.stringify(f)};`).join('\n') +
     `\nexport const modules = [${taskFiles.map((f, i) => `[${JSON.stringify(rel(root, f))}, m${i}]`).join(', ')}];\n`
-  const { code, inputs } = await runEsbuild(root, outDir, { contents: entry, resolveDir: root, sourcefile: 'tq-tasks-entry.js', loader: 'js' }, undefined, incremental)
-  return { file: writeBundle(outDir, 'tasks', code), inputs, taskFiles: [...taskFiles] }
+  // esbuild also reads the tsconfig (paths, jsx); a new tsconfig.json changes the key.
+  const key = cacheKey([BUNDLE_FORMAT, distFile('index.js'), root, entry, String(existsSync(join(root, 'tsconfig.json')))])
+  const cached = incremental ? undefined : cachedBundle(outDir, key)
+  if (cached) return { file: cached.file, inputs: cached.inputs, taskFiles: [...taskFiles] }
+  const startedAt = Date.now()
+  const { code, inputs } = await runEsbuild(root, outDir, { contents: entry, resolveDir: root, sourcefile: ENTRY, loader: 'js' }, undefined, incremental)
+  const file = writeBundle(outDir, 'tasks', code)
+  const tsconfig = join(root, 'tsconfig.json')
+  const files = inputs.filter((f) => f !== join(root, ENTRY)) // the entry is generated, never on disk
+  rememberBundle(outDir, key, file, existsSync(tsconfig) ? [...files, tsconfig] : files, startedAt)
+  return { file, inputs, taskFiles: [...taskFiles] }
 }
+
+/** Changes when the build options below change, so bundles cached by an older tq are rebuilt. */
+const BUNDLE_FORMAT = 'tasks-v1'
+const ENTRY = 'tq-tasks-entry.js'
 
 async function runEsbuild(
   root: string,
@@ -85,7 +105,7 @@ async function runEsbuild(
       absWorkingDir: root,
       logLevel: 'silent',
     }
-    const result = incremental ? await incremental.build(`${root}|${outDir}|${stdin?.contents ?? entry}`, options) : await build(options)
+    const result = incremental ? await incremental.build(`${root}|${outDir}|${stdin?.contents ?? entry}`, options) : await esbuild().build(options)
     const code = result.outputFiles![0]!.text
     const inputs = Object.keys(result.metafile!.inputs)
       .filter((p) => !p.startsWith('<') && !p.includes('node_modules'))

@@ -1,8 +1,8 @@
 /** Module hooks behind `tqjs/register`: resolve `./x.js` to `./x.ts` and strip TypeScript types on load. */
-import { transform } from 'esbuild'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { esbuild } from '../util/esbuild.js'
 
 type Next<T> = (specifier: string, context?: unknown) => Promise<T>
 const TS = /\.(ts|mts|cts|tsx)$/
@@ -20,7 +20,7 @@ export async function resolve(specifier: string, context: { parentURL?: string }
 export async function load(url: string, context: unknown, next: Next<unknown>) {
   if (!url.startsWith('file:') || !TS.test(new URL(url).pathname)) return next(url, context)
   const file = fileURLToPath(url)
-  const { code } = await transform(await readFile(file, 'utf8'), {
+  const { code } = await esbuild().transform(await readFile(file, 'utf8'), {
     loader: file.endsWith('x') ? 'tsx' : 'ts',
     format: 'esm',
     target: 'node20',

@@ -85,6 +85,8 @@ export function makeProject(spec: ProjectSpec = {}): TempProject {
 
 export interface RunOptions {
   cwd: string
+  /** The tq binary to run (default: this checkout's bin/run.js), e.g. an installed node_modules/.bin/tq. */
+  bin?: string
   env?: Record<string, string | undefined>
   /** Written to stdin, which is then closed. */
   input?: string
@@ -116,7 +118,7 @@ export class TqProcess {
     readonly args: string[],
     opts: RunOptions,
   ) {
-    this.proc = spawn(process.execPath, [TQ_BIN, ...args], {
+    this.proc = spawn(process.execPath, [opts.bin ?? TQ_BIN, ...args], {
       cwd: opts.cwd,
       env: tqEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,10 +1,14 @@
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { createRequire } from 'node:module'
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { keepPrivate } from '../../private-files.js'
 import { BrokerError } from '../../errors.js'
 import { APPLICATION_ID, MIGRATIONS } from './migrations.js'
 import { storageError } from './storage-errors.js'
+
+// require(), not import: Node then skips scanning the CommonJS module for export names at start.
+const BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3') as typeof Database
 
 /**
  * Opens (creating if needed) a tq SQLite database: private file modes, WAL, and the schema
@@ -43,7 +47,7 @@ export function openDatabase(file: string): Database.Database {
 
   let db: Database.Database | undefined
   try {
-    db = new Database(file)
+    db = new BetterSqlite3(file)
     db.pragma('busy_timeout = 10000')
     checkOwnership(db, file)
     // For a new file only (an existing database keeps its page size). A commit writes each page
@@ -74,7 +78,7 @@ export function openDatabase(file: string): Database.Database {
  * is no other process to share it with). Opening one costs well under a millisecond.
  */
 function openInMemory(): Database.Database {
-  const db = new Database(':memory:')
+  const db = new BetterSqlite3(':memory:')
   db.pragma('temp_store = MEMORY')
   migrate(db, ':memory:')
   return db
