@@ -1,21 +1,5 @@
 import type { Hook } from '#oclif'
-
-/**
- * Edit distance counting a swap of two neighbouring letters as one edit (optimal string
- * alignment), so `jbos` is one edit from `jobs`, not two.
- */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
-    }
-  }
-  return d[a.length]![b.length]!
-}
+import { closeEnough, editDistance } from '../src/util/edit-distance.js'
 
 /**
  * The commands closest to what was typed: all at the smallest distance, if that distance is
@@ -25,7 +9,7 @@ export function editDistance(a: string, b: string): number {
 export function closestCommands(typed: string, ids: readonly string[]): string[] {
   const scored = ids.map((id) => [id, editDistance(typed, id)] as const)
   const best = Math.min(...scored.map(([, d]) => d))
-  if (best > Math.max(1, Math.floor(typed.length / 3))) return []
+  if (!closeEnough(typed, best)) return []
   return scored.filter(([, d]) => d === best).map(([id]) => id)
 }
 

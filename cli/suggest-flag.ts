@@ -1,4 +1,4 @@
-import { editDistance } from './command-not-found.js'
+import { editDistance } from '../src/util/edit-distance.js'
 
 /**
  * For oclif's "Nonexistent flag: --queue": the flag meant, if one is close (`--queue` →
