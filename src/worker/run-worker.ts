@@ -9,11 +9,16 @@ import { catalogOf, type Manifest, type TaskCatalog } from './manifest.js'
 import { ThreadPool } from './pool.js'
 
 export interface StartWorkerOptions {
+  /** Queues to take jobs from. Default: the config's `worker.queues`, else `default` plus the tasks' queues. */
   queues?: string[]
   concurrency?: number
+  /** Task threads. Default: the config's `worker.threads`, else one per core less one. */
   threads?: number
+  /** Exit once no job is ready (`tq worker --burst`, runOnce). */
   burst?: boolean
+  /** Each job's start and end, for logs. */
   onEvent?: (e: EngineEvent) => void
+  /** A broker call failed; the worker backs off and retries. */
   onError?: (e: Error) => void
   /** Another worker was found dead and its running jobs were put back. */
   onWorkerLost?: (lost: ReapedWorker) => void

@@ -9,23 +9,12 @@
  * bundler, the broker drivers) load on the first call, so importing tqjs stays cheap.
  */
 import type { ProjectOptions } from '../loader/project.js'
-import type { ReapedWorker } from '../broker/types.js'
-import type { EngineEvent } from './engine.js'
+import type { StartWorkerOptions } from './run-worker.js'
 
-export interface RunWorkerOptions extends ProjectOptions {
-  /** Queues to take jobs from. Default: the config's `worker.queues`, else `default` plus the tasks' queues. */
-  queues?: string[]
-  concurrency?: number
-  /** Task threads. Default: the config's `worker.threads`, else one per core less one. */
-  threads?: number
+/** The options of `tq worker` (see StartWorkerOptions), plus where the project is and how long `stop()` waits. */
+export interface RunWorkerOptions extends ProjectOptions, Omit<StartWorkerOptions, 'burst'> {
   /** How long `stop()` lets running jobs finish before releasing them. Default: `worker.shutdownGrace`, else 30 s. */
   shutdownGrace?: number
-  /** Each job's start and end, for logs. */
-  onEvent?: (event: EngineEvent) => void
-  /** A broker call failed; the worker backs off and retries. */
-  onError?: (error: Error) => void
-  /** Another worker was found dead and its running jobs were put back on the queue. */
-  onWorkerLost?: (lost: ReapedWorker) => void
 }
 
 export interface RunningWorker {
