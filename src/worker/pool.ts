@@ -187,14 +187,15 @@ export class ThreadPool {
   private assign(slot: Slot, job: RunJob, resolve: (r: PoolResult) => void): void {
     const flag = slot.freeFlags.pop() ?? (slot.nextFlag < FLAGS ? slot.nextFlag++ : -1)
     if (flag >= 0) Atomics.store(slot.flags, flag, FLAG_PENDING)
-    const sent = { ...job, flag }
-    slot.jobs.set(job.id, { job: sent, resolve })
-    slot.lastBusy = Date.now()
+    // The job object is the engine's, made for this attempt: it carries its flag from here on.
+    job.flag = flag
+    slot.jobs.set(job.id, { job, resolve })
     // Batch: every job dispatched in this turn goes to the thread in one message.
-    if (slot.outbox.push(sent) === 1) {
+    if (slot.outbox.push(job) === 1) {
       queueMicrotask(() => {
         const jobs = slot.outbox
         slot.outbox = []
+        slot.lastBusy = Date.now()
         if (!slot.retired) this.post(slot, { type: 'run', packed: packJobs(jobs) })
       })
     }
