@@ -30,7 +30,7 @@ describe('tq init', () => {
     expect(tsconfig).toMatch(/\/\/ .*add it to "exclude"/)
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>
     expect(pkg.dependencies).toEqual({ tqjs: `file:${REPO_ROOT}` })
-    expect(Object.keys(pkg.devDependencies!).sort()).toEqual(['@types/node', 'typescript'])
+    expect(Object.keys(pkg.devDependencies!).sort()).toEqual(['@types/node', 'typescript', 'vitest'])
     expect(pkg.allowScripts).toEqual({ 'better-sqlite3': true, esbuild: true })
     // --no-install: no dependencies installed
     expect(existsSync(join(dir, 'node_modules'))).toBe(false)
@@ -74,9 +74,9 @@ describe('tq init', () => {
     const r = await runTq(['init', '.', '--no-install'], { cwd: dir })
     expect(r.code, r.stderr).toBe(0)
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>
-    expect(pkg.scripts).toEqual({ dev: 'vite', worker: 'node w.js', 'tq:dev': 'tq dev', 'tq:worker': 'tq worker', beat: 'tq beat' })
+    expect(pkg.scripts).toEqual({ dev: 'vite', worker: 'node w.js', 'tq:dev': 'tq dev', 'tq:worker': 'tq worker', beat: 'tq beat', test: 'vitest run' })
     expect(pkg.dependencies).toEqual({ tqjs: expect.stringMatching(/^file:\//), zod: '^3.0.0' })
-    expect(pkg.devDependencies).toEqual({ '@types/node': expect.any(String), typescript: '~5.4.0' })
+    expect(pkg.devDependencies).toEqual({ '@types/node': expect.any(String), typescript: '~5.4.0', vitest: expect.any(String) })
     expect(pkg.version).toBe('2.0.0')
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toBe(userTsconfig)
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('/.tq\nnode_modules/\n')
