@@ -153,6 +153,8 @@ export interface WorkerInfo {
   lastBeatAt: number
   /** Task threads alive. */
   threads?: number
+  /** Each task thread: jobs on it, whether it is blocked, whether it runs one job of its own. */
+  threadStates?: { jobs: number; blocked: boolean; own: boolean }[]
   /** Attempts that succeeded / failed since the worker started (retries count as failures). */
   done?: number
   failed?: number

@@ -28,6 +28,16 @@ export async function describeWorkers(broker: AdminBroker, now = Date.now()): Pr
   }))
 }
 
+/** `2` or, when some are busy or blocked, `3 (2 busy, 1 blocked)`. */
+function threadsCell(v: WorkerView): string {
+  const states = v.threadStates
+  if (!states) return String(v.threads ?? '?')
+  const busy = states.filter((t) => t.jobs > 0 && !t.blocked).length
+  const blocked = states.filter((t) => t.blocked).length
+  const parts = [busy ? `${busy} busy` : '', blocked ? `${blocked} blocked` : ''].filter(Boolean)
+  return `${states.length}${parts.length ? ` (${parts.join(', ')})` : ''}`
+}
+
 const pad = (s: string, width: number) => s + ' '.repeat(Math.max(0, width - visibleLength(s)))
 const mb = (bytes: number | undefined) => (bytes === undefined ? '?' : `${Math.round(bytes / 1048576)} MB`)
 
@@ -40,7 +50,7 @@ export function workersText(views: readonly WorkerView[], c: Colors, now = Date.
     safeText(`${v.host}:${v.pid}`),
     v.alive ? c.green('alive') : c.red('dead'),
     safeText(v.queues.join(',')),
-    String(v.threads ?? '?'),
+    threadsCell(v),
     `${v.running.length}/${v.concurrency}`,
     String(v.done ?? '?'),
     String(v.failed ?? '?'),

@@ -250,6 +250,7 @@ export class WorkerEngine {
         startedAt: this.startedAt,
         lastBeatAt: Date.now(),
         threads: this.pool.threadCount,
+        threadStates: this.pool.threadStates,
         done: this.succeededCount,
         failed: this.failedCount,
         rssBytes: process.memoryUsage.rss(),

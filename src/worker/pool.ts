@@ -27,6 +27,14 @@ export interface PoolHooks {
   onBlocked?(jobIds: string[], ms: number): void
 }
 
+export interface ThreadState {
+  jobs: number
+  /** Its event loop has not turned for a while (a CPU-bound job): it gets no new work. */
+  blocked: boolean
+  /** Started for one job (ownThread, or a suspect after an out-of-memory death). */
+  own: boolean
+}
+
 export interface PoolOptions {
   /** Threads kept running. */
   size: number
@@ -137,6 +145,12 @@ export class ThreadPool {
   /** Threads alive now. */
   get threadCount(): number {
     return this.slots.length
+  }
+
+  /** Each live thread's state, for `tq workers`: jobs on it, blocked or not, shared or its own job's. */
+  get threadStates(): ThreadState[] {
+    const now = Date.now()
+    return this.slots.filter((s) => !s.retired).map((s) => ({ jobs: s.jobs.size, blocked: s.ready && s.jobs.size > 0 && !this.responsive(s, now), own: s.own !== undefined }))
   }
 
   /** Jobs currently on threads. */

@@ -70,7 +70,7 @@ describe('tq workers', () => {
     await w.waitForOutput(WORKER_BANNER, 60_000, 'stderr')
     const id = await enqueueJob(project.dir, 'hold', null)
     await waitForFile(ran, 60_000)
-    type View = { pid: number; alive: boolean; queues: string[]; threads: number; concurrency: number; done: number; failed: number; rssBytes: number; running: string[]; jobs: { id: string; task: string }[] }
+    type View = { pid: number; alive: boolean; queues: string[]; threads: number; concurrency: number; done: number; failed: number; rssBytes: number; threadStates: { jobs: number; blocked: boolean; own: boolean }[]; running: string[]; jobs: { id: string; task: string }[] }
     let views: View[] = []
     await expect
       .poll(async () => {
@@ -82,8 +82,9 @@ describe('tq workers', () => {
     expect(views).toHaveLength(1)
     expect(views[0]).toMatchObject({ pid: w.proc.pid, alive: true, queues: ['default'], threads: 2, concurrency: 3, done: 0, failed: 0, jobs: [{ id, task: 'hold' }] })
     expect(views[0]!.rssBytes).toBeGreaterThan(10 * 1048576)
+    expect(views[0]!.threadStates.map((t) => [t.jobs, t.blocked, t.own]).sort()).toEqual([[0, false, false], [1, false, false]])
     const text = await runTq(['workers'], { cwd: project.dir })
-    expect(text.stdout).toMatch(/alive\s+default\s+2\s+1\/3/)
+    expect(text.stdout).toMatch(/alive\s+default\s+2 \(1 busy\)\s+1\/3/)
     expect(text.stdout).toContain('▶ hold')
   })
 })
