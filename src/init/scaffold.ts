@@ -28,8 +28,11 @@ export interface ScaffoldResult {
   installed: Installed
 }
 
-/** Template files an existing project does without: it has its own README and its own app. */
-const NEW_PROJECT_ONLY = new Set(['README.md', 'src/server.ts'])
+/**
+ * Template files an existing project does without: it has its own README, its own app, and its
+ * own test runner (an example on vitest could clash with a project on Jest or node:test).
+ */
+const NEW_PROJECT_ONLY = new Set(['README.md', 'src/server.ts', 'test/example.test.ts'])
 const IGNORES = ['node_modules/', '.tq/']
 
 /**
@@ -96,12 +99,14 @@ export function scaffold(opts: ScaffoldOptions): ScaffoldResult {
   }
 
   if (userPkg) {
-    const { server: _server, ...scripts } = pkg.scripts // src/server.ts is not added to an existing project
+    // Neither src/server.ts nor the vitest example is added to an existing project (see NEW_PROJECT_ONLY).
+    const { server: _server, test: _test, ...scripts } = pkg.scripts
+    const { vitest: _vitest, ...devDependencies } = pkg.devDependencies
     // tq installed into this very project: its own record of tqjs (npm's relative file: path) is the same source.
     const theirs = (userPkg.dependencies as Record<string, string> | undefined)?.tqjs
     const same = theirs?.startsWith('file:') && dep.startsWith('file:') && resolve(dir, theirs.slice(5)) === dep.slice(5)
     const dependencies = same && theirs ? { tqjs: theirs } : pkg.dependencies
-    const m = mergePackage(userPkg, { scripts, dependencies, devDependencies: pkg.devDependencies, allowScripts: pkg.allowScripts })
+    const m = mergePackage(userPkg, { scripts, dependencies, devDependencies, allowScripts: pkg.allowScripts })
     if (m.merged.length) {
       writeFileSync(join(dir, 'package.json'), JSON.stringify(m.pkg, null, 2) + '\n')
       result.merged.push(...m.merged.map((l) => `package.json: ${l}`))

@@ -74,14 +74,16 @@ describe('tq init', () => {
     const r = await runTq(['init', '.', '--no-install'], { cwd: dir })
     expect(r.code, r.stderr).toBe(0)
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>
-    expect(pkg.scripts).toEqual({ dev: 'vite', worker: 'node w.js', 'tq:dev': 'tq dev', 'tq:worker': 'tq worker', beat: 'tq beat', test: 'vitest run' })
+    expect(pkg.scripts).toEqual({ dev: 'vite', worker: 'node w.js', 'tq:dev': 'tq dev', 'tq:worker': 'tq worker', beat: 'tq beat' })
     expect(pkg.dependencies).toEqual({ tqjs: expect.stringMatching(/^file:\//), zod: '^3.0.0' })
-    expect(pkg.devDependencies).toEqual({ '@types/node': expect.any(String), typescript: '~5.4.0', vitest: expect.any(String) })
+    expect(pkg.devDependencies).toEqual({ '@types/node': expect.any(String), typescript: '~5.4.0' })
     expect(pkg.version).toBe('2.0.0')
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toBe(userTsconfig)
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('/.tq\nnode_modules/\n')
     expect(readFileSync(join(dir, 'src/index.ts'), 'utf8')).toBe('export {}\n')
     expect(existsSync(join(dir, 'src/server.ts'))).toBe(false)
+    // Nor the vitest example: the project may test with something else.
+    expect(existsSync(join(dir, 'test/example.test.ts'))).toBe(false)
     expect(r.stdout).toMatch(/package\.json: scripts: tq:dev \(dev is yours\), tq:worker \(worker is yours\), beat/)
     expect(r.stdout).toMatch(/package\.json: typescript ~5\.4\.0 \(yours\)/)
     expect(r.stdout).toMatch(/tsconfig\.json: yours; to type-check tq's files add "tasks", "contracts" and "tq\.config\.ts" to its "include"/)
