@@ -43,11 +43,11 @@ export function defineTask<P = unknown, R = unknown>(name: NameIfJson<P>, option
     name,
     options,
     async enqueue(payload, opts) {
-      const { defaultClient } = await import('./default-client.js')
+      const { defaultClient } = await import('./client.js')
       return (await defaultClient()).enqueue(contract, payload, opts)
     },
     async enqueueMany(payloads, opts) {
-      const { defaultClient } = await import('./default-client.js')
+      const { defaultClient } = await import('./client.js')
       return (await defaultClient()).enqueueMany(contract, payloads, opts)
     },
     implement(handler) {

@@ -1,57 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { toMs } from '../util/duration.js'
-import type { ClaimedJob, JobError, NewJob, Outcome, ProducerBroker, ReapedWorker, WorkerBroker } from '../broker/types.js'
+import type { ClaimedJob, JobError, Outcome } from '../broker/types.js'
 import { DEAD_AFTER_MS, HEARTBEAT_MS } from '../broker/worker-liveness.js'
-
-/** The roles an engine uses: the worker protocol, and enqueue for children. */
-export type EngineBroker = WorkerBroker & Pick<ProducerBroker, 'enqueue'>
 import { applyRateLimits } from './rate-limits.js'
-import { decideOutcome, type StopReason } from './outcome.js'
+import { decideOutcome } from './outcome.js'
 import type { EngineEvent } from './events.js'
-
-export type { EngineEvent }
+import type { EngineBroker, EngineOptions } from './engine-options.js'
+import { settleWhileLeased } from './settle-retry.js'
 import type { TaskCatalog } from './manifest.js'
-import type { ThreadPool, PoolResult } from './pool.js'
+import type { PoolHooks, PoolResult, ThreadPool } from './pool.js'
+import { workerRecord, type Running } from './running.js'
 
-export interface EngineOptions {
-  /** Task options by name (retries, backoff, timeout, queue…), from the pool's manifest. */
-  tasks: TaskCatalog
-  /** A started thread pool (see ThreadPool.start). */
-  pool: ThreadPool
-  /** Queues to take jobs from. Default: `default` plus every queue the tasks name. */
-  queues?: string[]
-  concurrency?: number
-  leaseMs?: number
-  /** On reload, how long jobs on the old pool may run before they are released. Default 10s. */
-  swapGraceMs?: number
-  /** Exit once no job is ready (`tq worker --burst`). */
-  burst?: boolean
-  /** Finished jobs older than this are deleted (ms). Default 1 day; failed jobs 7 days. */
-  retention?: { finishedMs?: number; failedMs?: number }
-  /** Heartbeat interval into the worker registry (ms). Default 1 s (see broker/worker-liveness.ts). */
-  heartbeatMs?: number
-  /** Workers silent this long are reaped by this one's heartbeat: their jobs go back (ms). Default 8 s. */
-  reapAfterMs?: number
-  /** Another worker was found dead and its running jobs were put back on the queue. */
-  onWorkerLost?: (lost: ReapedWorker) => void
-  /** Called for each job start and end, for logs. */
-  onEvent?: (event: EngineEvent) => void
-  /** Called when a broker call fails (the engine backs off and retries). */
-  onError?: (error: Error) => void
-}
-
-interface Running {
-  job: ClaimedJob
-  /** The pool running it: after a reload, old jobs finish on the old pool. */
-  pool: ThreadPool
-  started: number
-  timer?: NodeJS.Timeout
-  /** Set when the job is being cancelled or stopped on purpose. */
-  stopReason?: StopReason
-  /** When its thread was found blocked with it on board (epoch ms), for tq status and tq workers. */
-  blockedAt?: number
-}
+export type { EngineBroker, EngineEvent, EngineOptions }
 
 /** After ctx.signal aborts (timeout, cancel), how long a task has to stop before its thread is ended. */
 const GRACE_MS = 500
@@ -74,7 +35,6 @@ export class WorkerEngine {
   private readonly leaseMs: number
   private pool: ThreadPool
   private tasks: TaskCatalog
-  private readonly explicitQueues: string[] | undefined
   private readonly running = new Map<string, Running>()
   /**
    * Jobs whose task has ended but whose outcome is not committed yet. They stay in `running` (so
@@ -106,7 +66,6 @@ export class WorkerEngine {
   ) {
     this.concurrency = Math.max(1, opts.concurrency ?? 10)
     this.leaseMs = opts.leaseMs ?? 30_000
-    this.explicitQueues = opts.queues
     this.tasks = opts.tasks
     this.queues = this.queuesFor(opts.tasks)
     this.pool = opts.pool
@@ -114,16 +73,16 @@ export class WorkerEngine {
   }
 
   private queuesFor(tasks: TaskCatalog): string[] {
-    return this.explicitQueues ?? [...new Set(['default', ...[...tasks.values()].map((t) => t.options.queue ?? 'default')])]
+    return this.opts.queues ?? [...new Set(['default', ...[...tasks.values()].map((t) => t.options.queue ?? 'default')])]
   }
 
-  private hooks() {
+  private hooks(): PoolHooks {
     return {
-      onProgress: (id: string, value: string) => {
+      onProgress: (id, value) => {
         const r = this.running.get(id)
         if (r) void this.broker.progress(id, r.job.token, value).catch(() => undefined)
       },
-      onBlocked: (ids: string[], ms: number) => {
+      onBlocked: (ids, ms) => {
         // A task with a timeout is stopped by it; one without can hold its thread for good, so say so.
         for (const id of ids) {
           const r = this.running.get(id)
@@ -132,11 +91,11 @@ export class WorkerEngine {
           this.opts.onEvent?.({ type: 'blocked', job: r.job, ms })
         }
       },
-      onLog: (id: string, line: string) => {
+      onLog: (id, line) => {
         const r = this.running.get(id)
         if (r) this.opts.onEvent?.({ type: 'log', job: r.job, line })
       },
-      onEnqueue: async (job: NewJob) => {
+      onEnqueue: async (job) => {
         const [res] = await this.broker.enqueue([job])
         return res!.id
       },
@@ -240,22 +199,17 @@ export class WorkerEngine {
   /** Writes this worker's record into the registry (`tq status` shows it; missing beats mark it dead). */
   private async heartbeat(): Promise<void> {
     try {
-      const reaped = await this.broker.heartbeat({
+      const record = workerRecord({
         id: this.id,
-        host: hostname(),
-        pid: process.pid,
         queues: this.queues,
         concurrency: this.concurrency,
-        running: [...this.running.keys()],
         startedAt: this.startedAt,
-        lastBeatAt: Date.now(),
-        threads: this.pool.threadCount,
-        threadStates: this.pool.threadStates,
+        running: this.running,
+        pool: this.pool,
         done: this.succeededCount,
         failed: this.failedCount,
-        rssBytes: process.memoryUsage.rss(),
-        blocked: [...this.running.values()].filter((r) => r.blockedAt !== undefined).map((r) => ({ id: r.job.id, task: r.job.task, since: r.blockedAt! })),
-      }, this.opts.reapAfterMs ?? DEAD_AFTER_MS)
+      })
+      const reaped = await this.broker.heartbeat(record, this.opts.reapAfterMs ?? DEAD_AFTER_MS)
       for (const lost of reaped) this.opts.onWorkerLost?.(lost)
     } catch {
       /* broker unreachable: the next beat tries again */
@@ -404,7 +358,7 @@ export class WorkerEngine {
     if (batch.length === 0) return this.flushing
     this.outbox = []
     this.flushing = this.flushing.then(async () => {
-      const saved = await this.settleWhileLeased(batch.map((b) => b.outcome))
+      const saved = await settleWhileLeased(this.broker, batch.map((b) => b.outcome), this.leaseMs, this.opts.onError)
       batch.forEach((b, i) => {
         this.running.delete(b.running.job.id)
         this.settling.delete(b.running.job.id)
@@ -419,28 +373,6 @@ export class WorkerEngine {
       freed?.()
     })
     return this.flushing
-  }
-
-  /**
-   * Settles a batch, trying again while the broker cannot be reached and the leases may still be
-   * current (they were renewed at most a second before this, so for one lease from the first
-   * failure): an outage shorter than the lease loses no outcome. A lease that did lapse meanwhile
-   * is refused by the broker and reported as such; only when time runs out is the outage named.
-   */
-  private async settleWhileLeased(outcomes: Outcome[]): Promise<{ accepted?: boolean[]; error?: Error }> {
-    let deadline: number | undefined
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return { accepted: await this.broker.settle(outcomes) }
-      } catch (err) {
-        const error = err as Error
-        deadline ??= Date.now() + this.leaseMs
-        const wait = Math.min(2000, 100 * 2 ** attempt)
-        if (Date.now() + wait >= deadline) return { error }
-        this.opts.onError?.(new Error(`could not save the outcome of ${outcomes.length} job(s): ${error.message.split('\n')[0]}`))
-        await new Promise((r) => setTimeout(r, wait))
-      }
-    }
   }
 
   /** Keeps leases of running jobs alive, and notices cancellations and lost leases. */

@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads'
-import type { NewJob } from '../broker/types.js'
 import { LoadError } from '../load-error.js'
 import { distFile } from '../paths.js'
 import {
@@ -7,42 +6,15 @@ import {
   FLAG_PENDING,
   FLAG_TAKEN_BACK,
   packJobs,
-  type AttemptEnd,
   type FromThread,
   type RunJob,
   type ThreadData,
   type ToThread,
 } from './protocol.js'
 import type { Manifest } from './manifest.js'
+import type { PoolHooks, PoolOptions, PoolResult, ThreadState } from './pool-types.js'
 
-/** How an attempt ended from the pool's view: the thread's own word, or the thread was lost. */
-export type PoolResult = AttemptEnd | { id: string; lost: true; reason: string }
-
-export interface PoolHooks {
-  onProgress?(id: string, value: string): void
-  onLog?(id: string, line: string): void
-  /** A task called ctx.enqueue(): the engine writes the child (built and checked in the thread) and returns its id. */
-  onEnqueue?(job: NewJob): Promise<string>
-  /** A thread has not turned its event loop for `ms`: one of these jobs, begun on it, is blocking it. */
-  onBlocked?(jobIds: string[], ms: number): void
-}
-
-export interface ThreadState {
-  jobs: number
-  /** Its event loop has not turned for a while (a CPU-bound job): it gets no new work. */
-  blocked: boolean
-  /** Started for one job (ownThread, or a suspect after an out-of-memory death). */
-  own: boolean
-}
-
-export interface PoolOptions {
-  /** Threads kept running. */
-  size: number
-  /** Most shared threads at once: the pool grows past `size` while threads are blocked. */
-  maxThreads?: number
-  /** Heap limit of each thread (MB); a job that exhausts it fails with an out-of-memory error. */
-  heapMb?: number
-}
+export type { PoolHooks, PoolOptions, PoolResult, ThreadState } from './pool-types.js'
 
 /** A thread silent this long is blocked: it gets no new work, and its jobs not begun go elsewhere. */
 const BLOCKED_MS = 300

@@ -1,7 +1,7 @@
 /** Converting between the Broker interface's values and the Redis scripts' arguments and replies. */
 import { BrokerError } from '../../errors.js'
 import type { StoredJob } from '../job-json.js'
-import type { ClaimedJob, NewJob, Outcome, ScheduleRecord } from '../types.js'
+import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo } from '../types.js'
 
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
@@ -101,4 +101,16 @@ export function scheduleRecord(r: Record<string, string>): ScheduleRecord {
     lastSlotAt: num(r.last_slot_at),
     lastJobId: r.last_job_id ?? null,
   }
+}
+
+/** heartbeat.lua's reply: a reaped worker's record (JSON, '' if gone) and its jobs requeued, in pairs. */
+export function reapedWorkers(reply: readonly (string | number)[]): ReapedWorker[] {
+  const out: ReapedWorker[] = []
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    const worker = reply[i]
+      ? (JSON.parse(String(reply[i])) as WorkerInfo)
+      : { id: '?', host: '?', pid: 0, queues: [], concurrency: 0, running: [], startedAt: 0, lastBeatAt: 0 }
+    out.push({ worker, requeued: Number(reply[i + 1]) })
+  }
+  return out
 }

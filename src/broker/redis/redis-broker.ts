@@ -27,7 +27,7 @@ import type {
 } from '../types.js'
 import { JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
-import { claimedJob, jobArgs, outcomeArgs, pairs, pipelineResults, scheduleRecord, stored, str } from './codec.js'
+import { claimedJob, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, scheduleRecord, stored, str } from './codec.js'
 import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
@@ -349,11 +349,7 @@ export class RedisBroker implements Broker {
 
   async heartbeat(info: WorkerInfo, reapAfterMs = 0): Promise<ReapedWorker[]> {
     const reply = (await this.exec('record a heartbeat', () => this.script('heartbeat', [info.id, JSON.stringify(info), reapAfterMs]), true)) as (string | number)[]
-    const reaped: ReapedWorker[] = []
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const worker = reply[i] ? (JSON.parse(String(reply[i])) as WorkerInfo) : ({ id: '?', host: '?', pid: 0, queues: [], concurrency: 0, running: [], startedAt: 0, lastBeatAt: 0 } as WorkerInfo)
-      reaped.push({ worker, requeued: Number(reply[i + 1]) })
-    }
+    const reaped = reapedWorkers(reply)
     if (reaped.some((r) => r.requeued > 0)) this.touched()
     return reaped
   }

@@ -23,6 +23,7 @@ import { ChangeNotifier } from './change-notifier.js'
 import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
 import { SideTables } from './side-tables.js'
+import { reapDeadWorkers } from './worker-reaper.js'
 import { JobInserts } from './job-inserts.js'
 import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
@@ -371,14 +372,7 @@ export class SqliteBroker implements Broker {
     }
     const reaped = this.counted(() => {
       this.side.heartbeat(info)
-      const out: ReapedWorker[] = []
-      for (const d of this.s.deadWorkers.all(this.now() - reapAfterMs, info.id) as { id: string; info: string; last_beat_at: number }[]) {
-        const rows = this.s.requeueWorkerJobs.all(d.id) as { queue: string }[]
-        for (const r of rows) this.counts_.move(r.queue, 'active', 'queued')
-        this.side.removeWorker(d.id)
-        out.push({ worker: { ...(JSON.parse(d.info) as WorkerInfo), lastBeatAt: d.last_beat_at }, requeued: rows.length })
-      }
-      return out
+      return reapDeadWorkers(this.s, this.counts_, info.id, this.now() - reapAfterMs)
     }).immediate()
     if (reaped.some((r) => r.requeued > 0)) this.notifier.notifyLocal()
     return reaped

@@ -1,2 +1,0 @@
-// The client behind `task.enqueue()`; see client.ts.
-export { defaultClient } from './client.js'

@@ -1,0 +1,34 @@
+import type { ProducerBroker, ReapedWorker, WorkerBroker } from '../broker/types.js'
+import type { EngineEvent } from './events.js'
+import type { TaskCatalog } from './manifest.js'
+import type { ThreadPool } from './pool.js'
+
+/** The roles an engine uses: the worker protocol, and enqueue for children. */
+export type EngineBroker = WorkerBroker & Pick<ProducerBroker, 'enqueue'>
+
+export interface EngineOptions {
+  /** Task options by name (retries, backoff, timeout, queue…), from the pool's manifest. */
+  tasks: TaskCatalog
+  /** A started thread pool (see ThreadPool.start). */
+  pool: ThreadPool
+  /** Queues to take jobs from. Default: `default` plus every queue the tasks name. */
+  queues?: string[]
+  concurrency?: number
+  leaseMs?: number
+  /** On reload, how long jobs on the old pool may run before they are released. Default 10s. */
+  swapGraceMs?: number
+  /** Exit once no job is ready (`tq worker --burst`). */
+  burst?: boolean
+  /** Finished jobs older than this are deleted (ms). Default 1 day; failed jobs 7 days. */
+  retention?: { finishedMs?: number; failedMs?: number }
+  /** Heartbeat interval into the worker registry (ms). Default 1 s (see broker/worker-liveness.ts). */
+  heartbeatMs?: number
+  /** Workers silent this long are reaped by this one's heartbeat: their jobs go back (ms). Default 8 s. */
+  reapAfterMs?: number
+  /** Another worker was found dead and its running jobs were put back on the queue. */
+  onWorkerLost?: (lost: ReapedWorker) => void
+  /** Called for each job start and end, for logs. */
+  onEvent?: (event: EngineEvent) => void
+  /** Called when a broker call fails (the engine backs off and retries). */
+  onError?: (error: Error) => void
+}
