@@ -20,6 +20,9 @@ export interface StoredJob {
   progress: string | null
   parent_id: string | null
   key: string | null
+  /** Workflow steps only: the join's id, and the JSON list of ids the step waits for. */
+  workflow_id?: string | null
+  depends_on?: string | null
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(Number(ms)).toISOString())
@@ -46,10 +49,12 @@ export function toJobJSON(row: StoredJob): JobJSON {
     parentId: row.parent_id ?? null,
     key: row.key ?? null,
     errors: (parse(row.errors) as JobError[] | null) ?? [],
+    workflowId: row.workflow_id ?? null,
+    dependsOn: (parse(row.depends_on) as string[] | null) ?? [],
   }
 }
 
 /** Counts with every state present, for stable JSON. */
 export function emptyCounts(): Record<JobState, number> {
-  return { scheduled: 0, queued: 0, active: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 }
+  return { waiting: 0, scheduled: 0, queued: 0, active: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 }
 }

@@ -7,7 +7,8 @@
  * the task thread parses once, and the engine in between never touches the values.
  */
 
-export const JOB_STATES = ['scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired'] as const
+/** `waiting`: a workflow step whose dependencies have not all ended (see WorkflowStep). */
+export const JOB_STATES = ['waiting', 'scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired'] as const
 export type JobState = (typeof JOB_STATES)[number]
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'expired']
 
@@ -42,6 +43,10 @@ export interface JobJSON {
   key: string | null
   /** Every failed attempt's error, oldest first. */
   errors: JobError[]
+  /** The workflow (chain, group, chord) this job is a step of: its join job's id. */
+  workflowId: string | null
+  /** The jobs this step waits for, in order (empty outside workflows). */
+  dependsOn: string[]
 }
 
 /** What a producer hands the broker. */
@@ -61,7 +66,42 @@ export interface NewJob {
   parentId?: string | null
   /** Epoch ms after which a job not yet started becomes `expired`. */
   expiresAt?: number | null
+  /** Set for a step of a workflow: how it waits and what it waits for. */
+  step?: WorkflowStep
 }
+
+/**
+ * One job's place in a workflow (chain, group, chord), written with the whole workflow in one
+ * enqueue call. The client lays the graph out (src/app/canvas); a broker only keeps these fields
+ * and, whenever a job that others wait for ends, runs the rules of src/broker/workflow.ts in the
+ * same atomic step that ended it: an atomic counter per waiting job, never a polling task.
+ */
+export interface WorkflowStep {
+  /** The workflow's id: the id of its join job, whose result is the workflow's result. */
+  workflowId: string
+  /** Jobs this one waits for, all in the same enqueue call. Non-empty: the job starts `waiting`. */
+  dependsOn: string[]
+  /** Jobs that wait for this one (the reverse edges, so ending a job needs no search). */
+  next: string[]
+  /**
+   * How the payload is made from the results of `dependsOn` once they have all ended: pieces of
+   * JSON text and indexes into `dependsOn`, concatenated (see buildInput). Absent: the job keeps
+   * the payload it was given (a signature with its own payload only waits).
+   */
+  input?: (string | number)[]
+  /**
+   * When a job it waits for did not succeed: `cancel` (a chain's next link: ends cancelled),
+   * `fail` (a chord's body or a workflow's join: ends failed, naming the steps that failed), or
+   * `run` (runs anyway; each index in `input` becomes an outcome, `{ ok, value }` or `{ ok, error }`).
+   */
+  onDepFailure: DepFailureRule
+  /** The workflow's join: never claimed; it ends itself when its last dependency ends, with `input` as its result. */
+  join?: boolean
+  /** Runs this long after it becomes ready (ms). */
+  delayMs?: number
+}
+
+export type DepFailureRule = 'cancel' | 'fail' | 'run'
 
 export interface EnqueueResult {
   id: string
@@ -90,6 +130,8 @@ export interface ClaimedJob {
   runAt: number
   createdAt: number
   parentId: string | null
+  /** The workflow this job is a step of, for logs. */
+  workflowId?: string | null
 }
 
 /** How an attempt ended. Accepted only while `token` is the job's current lease. */
@@ -108,6 +150,8 @@ export type Outcome =
 
 export interface JobFilter {
   state?: JobState
+  /** Only the steps of this workflow (and its join). */
+  workflowId?: string
   queue?: string
   task?: string
   limit?: number

@@ -10,6 +10,7 @@ import { lastError } from '../format/last-error.js'
 export type Line = Seg[]
 
 export const STATE_COLORS: Record<JobState, Color> = {
+  waiting: 'gray',
   scheduled: 'gray',
   queued: 'blue',
   active: 'cyan',
