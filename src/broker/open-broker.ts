@@ -7,6 +7,7 @@ import type { Broker } from './types.js'
 export type BrokerUrl =
   | { kind: 'sqlite'; file: string }
   | { kind: 'redis'; url: string; tls: boolean }
+  | { kind: 'postgres'; url: string }
 
 /**
  * Parses a broker URL. `sqlite://` paths are relative to `baseDir` (the config file's folder):
@@ -29,7 +30,15 @@ export function parseBrokerUrl(url: string, baseDir: string): BrokerUrl {
     }
     return { kind: 'redis', url, tls: scheme === 'rediss' }
   }
-  throw new BrokerError(`broker URL "${redact(url)}" is not understood`, 'use sqlite://.tq/tq.db, redis://host:6379/0 or rediss://host:6380/0')
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    try {
+      new URL(url)
+    } catch {
+      throw new BrokerError(`broker URL "${redact(url)}" is not a valid Postgres URL`, 'use postgres://[user[:pass]@]host[:port]/database[?schema=tq&sslmode=require]')
+    }
+    return { kind: 'postgres', url }
+  }
+  throw new BrokerError(`broker URL "${redact(url)}" is not understood`, 'use sqlite://.tq/tq.db, redis://host:6379/0, rediss://host:6380/0 or postgres://host:5432/db')
 }
 
 /** A URL with its password hidden, safe to print or log. */
@@ -51,6 +60,11 @@ export async function openBroker(url: string, baseDir: string, opts: OpenOptions
     }
     const [{ SqliteBroker }, { withStorageErrors }] = await Promise.all([import('./sqlite/sqlite-broker.js'), import('./sqlite/storage-errors.js')])
     return withStorageErrors(new SqliteBroker(parsed.file), parsed.file)
+  }
+  if (parsed.kind === 'postgres') {
+    // node-postgres loads only here: a producer on SQLite or Redis never pays for it.
+    const { PostgresBroker } = await import('./postgres/postgres-broker.js')
+    return PostgresBroker.connect(parsed.url, { background: opts.background, mustExist: opts.mustExist })
   }
   const { RedisBroker } = await import('./redis/redis-broker.js')
   return RedisBroker.connect(parsed.url, { background: opts.background })

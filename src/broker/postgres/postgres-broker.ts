@@ -1,0 +1,422 @@
+/**
+ * The Postgres broker (node-postgres): the Broker interface over plain SQL (./sql.ts) and a few
+ * server-side functions for the hot paths (./functions.ts), in tq's own schema (./migrations.ts,
+ * migrated by ./migrate.ts), with LISTEN/NOTIFY wake-ups (./change-listener.ts) and a pool with
+ * bounded waits (./connection.ts). Workflow steps end in the client's transactions
+ * (./workflow-steps.ts). Layout, costs and connection behaviour: ./README.md.
+ */
+import { newJobId } from '../job-id.js'
+import { emptyCounts, toJobJSON, type StoredJob } from '../job-json.js'
+import type {
+  Broker,
+  CancelResult,
+  ClaimedJob,
+  ClaimRequest,
+  ClaimResult,
+  EnqueueResult,
+  JobFilter,
+  JobJSON,
+  JobState,
+  NewJob,
+  Outcome,
+  PruneRequest,
+  QueueCounts,
+  ReapedWorker,
+  RenewResult,
+  ScheduleRecord,
+  WorkerInfo,
+} from '../types.js'
+import { ChangeListener } from './change-listener.js'
+import { PgConnection, type Db } from './connection.js'
+import { enqueueParams } from './job-params.js'
+import { listQuery } from './job-listing.js'
+import { migrate } from './migrate.js'
+import { channelFor, sqlFor, type Statements } from './sql.js'
+import { parsePostgresUrl, type PostgresUrlConfig } from './url.js'
+import { cancelWorkflows, endedJobs, resumeWorkflows } from './workflow-steps.js'
+
+/** A row of the claim function (./functions.ts). */
+interface ClaimRow {
+  id: string | null
+  task: string
+  queue: string
+  payload: string
+  attempt: number
+  max_attempts: number
+  token: number
+  priority: number
+  run_at: number
+  created_at: number
+  parent_id: string | null
+  workflow_id: string | null
+  expired: boolean
+  deferred: boolean
+  next_run_at: number | null
+}
+
+export interface PostgresOpenOptions {
+  /** Connections that do not keep the process alive while idle (the default client). */
+  background?: boolean
+  /** Refuse to create tq's schema when it is missing (commands that only read or change jobs). */
+  mustExist?: boolean
+}
+
+export class PostgresBroker implements Broker {
+  readonly describe: string
+  readonly schema: string
+  private readonly conn: PgConnection
+  private readonly s: Statements
+  private readonly listener: ChangeListener
+  private closed = false
+
+  /** Connects, brings tq's schema to the current version, and returns the broker (or throws a BrokerError). */
+  static async connect(url: string, opts: PostgresOpenOptions = {}): Promise<PostgresBroker> {
+    const cfg = { ...parsePostgresUrl(url), background: opts.background }
+    const broker = new PostgresBroker(cfg)
+    try {
+      await broker.conn.exec('open the tq schema', (db) => migrate(db, cfg.schema, { mustExist: opts.mustExist, describe: cfg.describe }), true)
+    } catch (err) {
+      await broker.close()
+      throw err
+    }
+    return broker
+  }
+
+  private constructor(cfg: PostgresUrlConfig) {
+    this.describe = cfg.describe
+    this.schema = cfg.schema
+    this.conn = new PgConnection(cfg, cfg.describe)
+    this.s = sqlFor(cfg.schema)
+    this.listener = new ChangeListener(cfg, channelFor(cfg.schema))
+  }
+
+  /** Connections this broker may hold: the pool's limit, plus one for LISTEN once something waits. */
+  get poolSize(): number {
+    return this.conn.pool.options.max ?? 0
+  }
+
+  private exec<T>(what: string, fn: (db: Db) => Promise<T>, retry = false): Promise<T> {
+    return this.conn.exec(what, fn, retry)
+  }
+
+  private tx<T>(what: string, fn: (db: Db) => Promise<T>, retry = false): Promise<T> {
+    return this.conn.tx(what, fn, retry)
+  }
+
+  // ---- producing -----------------------------------------------------------------------
+
+  async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length === 0) return []
+    // Ids are chosen here, so a call retried after a dropped connection finds its own jobs.
+    const now = Date.now()
+    const ids = jobs.map((j) => j.id ?? newJobId(now))
+    const keys = jobs.map((j) => j.key ?? null).filter((k): k is string => k !== null)
+    return this.exec(
+      'enqueue',
+      async (db) => {
+        const { rows } = await db.query<{ ids: string[] }>(this.s.enqueue, enqueueParams(jobs, ids))
+        const inserted = new Set(rows[0]!.ids)
+        if (inserted.size === jobs.length) return ids.map((id) => ({ id, created: true }))
+        // Some conflicted: a deterministic id already taken, or a unique key held by a live job.
+        const byKey = new Map<string, string>()
+        if (keys.length > 0) for (const r of (await db.query<{ key: string; id: string }>(this.s.liveByKeys, [keys])).rows) byKey.set(r.key, r.id)
+        return jobs.map((j, i) => {
+          const id = ids[i]!
+          if (inserted.has(id)) return { id, created: true }
+          // A retried call finds the random-id jobs it inserted the first time: those are ours.
+          if (j.id === undefined && (j.key == null || byKey.get(j.key) === id)) return { id, created: true }
+          if (j.key != null && byKey.has(j.key)) return { id: byKey.get(j.key)!, created: false }
+          return { id, created: false }
+        })
+      },
+      true,
+    )
+  }
+
+  async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
+    const { rows } = await this.exec(
+      'enqueue a schedule slot',
+      (db) =>
+        db.query<{ created: number }>(this.s.enqueueSlot, [
+          job.id, job.task, job.queue, job.payload, job.priority, job.maxAttempts, job.runAt, job.key ?? null, job.parentId ?? null, job.expiresAt ?? null, schedule, slotAt,
+        ]),
+      true,
+    )
+    return { id: job.id, created: rows[0]!.created === 1 }
+  }
+
+  // ---- working -------------------------------------------------------------------------
+
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
+    const rows = (await this.exec('claim', (db) => db.query<ClaimRow>(this.s.claim, [req.workerId, req.queues, req.limit, req.leaseMs]))).rows
+    const out: ClaimedJob[] = []
+    let nextRunAt: number | null = null
+    const expiredSteps: string[] = []
+    let expired = false
+    for (const r of rows) {
+      if (r.id === null) {
+        nextRunAt = r.next_run_at
+        continue
+      }
+      if (r.deferred) expiredSteps.push(r.id)
+      if (r.expired) {
+        expired = true
+        continue
+      }
+      out.push({
+        id: r.id, task: r.task, queue: r.queue, payload: r.payload, attempt: r.attempt, maxAttempts: r.max_attempts, token: r.token,
+        priority: r.priority, runAt: r.run_at, createdAt: r.created_at, parentId: r.parent_id, workflowId: r.workflow_id,
+      })
+    }
+    // Past their deadline and waited for by other steps: expired with their cascade, in one transaction.
+    if (expiredSteps.length > 0) {
+      await this.tx('expire workflow steps', async (db) => {
+        const ended = (await db.query<{ id: string }>(this.s.expireDeferred, [expiredSteps])).rows.map((r) => r.id)
+        await endedJobs(db, this.s, ended)
+        await db.query(this.s.notify)
+      })
+    } else if (expired) await this.exec('notify', (db) => db.query(this.s.notify), true)
+    // Hand jobs out in claim order across queues, as the other brokers do.
+    out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+    return { jobs: out, nextRunAt: out.length < req.limit ? nextRunAt : null }
+  }
+
+  async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return []
+    const accepted = new Array<boolean>(outcomes.length).fill(false)
+    // Fast path, one statement: every outcome except those ending a workflow step others wait for.
+    const rows = (await this.exec('settle', (db) => db.query<{ ord: number; deferred: boolean }>(this.s.settle, settleParams(outcomes, true)))).rows
+    const deferred: number[] = []
+    for (const r of rows) {
+      if (r.deferred) deferred.push(r.ord - 1)
+      else accepted[r.ord - 1] = true
+    }
+    if (deferred.length > 0) {
+      // Those end in one transaction with what they start or end downstream (../workflow.ts).
+      const slow = deferred.map((i) => outcomes[i]!)
+      const done = await this.tx('settle workflow steps', async (db) => {
+        const r = (await db.query<{ ord: number; id: string; state: string }>(this.s.settle, settleParams(slow, false))).rows
+        await endedJobs(db, this.s, r.filter((x) => x.state === 'succeeded' || x.state === 'failed' || x.state === 'cancelled').map((x) => x.id))
+        return r.map((x) => x.ord - 1)
+      })
+      for (const i of done) accepted[deferred[i]!] = true
+    }
+    return accepted
+  }
+
+  async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {
+    if (leases.length === 0) return { lost: [], cancelRequested: [] }
+    const { rows } = await this.exec(
+      'renew leases',
+      (db) => db.query<{ id: string; cancel_requested: boolean }>(this.s.renew, [leases.map((l) => l.id), leases.map((l) => l.token), leaseMs]),
+      true,
+    )
+    const held = new Set(rows.map((r) => r.id))
+    return { lost: leases.filter((l) => !held.has(l.id)).map((l) => l.id), cancelRequested: rows.filter((r) => r.cancel_requested).map((r) => r.id) }
+  }
+
+  async recoverExpired(): Promise<number> {
+    const { rows } = await this.exec('recover expired leases', (db) => db.query<{ n: number }>(this.s.recoverExpired))
+    return rows[0]!.n
+  }
+
+  async progress(id: string, token: number, progress: string): Promise<boolean> {
+    const { rows } = await this.exec('store progress', (db) => db.query<{ n: number }>(this.s.progress, [id, token, progress]), true)
+    return rows[0]!.n === 1
+  }
+
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return this.listener.wait(timeoutMs, signal)
+  }
+
+  async takeRateTokens(key: string, intervalMs: number, n: number): Promise<{ granted: number; nextAt: number }> {
+    const { rows } = await this.exec('take rate tokens', (db) => db.query<{ granted: number; next_at: number }>(this.s.takeRateTokens, [key, intervalMs, Math.max(0, n)]))
+    return { granted: rows[0]!.granted, nextAt: rows[0]!.next_at }
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  async getJob(id: string): Promise<JobJSON | null> {
+    const { rows } = await this.exec('read a job', (db) => db.query<StoredJob>(this.s.getJob, [id]), true)
+    return rows[0] ? toJobJSON(rows[0]) : null
+  }
+
+  async findJobIds(fragment: string, limit: number): Promise<string[]> {
+    if (fragment === '' || limit <= 0) return []
+    // The ids starting with the fragment sort between it and the fragment with its last character bumped.
+    const to = fragment.slice(0, -1) + String.fromCharCode(fragment.charCodeAt(fragment.length - 1) + 1)
+    return this.exec(
+      'find jobs by id',
+      async (db) => {
+        const found = new Set((await db.query<{ id: string }>(this.s.idsInRange, [fragment, to, limit])).rows.map((r) => r.id))
+        if (found.size < limit) for (const r of (await db.query<{ id: string }>(this.s.idsEndingWith, [fragment, limit])).rows) if (found.size < limit) found.add(r.id)
+        return [...found]
+      },
+      true,
+    )
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobJSON[]> {
+    const { sql, params } = listQuery(this.schema, filter)
+    const { rows } = await this.exec('list jobs', (db) => db.query<StoredJob>(sql, params), true)
+    return rows.map(toJobJSON)
+  }
+
+  async children(parentId: string): Promise<JobJSON[]> {
+    const { rows } = await this.exec('list children', (db) => db.query<StoredJob>(this.s.children, [parentId]), true)
+    return rows.map(toJobJSON)
+  }
+
+  async counts(): Promise<QueueCounts[]> {
+    const [counts, queues] = await this.exec(
+      'count jobs',
+      async (db) => [(await db.query<{ queue: string; state: JobState; n: number }>(this.s.counts)).rows, (await db.query<{ name: string; paused: boolean }>(this.s.queues)).rows] as const,
+      true,
+    )
+    const byQueue = new Map<string, QueueCounts>()
+    const get = (queue: string) => {
+      let q = byQueue.get(queue)
+      if (!q) byQueue.set(queue, (q = { queue, paused: false, counts: emptyCounts() }))
+      return q
+    }
+    for (const r of counts) get(r.queue).counts[r.state] = r.n
+    for (const r of queues) get(r.name).paused = r.paused
+    return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue))
+  }
+
+  async failedIds(queue?: string): Promise<string[]> {
+    const { rows } = await this.exec('list failed jobs', (db) => db.query<{ id: string }>(this.s.failedIds, [queue ?? null]), true)
+    return rows.map((r) => r.id)
+  }
+
+  // ---- managing ------------------------------------------------------------------------
+
+  async cancel(ids: readonly string[]): Promise<CancelResult> {
+    if (ids.length === 0) return { cancelled: [], aborting: [] }
+    return this.tx(
+      'cancel',
+      async (db) => {
+        // A workflow's id (its join) cancels every step of it that has not ended.
+        const all = await cancelWorkflows(db, this.s, [...ids])
+        const cancelled = (await db.query<{ id: string; has_next: boolean }>(this.s.cancelWaiting, [all])).rows
+        const aborting = (await db.query<{ id: string }>(this.s.flagActiveCancel, [all])).rows.map((r) => r.id)
+        await endedJobs(db, this.s, cancelled.filter((r) => r.has_next).map((r) => r.id))
+        return { cancelled: cancelled.map((r) => r.id), aborting }
+      },
+      true,
+    )
+  }
+
+  async retry(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const done = await this.tx(
+      'retry',
+      async (db) => {
+        const r = new Set((await db.query<{ id: string }>(this.s.retry, [[...ids]])).rows.map((x) => x.id))
+        await resumeWorkflows(db, this.s, [...r])
+        return r
+      },
+      true,
+    )
+    return ids.filter((id) => done.has(id))
+  }
+
+  async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
+    const { rows } = await this.exec('purge', (db) => db.query<{ n: number }>(this.s.purge, [filter.queue ?? null, filter.state ?? null]), true)
+    return rows[0]!.n
+  }
+
+  async pause(queue: string): Promise<void> {
+    await this.exec('pause', (db) => db.query(this.s.setPaused, [queue, true]), true)
+  }
+
+  async resume(queue: string): Promise<void> {
+    await this.tx('resume', async (db) => {
+      await db.query(this.s.setPaused, [queue, false])
+      await db.query(this.s.notify)
+    }, true)
+  }
+
+  // ---- beat ----------------------------------------------------------------------------
+
+  async saveSchedules(schedules: readonly Omit<ScheduleRecord, 'lastSlotAt' | 'lastJobId'>[]): Promise<void> {
+    const col = <K extends keyof (typeof schedules)[number]>(k: K) => schedules.map((s) => s[k])
+    await this.exec('save schedules', (db) => db.query(this.s.saveSchedules, [col('name'), col('task'), col('expression'), col('tz'), col('nextAt')]), true)
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    const { rows } = await this.exec('list schedules', (db) => db.query<Record<string, any>>(this.s.listSchedules), true)
+    return rows.map((r) => ({ name: r.name, task: r.task, expression: r.expression, tz: r.tz, nextAt: r.next_at, lastSlotAt: r.last_slot_at, lastJobId: r.last_job_id }))
+  }
+
+  // ---- workers -------------------------------------------------------------------------
+
+  async heartbeat(info: WorkerInfo, reapAfterMs = 0): Promise<ReapedWorker[]> {
+    const { rows } = await this.exec('record a heartbeat', (db) => db.query<{ info: string; requeued: number }>(this.s.heartbeat, [info.id, JSON.stringify(info), reapAfterMs]), true)
+    return rows.map((r) => ({ worker: JSON.parse(r.info) as WorkerInfo, requeued: r.requeued }))
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const { rows } = await this.exec('list workers', (db) => db.query<{ info: string }>(this.s.listWorkers), true)
+    return rows.map((r) => JSON.parse(r.info) as WorkerInfo)
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    await this.exec('remove a worker', (db) => db.query(this.s.removeWorker, [id]), true)
+  }
+
+  // ---- retention -----------------------------------------------------------------------
+
+  async prune(req: PruneRequest): Promise<number> {
+    return this.exec(
+      'prune',
+      async (db) => {
+        let n = 0
+        if (req.finishedBefore !== undefined) n += (await db.query<{ n: number }>(this.s.pruneFinished, [req.finishedBefore])).rows[0]!.n
+        if (req.failedBefore !== undefined) n += (await db.query<{ n: number }>(this.s.pruneFailed, [req.failedBefore])).rows[0]!.n
+        await db.query(this.s.expireResults)
+        return n
+      },
+      true,
+    )
+  }
+
+  async throughput(seconds: number): Promise<Record<string, number[]>> {
+    const n = Math.floor(seconds)
+    if (!(n > 0)) return {}
+    const { rows } = await this.exec('read throughput', (db) => db.query<{ queue: string; slot: number; n: number }>(this.s.throughput, [n]), true)
+    const out: Record<string, number[]> = {}
+    for (const r of rows) if (r.slot >= 0 && r.slot < n) (out[r.queue] ??= new Array<number>(n).fill(0))[r.slot] = r.n
+    return out
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.listener.close()
+    await this.conn.close()
+  }
+}
+
+/** A settle call's parallel arrays (see S.settle in ./functions.ts). */
+function settleParams(outcomes: readonly Outcome[], fast: boolean): unknown[] {
+  const ids: string[] = []
+  const tokens: number[] = []
+  const kinds: string[] = []
+  const results: (string | null)[] = []
+  const errors: (string | null)[] = []
+  const runAts: (number | null)[] = []
+  const resultExpires: (number | null)[] = []
+  for (const o of outcomes) {
+    ids.push(o.id)
+    tokens.push(o.token)
+    kinds.push(o.kind)
+    results.push(o.kind === 'succeeded' ? (o.result ?? null) : null)
+    errors.push((o.kind === 'failed' || o.kind === 'cancelled') && o.error ? JSON.stringify(o.error) : null)
+    runAts.push(o.kind === 'failed' ? (o.retryAt ?? null) : o.kind === 'retry' ? o.runAt : o.kind === 'released' ? (o.runAt ?? null) : null)
+    resultExpires.push(o.kind === 'succeeded' ? (o.resultExpiresAt ?? null) : null)
+  }
+  return [ids, tokens, kinds, results, errors, runAts, resultExpires, fast]
+}

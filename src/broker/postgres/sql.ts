@@ -1,0 +1,203 @@
+import { FUNCTIONS } from './functions.js'
+import { MIGRATIONS } from './migrations.js'
+
+/**
+ * Every SQL statement the Postgres broker sends, in one place (the server-side functions are in
+ * ./functions.ts, the tables in ./migrations.ts). `S` is the schema, NOW_MS the database clock
+ * in epoch ms, CHANNEL the LISTEN/NOTIFY channel; sqlFor() substitutes them once per broker.
+ * Writes that touch a lease check `token` and `state = 'active'`: that is the fencing.
+ *
+ * Batches travel as parallel arrays expanded by unnest(): one statement (and one round trip)
+ * however many jobs, with a fixed text the server plans once per connection.
+ */
+const NOW_MS = `(extract(epoch from statement_timestamp()) * 1000)::bigint`
+
+/** Columns a listing or getJob reads (what ../job-json.ts's StoredJob needs). */
+const JOB_COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
+  finished_at, result, error, errors, progress, parent_id, key, workflow_id, depends_on`
+
+export const STATEMENTS = {
+  // Jobs with a random id and no key cannot conflict; ON CONFLICT DO NOTHING covers the rest
+  // (a deterministic id taken, a unique key held by a live job), and RETURNING tells which went in.
+  // Rows are inserted in the order given, so seq (FIFO) follows the batch.
+  enqueue: `
+    WITH ins AS (
+      INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at,
+                          workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending)
+      SELECT u.id, u.task, u.queue,
+             CASE WHEN u.pending > 0 THEN 'waiting' WHEN u.run_at > ${NOW_MS} THEN 'scheduled' ELSE 'queued' END,
+             u.payload, u.priority, u.max_attempts, ${NOW_MS}, u.run_at, u.key, u.parent_id, u.expires_at,
+             u.workflow_id, u.depends_on, CASE WHEN u.next = '' THEN NULL ELSE string_to_array(u.next, chr(31)) END,
+             u.input, u.on_dep_failure, coalesce(u.is_join, false), u.delay_ms, coalesce(u.pending, 0)
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::text[],
+                  $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[],
+                  $17::bigint[], $18::integer[])
+           WITH ORDINALITY AS u(id, task, queue, payload, priority, max_attempts, run_at, key, parent_id, expires_at,
+                                workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, ord)
+      ORDER BY u.ord
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    )
+    SELECT coalesce(array_agg(id), '{}') AS ids, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
+  liveByKeys: `SELECT key, id FROM S.jobs WHERE key = ANY($1::text[]) AND state IN ('scheduled', 'queued', 'active')`,
+  // A beat's slot: the job if absent, and the slot as the schedule's latest unless a later one is recorded.
+  enqueueSlot: `
+    WITH ins AS (
+      INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at)
+      VALUES ($1, $2, $3, CASE WHEN $7::bigint > ${NOW_MS} THEN 'scheduled' ELSE 'queued' END, $4, $5, $6, ${NOW_MS}, $7, $8, $9, $10)
+      ON CONFLICT DO NOTHING RETURNING id
+    ), mark AS (
+      INSERT INTO S.schedules AS s (name, task, expression, tz, last_slot_at, last_job_id, active)
+      VALUES ($11, $2, '', '', $12, $1, true)
+      ON CONFLICT (name) DO UPDATE SET last_slot_at = excluded.last_slot_at, last_job_id = excluded.last_job_id
+      WHERE s.last_slot_at IS NULL OR excluded.last_slot_at > s.last_slot_at
+    )
+    SELECT count(*)::int AS created, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
+
+  claim: `SELECT * FROM S.claim($1, $2::text[], $3, $4)`,
+  settle: `SELECT * FROM S.settle($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8)`,
+  // A job that its claim found past its deadline and that others wait for: expired in the
+  // client's transaction, with its cascade.
+  expireDeferred: `UPDATE S.jobs SET state = 'expired', finished_at = ${NOW_MS}, token = token + 1
+                   WHERE id = ANY($1::text[]) AND state = 'queued' RETURNING id, queue`,
+  renew: `
+    UPDATE S.jobs j SET lease_until = ${NOW_MS} + $3::bigint
+    FROM unnest($1::text[], $2::bigint[]) AS l(id, token)
+    WHERE j.id = l.id AND j.token = l.token AND j.state = 'active'
+    RETURNING j.id, j.cancel_requested`,
+  // SKIP LOCKED: a lapsed job a settle or a peer's recovery is writing right now is left to it.
+  recoverExpired: `
+    WITH r AS (
+      UPDATE S.jobs SET state = 'queued', attempt = attempt - 1, lease_until = NULL, started_at = NULL
+      WHERE id IN (SELECT id FROM S.jobs WHERE state = 'active' AND lease_until <= ${NOW_MS} FOR UPDATE SKIP LOCKED)
+      RETURNING 1
+    )
+    SELECT count(*)::int AS n, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM r`,
+  progress: `
+    WITH p AS (UPDATE S.jobs SET progress = $3 WHERE id = $1 AND token = $2 AND state = 'active' RETURNING 1)
+    SELECT count(*)::int AS n, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM p`,
+  notify: `SELECT pg_notify('CHANNEL', '')`,
+
+  getJob: `SELECT ${JOB_COLUMNS} FROM S.jobs WHERE id = $1`,
+  // Ids are COLLATE "C": a prefix is a range of the primary key. A suffix reads every id (the
+  // planner may scan the key's index alone): fine for a lookup someone types.
+  idsInRange: `SELECT id FROM S.jobs WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3`,
+  idsEndingWith: `SELECT id FROM S.jobs WHERE right(id, length($1)) = $1 LIMIT $2`,
+  children: `SELECT ${JOB_COLUMNS} FROM S.jobs WHERE parent_id = $1 ORDER BY seq`,
+  counts: `SELECT queue, state, count(*)::int AS n FROM S.jobs GROUP BY queue, state`,
+  queues: `SELECT name, paused FROM S.queues`,
+
+  cancelWaiting: `
+    WITH c AS (
+      UPDATE S.jobs SET state = 'cancelled', finished_at = ${NOW_MS}
+      WHERE id = ANY($1::text[]) AND state IN ('queued', 'scheduled', 'waiting') RETURNING id, next IS NOT NULL AS has_next
+    )
+    SELECT id, has_next, CASE WHEN count(*) OVER () > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM c`,
+  flagActiveCancel: `UPDATE S.jobs SET cancel_requested = true WHERE id = ANY($1::text[]) AND state = 'active' RETURNING id`,
+  retry: `
+    WITH r AS (
+      UPDATE S.jobs SET state = 'queued', attempt = 0, run_at = ${NOW_MS}, finished_at = NULL, started_at = NULL,
+                        cancel_requested = false, error = NULL, result = NULL, progress = NULL
+      WHERE id = ANY($1::text[]) AND state IN ('failed', 'cancelled', 'expired') RETURNING id
+    )
+    SELECT id, CASE WHEN count(*) OVER () > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM r`,
+  failedIds: `SELECT id FROM S.jobs WHERE state = 'failed' AND ($1::text IS NULL OR queue = $1) ORDER BY seq`,
+  purge: `WITH d AS (DELETE FROM S.jobs WHERE state <> 'active' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2) RETURNING 1)
+          SELECT count(*)::int AS n FROM d`,
+  setPaused: `INSERT INTO S.queues (name, paused) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
+  resumed: `SELECT pg_notify('CHANNEL', '')`,
+
+  takeRateTokens: `SELECT * FROM S.take_rate_tokens($1, $2, $3)`,
+
+  saveSchedules: `
+    WITH s AS (
+      INSERT INTO S.schedules AS s (name, task, expression, tz, next_at, active)
+      SELECT * , true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+      ON CONFLICT (name) DO UPDATE SET task = excluded.task, expression = excluded.expression, tz = excluded.tz,
+                                       next_at = excluded.next_at, active = true
+    )
+    UPDATE S.schedules SET active = false WHERE active AND NOT (name = ANY($1::text[]))`,
+  listSchedules: `SELECT name, task, expression, tz, next_at, last_slot_at, last_job_id FROM S.schedules WHERE active ORDER BY name`,
+
+  heartbeat: `SELECT * FROM S.heartbeat($1, $2, $3)`,
+  listWorkers: `SELECT info FROM S.workers ORDER BY id`,
+  removeWorker: `DELETE FROM S.workers WHERE id = $1`,
+
+  pruneFinished: `WITH d AS (DELETE FROM S.jobs WHERE state IN ('succeeded', 'cancelled', 'expired') AND finished_at < $1 RETURNING 1)
+                  SELECT count(*)::int AS n FROM d`,
+  pruneFailed: `WITH d AS (DELETE FROM S.jobs WHERE state = 'failed' AND finished_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+  expireResults: `UPDATE S.jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ${NOW_MS}`,
+  // Jobs finished per second, read from the finished jobs themselves (jobs_done): no counter row
+  // for every settle to update, which would serialise concurrent workers' settles on one row.
+  throughput: `
+    SELECT queue, (finished_at / 1000)::bigint - ((${NOW_MS} / 1000)::bigint - $1::bigint) - 1 AS slot, count(*)::int AS n
+    FROM S.jobs
+    WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at >= (((${NOW_MS} / 1000)::bigint - $1::bigint + 1) * 1000)
+      AND started_at IS NOT NULL
+    GROUP BY 1, 2`,
+
+  // ---- workflows (./workflow-steps.ts; the rules are ../workflow.ts) ----
+  wfNext: `SELECT id, state, next FROM S.jobs WHERE id = ANY($1::text[]) AND next IS NOT NULL`,
+  // One row per (ended job, next job): each waiting next job loses one pending dependency per
+  // ended one, and counts those that did not succeed. Rows lock in id order, so two transactions
+  // ending dependencies of the same jobs wait for each other instead of deadlocking.
+  wfDecrement: `
+    UPDATE S.jobs j SET pending = j.pending - d.n, dep_failed = j.dep_failed + d.failed
+    FROM (SELECT t.id, count(*)::int AS n, sum(t.failed::int)::int AS failed
+          FROM unnest($1::text[], $2::boolean[]) AS t(id, failed) GROUP BY t.id ORDER BY t.id) d
+    WHERE j.id = d.id AND j.state = 'waiting'
+    RETURNING j.id, j.task, j.pending, j.depends_on, j.input, j.on_dep_failure, j.is_join`,
+  wfDeps: `SELECT id, task, state, result, error FROM S.jobs WHERE id = ANY($1::text[])`,
+  // How resolved steps end up: 'ready' becomes queued (scheduled with a delay), the others end.
+  wfResolve: `
+    UPDATE S.jobs j SET
+      state = CASE WHEN r.state <> 'ready' THEN r.state WHEN coalesce(j.delay_ms, 0) > 0 THEN 'scheduled' ELSE 'queued' END,
+      payload = coalesce(r.payload, j.payload),
+      run_at = CASE WHEN r.state = 'ready' THEN greatest(j.run_at, ${NOW_MS} + coalesce(j.delay_ms, 0)) ELSE j.run_at END,
+      result = r.result,
+      error = r.error,
+      finished_at = CASE WHEN r.state = 'ready' THEN NULL ELSE ${NOW_MS} END
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(id, state, payload, result, error)
+    WHERE j.id = r.id AND j.state = 'waiting'`,
+  // Unfinished steps of the workflows whose join ids are given (cancel of a workflow).
+  wfSteps: `SELECT s.id FROM S.jobs s WHERE s.workflow_id IN (SELECT w.id FROM S.jobs w WHERE w.id = ANY($1::text[]) AND w.is_join)
+            AND s.state NOT IN ('succeeded', 'failed', 'cancelled', 'expired')`,
+  wfEnded: `SELECT id, state, error FROM S.jobs WHERE id = ANY($1::text[])`,
+  // A step that ended because of a dependency goes back to waiting, its counters recounted from
+  // its dependencies' states now (a retried one is queued again, so it counts as pending).
+  wfRewait: `
+    UPDATE S.jobs j SET state = 'waiting', finished_at = NULL, error = NULL, result = NULL,
+      pending = c.pending, dep_failed = c.failed
+    FROM (SELECT w.id,
+                 count(*) FILTER (WHERE d.state NOT IN ('succeeded', 'failed', 'cancelled', 'expired'))::int AS pending,
+                 count(*) FILTER (WHERE d.state IN ('failed', 'cancelled', 'expired'))::int AS failed
+          FROM S.jobs w CROSS JOIN LATERAL jsonb_array_elements_text(w.depends_on::jsonb) AS dep(id) JOIN S.jobs d ON d.id = dep.id
+          WHERE w.id = ANY($1::text[]) GROUP BY w.id) c
+    WHERE j.id = c.id
+    RETURNING j.id`,
+
+  version: `SELECT max(version)::int AS v FROM S.schema_version`,
+} as const
+
+export type StatementName = keyof typeof STATEMENTS
+export type Statements = Record<StatementName, string>
+
+/** The statements with the schema, the clock and the channel filled in. */
+export function sqlFor(schema: string): Statements {
+  return Object.fromEntries(Object.entries(STATEMENTS).map(([k, sql]) => [k, fill(sql, schema)])) as Statements
+}
+
+/** The channel idle workers and result waiters LISTEN on. */
+export function channelFor(schema: string): string {
+  return `tq_${schema}`
+}
+
+/** Fills the placeholders of a statement, a migration or the functions. */
+export function fill(sql: string, schema: string): string {
+  return sql.replace(/\bS\./g, `${schema}.`).replace(/\bNOW_MS\b/g, NOW_MS).replace(/\bCHANNEL\b/g, channelFor(schema))
+}
+
+/** The migrations for a schema, filled in; migration 1 also creates the functions. */
+export function migrationsFor(schema: string): string[] {
+  return MIGRATIONS.map((m, i) => fill(i === 0 ? m + FUNCTIONS : m, schema))
+}
