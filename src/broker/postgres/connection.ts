@@ -56,6 +56,14 @@ export class PgConnection {
     this.pool.on('error', (err) => {
       this.lastError = err
     })
+    // A checked-out connection that the server drops between two statements (a restart during
+    // a transaction) emits 'error' on the client itself: keep it for the message; the statement
+    // that follows fails and exec() discards the connection.
+    this.pool.on('connect', (client) => {
+      client.on('error', (err) => {
+        this.lastError = err
+      })
+    })
   }
 
   /**
