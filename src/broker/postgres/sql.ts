@@ -11,6 +11,8 @@ import { MIGRATIONS } from './migrations.js'
  * however many jobs, with a fixed text the server plans once per connection.
  */
 const NOW_MS = `(extract(epoch from statement_timestamp()) * 1000)::bigint`
+/** A job that did not end because a workflow step before it failed (see ../workflow.ts). */
+const NOT_DEP_FAILED = `coalesce(error::jsonb ->> 'name', '') <> 'DependencyFailed'`
 
 /** Columns a listing or getJob reads (what ../job-json.ts's StoredJob needs). */
 const JOB_COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
@@ -98,10 +100,12 @@ export const STATEMENTS = {
     WITH r AS (
       UPDATE S.jobs SET state = 'queued', attempt = 0, run_at = ${NOW_MS}, finished_at = NULL, started_at = NULL,
                         cancel_requested = false, error = NULL, result = NULL, progress = NULL
-      WHERE id = ANY($1::text[]) AND state IN ('failed', 'cancelled', 'expired') RETURNING id
+      WHERE id = ANY($1::text[]) AND state IN ('failed', 'cancelled', 'expired') AND NOT is_join AND ${NOT_DEP_FAILED}
+      RETURNING id
     )
     SELECT id, CASE WHEN count(*) OVER () > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM r`,
-  failedIds: `SELECT id FROM S.jobs WHERE state = 'failed' AND ($1::text IS NULL OR queue = $1) ORDER BY seq`,
+  // Steps that never ran because a step before them failed are resumed by retrying that one.
+  failedIds: `SELECT id FROM S.jobs WHERE state = 'failed' AND ($1::text IS NULL OR queue = $1) AND NOT is_join AND ${NOT_DEP_FAILED} ORDER BY seq`,
   purge: `WITH d AS (DELETE FROM S.jobs WHERE state <> 'active' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2) RETURNING 1)
           SELECT count(*)::int AS n FROM d`,
   setPaused: `INSERT INTO S.queues (name, paused) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
@@ -156,12 +160,18 @@ export const STATEMENTS = {
       run_at = CASE WHEN r.state = 'ready' THEN greatest(j.run_at, ${NOW_MS} + coalesce(j.delay_ms, 0)) ELSE j.run_at END,
       result = r.result,
       error = r.error,
+      errors = CASE WHEN r.error IS NULL THEN j.errors ELSE (coalesce(j.errors, '[]')::jsonb || jsonb_build_array(r.error::jsonb))::text END,
       finished_at = CASE WHEN r.state = 'ready' THEN NULL ELSE ${NOW_MS} END
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(id, state, payload, result, error)
     WHERE j.id = r.id AND j.state = 'waiting'`,
-  // Unfinished steps of the workflows whose join ids are given (cancel of a workflow).
-  wfSteps: `SELECT s.id FROM S.jobs s WHERE s.workflow_id IN (SELECT w.id FROM S.jobs w WHERE w.id = ANY($1::text[]) AND w.is_join)
-            AND s.state NOT IN ('succeeded', 'failed', 'cancelled', 'expired')`,
+  // Which of the ids name a workflow (its join: task $2, its own workflow).
+  wfJoins: `SELECT id FROM S.jobs WHERE id = ANY($1::text[]) AND task = $2 AND workflow_id = id`,
+  // Cancel of workflows: every step not started ends cancelled ($2: the error), running ones are flagged.
+  wfCancel: `UPDATE S.jobs SET state = 'cancelled', finished_at = ${NOW_MS}, error = $2
+             WHERE workflow_id = ANY($1::text[]) AND state IN ('waiting', 'queued', 'scheduled') RETURNING id`,
+  wfFlag: `UPDATE S.jobs SET cancel_requested = true WHERE workflow_id = ANY($1::text[]) AND state = 'active' RETURNING id`,
+  // Retry of a workflow: its steps that failed themselves (not those that never ran).
+  wfFailedSteps: `SELECT id FROM S.jobs WHERE workflow_id = ANY($1::text[]) AND state = 'failed' AND NOT is_join AND ${NOT_DEP_FAILED} ORDER BY seq`,
   wfEnded: `SELECT id, state, error FROM S.jobs WHERE id = ANY($1::text[])`,
   // A step that ended because of a dependency goes back to waiting, its counters recounted from
   // its dependencies' states now (a retried one is queued again, so it counts as pending).

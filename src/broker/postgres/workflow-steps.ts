@@ -1,5 +1,5 @@
-import { endedByDependency, resolveStep, type DepOutcome } from '../workflow.js'
-import type { DepFailureRule, JobState } from '../types.js'
+import { endedByDependency, JOIN_TASK, resolveStep, type DepOutcome } from '../workflow.js'
+import type { DepFailureRule, JobError, JobState } from '../types.js'
 import type { Db } from './connection.js'
 import type { Statements } from './sql.js'
 
@@ -28,7 +28,8 @@ export async function endedJobs(db: Db, s: Statements, ids: readonly string[]): 
     const cols: (string | null)[][] = [[], [], [], [], []]
     ended = []
     for (const r of ready) {
-      const outcomes = (JSON.parse(r.depends_on) as string[]).map((id) => deps.get(id) ?? { id, task: '?', state: 'cancelled' as JobState, result: null, error: null })
+      // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.
+      const outcomes = (JSON.parse(r.depends_on) as string[]).map((id) => deps.get(id) ?? { id, task: '', state: 'expired' as JobState, result: null, error: null })
       const res = resolveStep({ input: r.input ? (JSON.parse(r.input) as (string | number)[]) : null, onDepFailure: r.on_dep_failure, join: r.is_join }, outcomes, now)
       const row =
         res.kind === 'ready' ? ['ready', res.payload, null, null]
@@ -42,10 +43,25 @@ export async function endedJobs(db: Db, s: Statements, ids: readonly string[]): 
   }
 }
 
-/** The ids given, plus every unfinished step of the workflows among them (a join's id names its workflow). */
-export async function cancelWorkflows(db: Db, s: Statements, ids: string[]): Promise<string[]> {
-  const steps = (await db.query<{ id: string }>(s.wfSteps, [ids])).rows.map((r) => r.id)
-  return steps.length === 0 ? ids : [...new Set([...ids, ...steps])]
+/** Which of `ids` name a workflow (the id of its join). */
+export async function workflowIds(db: Db, s: Statements, ids: readonly string[]): Promise<Set<string>> {
+  return new Set((await db.query<{ id: string }>(s.wfJoins, [ids, JOIN_TASK])).rows.map((r) => r.id))
+}
+
+/**
+ * Cancels whole workflows: every step not started ends cancelled at once (no cascade needed:
+ * everything downstream is among them), running ones are flagged for their worker to abort.
+ */
+export async function cancelWorkflows(db: Db, s: Statements, workflows: readonly string[]): Promise<{ cancelled: string[]; aborting: string[] }> {
+  const error = JSON.stringify({ name: 'Cancelled', message: 'the workflow was cancelled', at: new Date().toISOString() } satisfies JobError)
+  const cancelled = (await db.query<{ id: string }>(s.wfCancel, [workflows, error])).rows.map((r) => r.id)
+  const aborting = (await db.query<{ id: string }>(s.wfFlag, [workflows])).rows.map((r) => r.id)
+  return { cancelled, aborting }
+}
+
+/** The steps a retry of these workflows retries: those that failed themselves. */
+export async function failedSteps(db: Db, s: Statements, workflows: readonly string[]): Promise<string[]> {
+  return (await db.query<{ id: string }>(s.wfFailedSteps, [workflows])).rows.map((r) => r.id)
 }
 
 /**
