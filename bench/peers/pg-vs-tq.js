@@ -15,13 +15,14 @@
 //     completeJobBatchDelay 0 (batched completion), jobs added with addJobs() (one statement per batch).
 //   pg-boss: insert() of 1000 jobs (one statement), work() with batchSize 500 and the minimum
 //     polling interval (0.5 s), two work() loops (v10 has no teamSize), jobs completed by batch.
-// BullMQ 6.7.0 (bench/peers) has no PostgreSQL backend (its connection options are ioredis's; the
-// Postgres backend ships in later BullMQ releases, which need a newer Node), so it is not here.
+//   BullMQ 6.7 with its PostgreSQL backend (createPostgresBackend): Worker concurrency 50 and
+//     removeOnComplete (its fastest Redis setting, as in bullmq-vs-tq.js), jobs added with addBulk().
 import { readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { run, makeWorkerUtils } from 'graphile-worker'
 import PgBoss from 'pg-boss'
+import { Queue, Worker, createPostgresBackend } from 'bullmq'
 import { dist, LATENCY_TASK, makeProject, median, NOOP_TASK, percentile, removeDir, sleep, spawnWorker, waitForOutput } from '../helpers.js'
 
 const BASE = process.env.TQ_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/tq_test'
@@ -234,6 +235,46 @@ async function bossDrain() {
   return { rate: N / wallS, wallS, workerCpu, pgCpu }
 }
 
+// ---- BullMQ, PostgreSQL backend ----
+const bullConnection = (schema) => ({ connectionString: BASE, schema, migrate: true })
+async function bullAdd(queue, opts = {}) {
+  const t0 = performance.now()
+  for (let i = 0; i < N; i += BATCH) await queue.addBulk(Array.from({ length: Math.min(BATCH, N - i) }, () => ({ name: 'noop', data: {}, opts })))
+  return N / ((performance.now() - t0) / 1000)
+}
+async function bullBulk() {
+  const queue = new Queue('noop', { connection: bullConnection(newSchema('bull')) }, createPostgresBackend)
+  try {
+    return await bullAdd(queue)
+  } finally {
+    await queue.close()
+  }
+}
+/** BullMQ's Postgres worker commits each job on its own (a few hundred a second here): a smaller drain keeps the run short. */
+const BULL_N = Math.min(N, 10_000)
+async function bullDrain() {
+  const schema = newSchema('bull')
+  const queue = new Queue('noop', { connection: bullConnection(schema) }, createPostgresBackend)
+  for (let i = 0; i < BULL_N; i += BATCH) await queue.addBulk(Array.from({ length: Math.min(BATCH, BULL_N - i) }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: true } })))
+  let done = 0
+  const pg0 = postgresCpu()
+  const c0 = selfCpu()
+  const t0 = performance.now()
+  let worker
+  await new Promise((resolve) => {
+    worker = new Worker('noop', async () => {}, { connection: bullConnection(schema), concurrency: 50 }, createPostgresBackend)
+    worker.on('completed', () => ++done === BULL_N && resolve())
+    worker.on('error', (e) => console.error('bullmq:', e.message))
+  })
+  const wallS = (performance.now() - t0) / 1000
+  const workerCpu = selfCpu() - c0
+  const pgCpu = postgresCpu() - pg0
+  await worker.close()
+  await queue.close()
+  // CPU per job is computed over N by the caller: scale to this drain's size.
+  return { rate: BULL_N / wallS, wallS, workerCpu: (workerCpu * N) / BULL_N, pgCpu: (pgCpu * N) / BULL_N, n: BULL_N }
+}
+
 // ---- latency and idle cost ----
 async function xacts() {
   const [r] = await sql(`SELECT (xact_commit + xact_rollback)::float8 AS n FROM pg_stat_database WHERE datname = current_database()`)
@@ -352,13 +393,13 @@ const push = (k, v) => (rows[k] ??= []).push(v)
 const fmt = (n) => Math.round(n).toLocaleString('en-US')
 try {
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of [['graphile-worker', graphileDrain], ['pg-boss', bossDrain], ['tq c=50', () => tqDrain(50)], ['tq c=500', () => tqDrain(500)]]) {
+    for (const [name, fn] of [['graphile-worker', graphileDrain], ['pg-boss', bossDrain], ['BullMQ pg', bullDrain], ['tq c=50', () => tqDrain(50)], ['tq c=500', () => tqDrain(500)]]) {
       const d = await fn()
       push(`drain ${name}`, d)
       console.error(`  drain ${name}: ${fmt(d.rate)} jobs/s (${d.wallS.toFixed(2)} s wall), worker CPU ${((d.workerCpu / N) * 1e6).toFixed(0)} µs/job, Postgres CPU ${((d.pgCpu / N) * 1e6).toFixed(0)} µs/job`)
       await dropSchemas()
     }
-    for (const [name, fn] of [['graphile-worker addJobs', graphileBulk], ['pg-boss insert', bossBulk], ['tq enqueue', tqBulk]]) {
+    for (const [name, fn] of [['graphile-worker addJobs', graphileBulk], ['pg-boss insert', bossBulk], ['BullMQ pg addBulk', bullBulk], ['tq enqueue', tqBulk]]) {
       const rate = await fn()
       push(`bulk ${name}`, { rate })
       console.error(`  bulk ${name}: ${fmt(rate)} jobs/s`)
@@ -375,14 +416,14 @@ try {
 
   const med = (k, f = 'rate') => median(rows[k].map((x) => x[f]))
   console.log(`\n${N.toLocaleString('en-US')} no-op jobs, ${rounds} round(s), medians; Postgres at ${new URL(BASE).host}`)
-  console.log('case                              jobs/s   worker CPU µs/job   Postgres CPU µs/job')
+  console.log(`case                              jobs/s   worker CPU µs/job   Postgres CPU µs/job   (BullMQ's drain: ${BULL_N.toLocaleString('en-US')} jobs)`)
   for (const k of Object.keys(rows)) {
     const cpu = k.startsWith('drain') ? `${((med(k, 'workerCpu') / N) * 1e6).toFixed(0).padStart(18)}   ${((med(k, 'pgCpu') / N) * 1e6).toFixed(0).padStart(18)}` : ''
     console.log(`${k.padEnd(30)} ${fmt(med(k)).padStart(9)}   ${cpu}`)
   }
-  const bestPeerDrain = Math.max(med('drain graphile-worker'), med('drain pg-boss'))
+  const bestPeerDrain = Math.max(med('drain graphile-worker'), med('drain pg-boss'), med('drain BullMQ pg'))
   const bestTqDrain = Math.max(med('drain tq c=50'), med('drain tq c=500'))
-  const bestPeerBulk = Math.max(med('bulk graphile-worker addJobs'), med('bulk pg-boss insert'))
+  const bestPeerBulk = Math.max(med('bulk graphile-worker addJobs'), med('bulk pg-boss insert'), med('bulk BullMQ pg addBulk'))
   console.log(`drain ratio tq / best peer: ${(bestTqDrain / bestPeerDrain).toFixed(2)} (c=50: ${(med('drain tq c=50') / bestPeerDrain).toFixed(2)})   target >= 2`)
   console.log(`bulk ratio tq / best peer: ${(med('bulk tq enqueue') / bestPeerBulk).toFixed(2)}   target >= 2`)
   console.log('\nidle worker, enqueue-to-start (ms) and database transactions per second while idle:')
