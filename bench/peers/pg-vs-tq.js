@@ -307,8 +307,8 @@ async function idleRate(seconds) {
   return (b - a - 1) / seconds
 }
 
-async function tqLatencyAndIdle(samples, idleSeconds) {
-  const url = urlWith({ schema: newSchema('tq') })
+async function tqLatencyAndIdle(samples, idleSeconds, query = {}) {
+  const url = urlWith({ schema: newSchema('tq'), ...query })
   const project = makeProject('pg-latency', { lat: LATENCY_TASK })
   const broker = await tqBroker(url)
   const { Client } = await dist('src/app/client.js')
@@ -325,7 +325,7 @@ async function tqLatencyAndIdle(samples, idleSeconds) {
       if (i >= 30) lat.push(ms)
     }
     lat.sort((a, b) => a - b)
-    const idle = await idleRate(idleSeconds)
+    const idle = idleSeconds > 0 ? await idleRate(idleSeconds) : NaN
     return { p50: percentile(lat, 50), p99: percentile(lat, 99), idle }
   } finally {
     w.child.kill('SIGTERM')
@@ -409,7 +409,8 @@ try {
   }
   if (process.env.TQ_BENCH_DEBUG) console.error('baseline idle', await idleRate(5))
   const lat = {}
-  for (const [name, fn] of [['tq', tqLatencyAndIdle], ['graphile-worker', graphileLatencyAndIdle], ['pg-boss', bossLatencyAndIdle]]) {
+  const tqAsync = (samples) => tqLatencyAndIdle(samples, 0, { synchronousCommit: 'off' })
+  for (const [name, fn] of [['tq', tqLatencyAndIdle], ['tq, synchronousCommit=off', tqAsync], ['graphile-worker', graphileLatencyAndIdle], ['pg-boss', bossLatencyAndIdle]]) {
     lat[name] = await fn(200, 10)
     await dropSchemas()
   }
@@ -419,7 +420,7 @@ try {
   console.log(`case                              jobs/s   worker CPU µs/job   Postgres CPU µs/job   (BullMQ's drain: ${BULL_N.toLocaleString('en-US')} jobs)`)
   for (const k of Object.keys(rows)) {
     const cpu = k.startsWith('drain') ? `${((med(k, 'workerCpu') / N) * 1e6).toFixed(0).padStart(18)}   ${((med(k, 'pgCpu') / N) * 1e6).toFixed(0).padStart(18)}` : ''
-    console.log(`${k.padEnd(30)} ${fmt(med(k)).padStart(9)}   ${cpu}`)
+    console.log(`${k.padEnd(30)} ${fmt(med(k)).padStart(9)}   ${cpu}   runs: ${rows[k].map((x) => fmt(x.rate)).join(', ')}`)
   }
   const bestPeerDrain = Math.max(med('drain graphile-worker'), med('drain pg-boss'), med('drain BullMQ pg'))
   const bestTqDrain = Math.max(med('drain tq c=50'), med('drain tq c=500'))
@@ -427,7 +428,7 @@ try {
   console.log(`drain ratio tq / best peer: ${(bestTqDrain / bestPeerDrain).toFixed(2)} (c=50: ${(med('drain tq c=50') / bestPeerDrain).toFixed(2)})   target >= 2`)
   console.log(`bulk ratio tq / best peer: ${(med('bulk tq enqueue') / bestPeerBulk).toFixed(2)}   target >= 2`)
   console.log('\nidle worker, enqueue-to-start (ms) and database transactions per second while idle:')
-  for (const [name, l] of Object.entries(lat)) console.log(`${name.padEnd(16)} p50 ${l.p50.toFixed(2)}  p99 ${l.p99.toFixed(2)}   idle ${l.idle.toFixed(2)} xact/s`)
+  for (const [name, l] of Object.entries(lat)) console.log(`${name.padEnd(27)} p50 ${l.p50.toFixed(2)}  p99 ${l.p99.toFixed(2)}${Number.isNaN(l.idle) ? '' : `   idle ${l.idle.toFixed(2)} xact/s`}`)
 } finally {
   await dropSchemas()
 }

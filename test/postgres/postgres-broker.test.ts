@@ -52,6 +52,8 @@ describe('postgres:// URLs', () => {
     const d = parsePostgresUrl('postgres://localhost/app')
     expect(d).toMatchObject({ port: 5432, schema: 'tq', ssl: false, pool: 4 })
     expect(parsePostgresUrl('postgres://h/app?sslmode=verify-full').ssl).toMatchObject({ rejectUnauthorized: true, servername: 'h' })
+    expect(d.synchronousCommit).toBe(true)
+    expect(parsePostgresUrl('postgres://h/app?synchronousCommit=off').synchronousCommit).toBe(false)
   })
 
   it('refuses bad options in one line that names the fix, never showing the password', () => {
@@ -60,6 +62,7 @@ describe('postgres:// URLs', () => {
       ['postgres://u:hunter2@h/app?sslmode=maybe', /unknown sslmode "maybe"/],
       ['postgres://u:hunter2@h/app?pool=0', /invalid pool/],
       ['postgres://u:hunter2@h/app?colour=blue', /unknown option "colour"/],
+      ['postgres://u:hunter2@h/app?synchronousCommit=maybe', /invalid synchronousCommit/],
       ['postgres://u:hunter2@h/', /names no database/],
       ['postgres://u:hunter2@h/app?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem', /cannot read sslrootcert/],
       ['postgres://u:hunter2@h/app?sslrootcert=/etc/hostname', /sslmode=prefer connects without TLS/],

@@ -160,6 +160,8 @@ export function clientConfig(cfg: PostgresUrlConfig): pg.ClientConfig {
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     types,
+    // Opted out of durable enqueues: the session's default (claims and settles are asynchronous anyway).
+    ...(cfg.synchronousCommit ? {} : { options: '-c synchronous_commit=off' }),
   }
 }
 

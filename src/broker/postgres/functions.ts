@@ -101,34 +101,39 @@ export const FUNCTIONS = `
         SELECT u.*, (u.kind IN ('succeeded', 'cancelled') OR (u.kind = 'failed' AND u.run_at IS NULL)) AS ends
         FROM unnest(p_ids, p_tokens, p_kinds, p_results, p_errors, p_run_ats, p_result_expires)
              WITH ORDINALITY AS u(id, token, kind, result, error, run_at, result_expires_at, ord)
-      ), done AS (
-        UPDATE S.jobs j SET
-          state = CASE o.kind
-                    WHEN 'succeeded' THEN 'succeeded'
-                    WHEN 'failed' THEN CASE WHEN o.run_at IS NULL THEN 'failed' ELSE 'scheduled' END
-                    WHEN 'retry' THEN 'scheduled'
-                    WHEN 'released' THEN CASE WHEN coalesce(o.run_at, 0) > v_now THEN 'scheduled' ELSE 'queued' END
-                    ELSE 'cancelled' END,
-          result = CASE WHEN o.kind = 'succeeded' THEN o.result ELSE j.result END,
-          result_expires_at = CASE WHEN o.kind = 'succeeded' THEN o.result_expires_at ELSE j.result_expires_at END,
-          error = CASE WHEN o.kind IN ('failed', 'cancelled') THEN o.error ELSE j.error END,
-          errors = CASE WHEN o.kind = 'failed' THEN (coalesce(j.errors, '[]')::jsonb || jsonb_build_array(o.error::jsonb))::text ELSE j.errors END,
-          finished_at = CASE WHEN o.ends THEN v_now ELSE j.finished_at END,
-          run_at = CASE WHEN o.kind IN ('failed', 'retry') AND o.run_at IS NOT NULL THEN o.run_at
-                        WHEN o.kind = 'released' THEN greatest(j.run_at, coalesce(o.run_at, 0)) ELSE j.run_at END,
-          attempt = CASE WHEN o.kind = 'released' THEN j.attempt - 1 ELSE j.attempt END,
-          started_at = CASE WHEN o.kind = 'released' THEN NULL ELSE j.started_at END,
-          lease_until = NULL
-        FROM o
-        WHERE j.id = o.id AND j.token = o.token AND j.state = 'active' AND NOT (p_fast AND o.ends AND j.next IS NOT NULL)
-        RETURNING o.ord, j.id, j.queue, j.state, false
       )
-      SELECT * FROM done
-      UNION ALL
-      SELECT o.ord, o.id, j.queue, j.state, true FROM o JOIN S.jobs j ON j.id = o.id
-      WHERE p_fast AND o.ends AND j.next IS NOT NULL AND j.token = o.token AND j.state = 'active';
+      UPDATE S.jobs j SET
+        state = CASE o.kind
+                  WHEN 'succeeded' THEN 'succeeded'
+                  WHEN 'failed' THEN CASE WHEN o.run_at IS NULL THEN 'failed' ELSE 'scheduled' END
+                  WHEN 'retry' THEN 'scheduled'
+                  WHEN 'released' THEN CASE WHEN coalesce(o.run_at, 0) > v_now THEN 'scheduled' ELSE 'queued' END
+                  ELSE 'cancelled' END,
+        result = CASE WHEN o.kind = 'succeeded' THEN o.result ELSE j.result END,
+        result_expires_at = CASE WHEN o.kind = 'succeeded' THEN o.result_expires_at ELSE j.result_expires_at END,
+        error = CASE WHEN o.kind IN ('failed', 'cancelled') THEN o.error ELSE j.error END,
+        errors = CASE WHEN o.kind = 'failed' THEN (coalesce(j.errors, '[]')::jsonb || jsonb_build_array(o.error::jsonb))::text ELSE j.errors END,
+        finished_at = CASE WHEN o.ends THEN v_now ELSE j.finished_at END,
+        run_at = CASE WHEN o.kind IN ('failed', 'retry') AND o.run_at IS NOT NULL THEN o.run_at
+                      WHEN o.kind = 'released' THEN greatest(j.run_at, coalesce(o.run_at, 0)) ELSE j.run_at END,
+        attempt = CASE WHEN o.kind = 'released' THEN j.attempt - 1 ELSE j.attempt END,
+        started_at = CASE WHEN o.kind = 'released' THEN NULL ELSE j.started_at END,
+        lease_until = NULL
+      FROM o
+      WHERE j.id = o.id AND j.token = o.token AND j.state = 'active' AND NOT (p_fast AND o.ends AND j.next IS NOT NULL)
+      RETURNING o.ord, j.id, j.queue, j.state, false;
     GET DIAGNOSTICS v_changed = ROW_COUNT;
     IF v_changed > 0 THEN PERFORM pg_notify('CHANNEL', ''); END IF;
+    -- Some outcomes not applied: stale leases, or workflow steps left for the client's
+    -- transaction. Only the second kind is still active under the token given: report those.
+    IF p_fast AND v_changed < coalesce(array_length(p_ids, 1), 0) THEN
+      RETURN QUERY
+        SELECT u.ord, u.id, j.queue, j.state, true
+        FROM unnest(p_ids, p_tokens, p_kinds, p_run_ats) WITH ORDINALITY AS u(id, token, kind, run_at, ord)
+        JOIN S.jobs j ON j.id = u.id
+        WHERE (u.kind IN ('succeeded', 'cancelled') OR (u.kind = 'failed' AND u.run_at IS NULL))
+          AND j.next IS NOT NULL AND j.token = u.token AND j.state = 'active';
+    END IF;
   END
   $fn$;
 

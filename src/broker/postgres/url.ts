@@ -22,6 +22,12 @@ export interface PostgresUrlConfig {
   connectTimeoutMs: number
   /** The server-side limit on one statement (statement_timeout), ms. */
   statementTimeoutMs: number
+  /**
+   * false (`?synchronousCommit=off`): enqueues too commit without waiting for the WAL flush. A
+   * crash of the database server (not a restart) may then lose the last fraction of a second of
+   * enqueues, as Redis with `appendfsync everysec` may; default true (enqueue is durable).
+   */
+  synchronousCommit: boolean
   /** Shown in pg_stat_activity (`tq` unless `?application_name=` says otherwise). */
   applicationName: string
   /** The URL without secrets, for messages and `describe`. */
@@ -39,7 +45,7 @@ export const DEFAULT_POOL = 4
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
-const QUERY_PARAMS = ['schema', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'pool', 'connectTimeout', 'statementTimeout', 'application_name'] as const
+const QUERY_PARAMS = ['schema', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'pool', 'connectTimeout', 'statementTimeout', 'synchronousCommit', 'application_name'] as const
 const HINT = 'use postgres://[user[:pass]@]host[:port]/database[?schema=tq&sslmode=require]'
 
 /**
@@ -49,7 +55,8 @@ const HINT = 'use postgres://[user[:pass]@]host[:port]/database[?schema=tq&sslmo
  * `verify-ca` checks it against `sslrootcert` or the system CAs, `verify-full` also checks the
  * host name), `sslrootcert`/`sslcert`/`sslkey` (PEM files), `pool` (connections for commands,
  * default 4), `connectTimeout` (bounded wait for a connection, default 10 s), `statementTimeout`
- * (server-side bound on one statement, default 30 s).
+ * (server-side bound on one statement, default 30 s), `synchronousCommit=off` (enqueues do not
+ * wait for the WAL flush; see PostgresUrlConfig.synchronousCommit).
  */
 export function parsePostgresUrl(url: string): PostgresUrlConfig {
   const safe = redactUrl(url)
@@ -97,12 +104,15 @@ export function parsePostgresUrl(url: string): PostgresUrlConfig {
   const connectTimeoutMs = duration(u.searchParams.get('connectTimeout'), 'connectTimeout', safe) ?? DEFAULT_CONNECT_TIMEOUT_MS
   const statementTimeoutMs = duration(u.searchParams.get('statementTimeout'), 'statementTimeout', safe) ?? DEFAULT_STATEMENT_TIMEOUT_MS
 
+  const syncText = (u.searchParams.get('synchronousCommit') ?? 'on').toLowerCase()
+  if (syncText !== 'on' && syncText !== 'off') throw new BrokerError(`broker URL "${safe}" has an invalid synchronousCommit "${syncText}"`, 'use ?synchronousCommit=on (the default: an enqueue is durable when it returns) or off')
+  const synchronousCommit = syncText === 'on'
   const applicationName = u.searchParams.get('application_name') ?? 'tq'
   const auth = user !== undefined || password !== undefined ? `${user ?? ''}${password !== undefined ? ':***' : ''}@` : ''
   const hostPart = host.includes(':') ? `[${host}]` : host
   const query = [schema !== DEFAULT_SCHEMA ? `schema=${schema}` : '', ssl ? `sslmode=${sslmode}` : ''].filter(Boolean).join('&')
   const describe = `${scheme}://${auth}${hostPart}:${port}/${database}${query ? `?${query}` : ''}`
-  return { host, port, database, user, password, ssl, sslmode, schema, pool, connectTimeoutMs, statementTimeoutMs, applicationName, describe }
+  return { host, port, database, user, password, ssl, sslmode, schema, pool, connectTimeoutMs, statementTimeoutMs, synchronousCommit, applicationName, describe }
 }
 
 /**
