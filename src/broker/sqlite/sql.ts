@@ -16,6 +16,9 @@ function insertRows(n: number): string {
           ON CONFLICT DO NOTHING`
 }
 
+/** Retention's guard: not a step of a workflow whose join is still waiting. */
+const KEEP_RUNNING_WORKFLOWS = `(workflow_id IS NULL OR workflow_id = id OR (SELECT w.state FROM jobs w WHERE w.id = jobs.workflow_id) IS NOT 'waiting')`
+
 export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
@@ -150,8 +153,10 @@ export const SQL = {
                       WHERE state = 'active' AND worker_id = ? RETURNING queue`,
   removeWorker: `DELETE FROM workers WHERE id = ?`,
 
-  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') RETURNING queue, state`,
-  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' RETURNING queue, state`,
+  // A finished step of a workflow still running is kept: a step waiting for it needs its result.
+  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') AND ${KEEP_RUNNING_WORKFLOWS}
+                  RETURNING queue, state`,
+  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' AND ${KEEP_RUNNING_WORKFLOWS} RETURNING queue, state`,
   expireResults: `UPDATE jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ?`,
 
   setPaused: `INSERT INTO queues (name, paused) VALUES (@name, @paused) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
