@@ -232,36 +232,33 @@ out(await outcome(w.result({ timeout: '60s' })))
       expect(shown.stdout).toMatch(/1\s+\S+\s+cancelled\s+slow/)
       expect(shown.stdout).toMatch(/3\s+\S+\s+cancelled\s+double\s+← \S+/)
     })
+
+    it('kill -9 of a worker during a 1,000-header chord: the body runs exactly once, with 1,000 results in order', async () => {
+      const p = project()
+      const ran = p.ran
+      const first = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
+      const second = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
+      const file = script(
+        p,
+        'chord.mjs',
+        `
+  const d = await tq.enqueue(chord(Array.from({ length: 1000 }, (_, i) => tick.s({ i })), total.s()))
+  out(d.id)
+  out(await d.result({ timeout: '170s' }))
+  `,
+      )
+      const producer = runNode([file], { cwd: p.dir, timeoutMs: 175_000 })
+      // Kill one worker once it has run some header jobs, with others in flight.
+      await first.waitFor((w) => (w.stdout.match(/ ✓ tick /g) ?? []).length >= 100, '100 header jobs done by the first worker', 120_000)
+      first.kill('SIGKILL')
+      expect((await first.waitExit(10_000)).signal).toBe('SIGKILL')
+      const r = await producer
+      expect(r.code, r.stderr).toBe(0)
+      const [, result] = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+      expect(result).toBe((999 * 1000) / 2)
+      // Exactly once: one line from the body, with all 1,000 results.
+      expect(readLines(ran).filter((l) => l.startsWith('total'))).toEqual(['total 1000'])
+      second.kill('SIGTERM')
+    })
   })
 }
-
-describe('kill -9 of workers during a 1,000-header chord', () => {
-  it('the body runs exactly once, with 1,000 results in order', async () => {
-    const p = makeProject({ config: `{ broker: 'sqlite://.tq/tq.db' }` })
-    const ran = p.path('ran.txt')
-    for (const [rel, text] of Object.entries(TASKS(ran))) p.write(rel, text)
-    const first = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
-    const second = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
-    const file = script(
-      p,
-      'chord.mjs',
-      `
-const d = await tq.enqueue(chord(Array.from({ length: 1000 }, (_, i) => tick.s({ i })), total.s()))
-out(d.id)
-out(await d.result({ timeout: '170s' }))
-`,
-    )
-    const producer = runNode([file], { cwd: p.dir, timeoutMs: 175_000 })
-    // Kill one worker once it has run some header jobs, with others in flight.
-    await first.waitFor((w) => (w.stdout.match(/ ✓ tick /g) ?? []).length >= 100, '100 header jobs done by the first worker', 120_000)
-    first.kill('SIGKILL')
-    expect((await first.waitExit(10_000)).signal).toBe('SIGKILL')
-    const r = await producer
-    expect(r.code, r.stderr).toBe(0)
-    const [, result] = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
-    expect(result).toBe((999 * 1000) / 2)
-    // Exactly once: one line from the body, with all 1,000 results.
-    expect(readLines(ran).filter((l) => l.startsWith('total'))).toEqual(['total 1000'])
-    second.kill('SIGTERM')
-  })
-})
