@@ -40,6 +40,8 @@ export const SQL = {
   insertWait: `INSERT INTO step_waits (id, pending, dep_failed) VALUES (@id, @pending, @depFailed)
                ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, dep_failed = excluded.dep_failed`,
   deleteWait: `DELETE FROM step_waits WHERE id = ?`,
+  // A dependency that had ended (failed) runs again: the step waits for it once more.
+  waitAgain: `UPDATE step_waits SET pending = pending + 1, dep_failed = max(dep_failed - 1, 0) WHERE id = ?`,
   idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
 
   promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,

@@ -394,17 +394,23 @@ local function cancel_workflow(wf, now, cancelled, aborting)
   end
 end
 
--- A retried step runs again: the steps that ended because of it (by_dep) wait again, on down the
--- graph, their counters recounted from their dependencies' states.
+-- A retried step runs again: a step still waiting for it counts it as not ended again; the steps
+-- that ended because of it (by_dep) wait again, on down the graph, their counters recounted from
+-- their dependencies' states.
 local function resume_steps(id)
   local todo = { id }
   local i = 1
   while i <= #todo do
     local nx = redis.call('HGET', jkey(todo[i]), 'next')
+    local retried = i == 1
     i = i + 1
     if nx then
       for _, nid in ipairs(cjson.decode(nx)) do
-        local h = load(nid, with_fields({ 'depends_on', 'by_dep' }))
+        local h = load(nid, with_fields({ 'depends_on', 'by_dep', 'dep_failed' }))
+        if retried and h and h.state == 'waiting' then
+          redis.call('HINCRBY', jkey(nid), 'pending', 1)
+          if (tonumber(h.dep_failed) or 0) > 0 then redis.call('HINCRBY', jkey(nid), 'dep_failed', -1) end
+        end
         if h and h.by_dep == '1' and FINAL[h.state] then
           local pending, dep_failed = 0, 0
           for _, d in ipairs(dep_outcomes(h.depends_on)) do
