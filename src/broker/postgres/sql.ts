@@ -14,6 +14,10 @@ const NOW_MS = `(extract(epoch from statement_timestamp()) * 1000)::bigint`
 /** A job that did not end because a workflow step before it failed (see ../workflow.ts). */
 const NOT_DEP_FAILED = `coalesce(error::jsonb ->> 'name', '') <> 'DependencyFailed'`
 
+/** Retention's guard: not a step of a workflow whose join still waits (a waiting step needs their results). */
+const KEEP_RUNNING_WORKFLOWS = `(j.workflow_id IS NULL OR j.workflow_id = j.id
+  OR (SELECT w.state FROM S.jobs w WHERE w.id = j.workflow_id) IS DISTINCT FROM 'waiting')`
+
 /** Columns a listing or getJob reads (what ../job-json.ts's StoredJob needs). */
 const JOB_COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
   finished_at, result, error, errors, progress, parent_id, key, workflow_id, depends_on`
@@ -127,9 +131,10 @@ export const STATEMENTS = {
   listWorkers: `SELECT info FROM S.workers ORDER BY id`,
   removeWorker: `DELETE FROM S.workers WHERE id = $1`,
 
-  pruneFinished: `WITH d AS (DELETE FROM S.jobs WHERE state IN ('succeeded', 'cancelled', 'expired') AND finished_at < $1 RETURNING 1)
+  pruneFinished: `WITH d AS (DELETE FROM S.jobs j WHERE state IN ('succeeded', 'cancelled', 'expired') AND finished_at < $1 AND ${KEEP_RUNNING_WORKFLOWS} RETURNING 1)
                   SELECT count(*)::int AS n FROM d`,
-  pruneFailed: `WITH d AS (DELETE FROM S.jobs WHERE state = 'failed' AND finished_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+  pruneFailed: `WITH d AS (DELETE FROM S.jobs j WHERE state = 'failed' AND finished_at < $1 AND ${KEEP_RUNNING_WORKFLOWS} RETURNING 1)
+                SELECT count(*)::int AS n FROM d`,
   expireResults: `UPDATE S.jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ${NOW_MS}`,
   // Jobs finished per second, read from the finished jobs themselves (jobs_done): no counter row
   // for every settle to update, which would serialise concurrent workers' settles on one row.
@@ -172,6 +177,11 @@ export const STATEMENTS = {
   wfFlag: `UPDATE S.jobs SET cancel_requested = true WHERE workflow_id = ANY($1::text[]) AND state = 'active' RETURNING id`,
   // Retry of a workflow: its steps that failed themselves (not those that never ran).
   wfFailedSteps: `SELECT id FROM S.jobs WHERE workflow_id = ANY($1::text[]) AND state = 'failed' AND NOT is_join AND ${NOT_DEP_FAILED} ORDER BY seq`,
+  // A dependency that had ended (failed) runs again: the steps still waiting for it wait for it once more.
+  wfWaitAgain: `
+    UPDATE S.jobs j SET pending = j.pending + d.n, dep_failed = greatest(j.dep_failed - d.n, 0)
+    FROM (SELECT t.id, count(*)::int AS n FROM unnest($1::text[]) AS t(id) GROUP BY t.id ORDER BY t.id) d
+    WHERE j.id = d.id AND j.state = 'waiting'`,
   wfEnded: `SELECT id, state, error FROM S.jobs WHERE id = ANY($1::text[])`,
   // A step that ended because of a dependency goes back to waiting, its counters recounted from
   // its dependencies' states now (a retried one is queued again, so it counts as pending).

@@ -65,14 +65,18 @@ export async function failedSteps(db: Db, s: Statements, workflows: readonly str
 }
 
 /**
- * After a retry of failed steps: the jobs downstream that ended because of them (DependencyFailed,
- * transitively) go back to waiting, counters recounted, level by level.
+ * After a retry of failed steps: a step still waiting for one counts it as not ended again; the
+ * jobs downstream that ended because of them (DependencyFailed, transitively) go back to waiting,
+ * counters recounted, level by level.
  */
 export async function resumeWorkflows(db: Db, s: Statements, retried: readonly string[]): Promise<void> {
   let frontier = [...retried]
   const seen = new Set(frontier)
-  while (frontier.length > 0) {
-    const next = (await db.query<{ next: string[] | null }>(s.wfNext, [frontier])).rows.flatMap((r) => r.next ?? []).filter((id) => !seen.has(id))
+  for (let level = 0; frontier.length > 0; level++) {
+    const all = (await db.query<{ next: string[] | null }>(s.wfNext, [frontier])).rows.flatMap((r) => r.next ?? [])
+    // A step still waiting for a retried job counts it as not ended again.
+    if (level === 0 && all.length > 0) await db.query(s.wfWaitAgain, [all])
+    const next = all.filter((id) => !seen.has(id))
     if (next.length === 0) return
     const rows = (await db.query<{ id: string; state: JobState; error: string | null }>(s.wfEnded, [next])).rows
     const back = rows.filter((r) => endedByDependency(r.state, r.error)).map((r) => r.id)
