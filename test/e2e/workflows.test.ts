@@ -1,5 +1,5 @@
 /**
- * Workflows end to end, on SQLite and Redis: a user's script enqueues chains, groups and chords
+ * Workflows end to end, on SQLite, Redis and Postgres: a user's script enqueues chains, groups and chords
  * (`import { chain, group, chord } from 'tqjs'`), real `tq worker` processes run them, and the
  * script reads the results. Also: failure rules, cancel of a running workflow, `tq job` on a
  * workflow, and `kill -9` of a worker during a 1,000-header chord (the body runs exactly once).
@@ -22,6 +22,7 @@ import {
   startTq,
   type TempProject,
 } from '../helpers/tq.js'
+import { dropSchema, uniqueSchema, urlWith as pgUrlWith } from '../postgres/helpers.js'
 
 afterEach(killAll)
 afterAll(cleanupTemp)
@@ -93,6 +94,13 @@ const BROKERS = [
     config: () => {
       const prefix = redisPrefix()
       return { config: `{ broker: ${JSON.stringify(redisUrl({ prefix }))} }`, cleanup: () => deleteRedisKeys(prefix) }
+    },
+  },
+  {
+    name: 'postgres',
+    config: () => {
+      const schema = uniqueSchema()
+      return { config: `{ broker: ${JSON.stringify(pgUrlWith({ schema }))} }`, cleanup: () => dropSchema(schema) }
     },
   },
 ]

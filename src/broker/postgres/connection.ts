@@ -15,6 +15,9 @@ const types = {
 const TRANSIENT_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300'])
 const NETWORK = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|terminating connection|the database system is (starting up|shutting down|in recovery)|Query read timeout|timeout exceeded when trying to connect/i
 
+/** deadlock_detected, serialization_failure: the server rolled the transaction back; it may simply run again. */
+const ROLLED_BACK = new Set(['40P01', '40001'])
+
 /** Whether an error says the connection or the server went away (rather than the statement being wrong). */
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string }
@@ -86,6 +89,8 @@ export class PgConnection {
         db.release(lost ? (err as Error) : undefined)
         if (err instanceof BrokerError) throw err
         if (lost && !this.closed && (retry || (err as { notSent?: boolean }).notSent) && attempt < 3 && Date.now() < deadline) continue
+        // A deadlock or serialisation failure rolled the whole transaction back: run it again.
+        if (ROLLED_BACK.has((err as { code?: string }).code ?? '') && !this.closed && attempt < 5 && Date.now() < deadline) continue
         const e = err as Error & { code?: string }
         throw lost
           ? new BrokerError(`${what} failed: lost the connection to Postgres at ${this.describe} (${firstLine(e)})`, 'the operation may not have been applied; check Postgres and try again')

@@ -55,13 +55,16 @@ export const MIGRATIONS: readonly string[] = [
     delay_ms       bigint,
     pending        integer NOT NULL DEFAULT 0,
     dep_failed     integer NOT NULL DEFAULT 0
-  );
+  ) WITH (fillfactor = 85); -- room on each page for HOT updates (renewals, progress, cancel flags)
   -- Ready jobs in claim order; partial, so it holds only what can be handed out.
   CREATE INDEX jobs_ready ON S.jobs (queue, priority DESC, run_at, seq) WHERE state = 'queued';
   -- Delayed jobs and retries of a queue by due time: promotion and the drained claim's next run time.
   CREATE INDEX jobs_due ON S.jobs (queue, run_at) WHERE state = 'scheduled';
-  -- Running jobs by lease expiry (recovery); few rows, also scanned to reap a dead worker's jobs.
-  CREATE INDEX jobs_active ON S.jobs (lease_until) WHERE state = 'active';
+  -- Running jobs by worker (reaping a dead worker's jobs); few rows, scanned whole to find lapsed
+  -- leases. Not on lease_until: a renewal then changes no indexed column, so it is a HOT update
+  -- (a new row version on the same page, no index entries), which a busy worker's once-a-second
+  -- renewal of every lease it holds would otherwise pay in full.
+  CREATE INDEX jobs_active ON S.jobs (worker_id) WHERE state = 'active';
   -- At most one live job per unique key: enforced by the index, so racing producers cannot both win.
   CREATE UNIQUE INDEX jobs_key ON S.jobs (key) WHERE key IS NOT NULL AND state IN ('scheduled', 'queued', 'active');
   -- Finished jobs of a state by finish time: listings (newest first), retention, throughput.
