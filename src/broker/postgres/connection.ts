@@ -2,8 +2,10 @@ import pg from 'pg'
 import { BrokerError } from '../../errors.js'
 import type { PostgresUrlConfig } from './url.js'
 
-/** A client checked out of the pool, for one operation. */
-export type Db = pg.PoolClient
+/** What an operation runs its statements on: a pooled connection, for the length of the operation. */
+export interface Db {
+  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
+}
 
 /** node-postgres returns bigint as text; tq's times and tokens fit in a double (epoch ms, counters). */
 const INT8 = 20
@@ -43,9 +45,15 @@ export class PgConnection {
   private closed = false
   private lastError: Error | undefined
 
+  /**
+   * `names`: statement text -> name, for the statements sent as named prepared statements. Each
+   * connection then parses and plans them once, not on every call (node-postgres prepares a name
+   * on a connection the first time it is used there).
+   */
   constructor(
     private readonly cfg: PostgresUrlConfig,
     private readonly describe: string,
+    private readonly names: ReadonlyMap<string, string> = new Map(),
   ) {
     this.pool = new pg.Pool({
       ...clientConfig(cfg),
@@ -78,15 +86,21 @@ export class PgConnection {
   async exec<T>(what: string, fn: (db: Db) => Promise<T>, retry = false): Promise<T> {
     const deadline = Date.now() + this.cfg.connectTimeoutMs
     for (let attempt = 0; ; attempt++) {
-      const db = await this.connect(deadline)
+      const client = await this.connect(deadline)
+      const db: Db = {
+        query: (text, values) => {
+          const name = this.names.get(text)
+          return client.query(name ? { name, text, values } : { text, values })
+        },
+      }
       try {
         const out = await fn(db)
-        db.release()
+        client.release()
         return out
       } catch (err) {
         const lost = isConnectionError(err)
         // A connection that failed is discarded, not handed to the next operation.
-        db.release(lost ? (err as Error) : undefined)
+        client.release(lost ? (err as Error) : undefined)
         if (err instanceof BrokerError) throw err
         if (lost && !this.closed && (retry || (err as { notSent?: boolean }).notSent) && attempt < 3 && Date.now() < deadline) continue
         // A deadlock or serialisation failure rolled the whole transaction back: run it again.
@@ -131,7 +145,7 @@ export class PgConnection {
   }
 
   /** A pooled connection, waiting through refusals (a restart) until the deadline. */
-  private async connect(deadline: number): Promise<Db> {
+  private async connect(deadline: number): Promise<pg.PoolClient> {
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       if (this.closed) throw new BrokerError(`the Postgres broker ${this.describe} is closed`)
       try {

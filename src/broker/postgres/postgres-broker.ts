@@ -85,8 +85,8 @@ export class PostgresBroker implements Broker {
   private constructor(cfg: PostgresUrlConfig) {
     this.describe = cfg.describe
     this.schema = cfg.schema
-    this.conn = new PgConnection(cfg, cfg.describe)
     this.s = sqlFor(cfg.schema)
+    this.conn = new PgConnection(cfg, cfg.describe, preparedNames(this.s))
     this.listener = new ChangeListener(cfg, channelFor(cfg.schema))
   }
 
@@ -407,6 +407,12 @@ export class PostgresBroker implements Broker {
     await this.listener.close()
     await this.conn.close()
   }
+}
+
+/** The statements worth preparing once per connection: the hot paths, whose text never varies. */
+const PREPARED = ['enqueue', 'claim', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
+function preparedNames(s: Statements): Map<string, string> {
+  return new Map(PREPARED.map((k) => [s[k], `tq_${k}`]))
 }
 
 /** A settle call's parallel arrays (see S.settle in ./functions.ts). */
