@@ -1,0 +1,110 @@
+/**
+ * Jobs: filtered by state, queue, task and workflow, newest first, a page at a time (the broker
+ * reads one page from its index: a million jobs are never loaded), and a box to find a job by
+ * its id, its short id or any prefix.
+ */
+import { useState } from 'preact/hooks'
+import { api } from '../api.js'
+import { JobsTable } from '../components/jobs-table.js'
+import { useAction } from '../components/notice.js'
+import { useLiveData, useLive } from '../live.js'
+import { go, href, type Route } from '../route.js'
+import { visible } from '../text.js'
+import { JOB_STATES, type JobState } from '../types.js'
+
+const PAGE = 50
+
+export function JobsPage({ route }: { route: Route }) {
+  const q = route.query
+  const filter = { state: (q.get('state') ?? '') as JobState | '', queue: q.get('queue') ?? '', task: q.get('task') ?? '', workflow: q.get('workflow') ?? '' }
+  const page = Math.max(0, Number(q.get('page') ?? 0) || 0)
+  const key = JSON.stringify([filter, page])
+  const list = useLiveData(() => api.jobs(filter, page * PAGE, PAGE), key)
+  const { overview } = useLive()
+  const { busy, run } = useAction()
+  const [findText, setFindText] = useState('')
+  const [findError, setFindError] = useState<string | null>(null)
+  const set = (change: Record<string, string | number | undefined>) => go(href('jobs', { ...filter, page: undefined, ...change }))
+
+  const find = async (e: Event) => {
+    e.preventDefault()
+    setFindError(null)
+    try {
+      const { id } = await api.find(findText.trim())
+      go(href('jobs', id))
+    } catch (err) {
+      setFindError((err as Error).message)
+    }
+  }
+
+  return (
+    <div class="page">
+      <h2>Jobs</h2>
+      <form class="filters" onSubmit={find}>
+        <label>
+          state
+          <select name="state" value={filter.state} onChange={(e) => set({ state: (e.target as HTMLSelectElement).value })}>
+            <option value="">any</option>
+            {JOB_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          queue
+          <input name="queue" list="queue-names" value={filter.queue} placeholder="any" onChange={(e) => set({ queue: (e.target as HTMLInputElement).value.trim() })} />
+          <datalist id="queue-names">
+            {overview?.queues.map((x) => <option key={x.queue} value={x.queue} />)}
+          </datalist>
+        </label>
+        <label>
+          task
+          <input name="task" value={filter.task} placeholder="any" onChange={(e) => set({ task: (e.target as HTMLInputElement).value.trim() })} />
+        </label>
+        <label>
+          workflow
+          <input name="workflow" value={filter.workflow} placeholder="any" onChange={(e) => set({ workflow: (e.target as HTMLInputElement).value.trim() })} />
+        </label>
+        <span class="spacer" />
+        <label>
+          find
+          <input name="find" value={findText} placeholder="id, short id or prefix" onInput={(e) => setFindText((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="submit">Open</button>
+      </form>
+      {findError ? (
+        <p class="field-error" role="alert">
+          {visible(findError)}
+        </p>
+      ) : null}
+      {filter.state === 'failed' ? (
+        <p>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => run(async () => `requeued ${(await api.retryFailed(filter.queue || undefined)).requeued.length} job(s)`, list.reload)}
+          >
+            Retry every failed job{filter.queue ? ` of ${visible(filter.queue)}` : ''}
+          </button>
+        </p>
+      ) : null}
+      {list.error ? (
+        <p class="field-error" role="alert">
+          {visible(list.error.message)}
+        </p>
+      ) : null}
+      {list.data ? <JobsTable jobs={list.data.jobs} empty="no jobs match" /> : <p class="empty">loading…</p>}
+      <div class="pager">
+        <button type="button" disabled={page === 0} onClick={() => set({ page: page - 1 || undefined })}>
+          ← Newer
+        </button>
+        <span>page {page + 1}</span>
+        <button type="button" disabled={!list.data?.hasMore} onClick={() => set({ page: page + 1 })}>
+          Older →
+        </button>
+      </div>
+    </div>
+  )
+}
