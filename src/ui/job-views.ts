@@ -70,8 +70,7 @@ export async function readJobPage(broker: AdminBroker, id: string): Promise<JobP
 export async function workflowSteps(broker: AdminBroker, workflowId: string): Promise<{ id: string; steps: JobSummary[] }> {
   const [listed, join] = await Promise.all([broker.listJobs({ workflowId, limit: WORKFLOW_STEPS }), broker.getJob(workflowId)])
   const steps = new Map<string, JobSummary>()
-  // Kept to the workflow's own jobs whatever the listing returned.
-  for (const j of listed) if (j.workflowId === workflowId || j.id === workflowId) steps.set(j.id, summary(j))
+  for (const j of listed) steps.set(j.id, summary(j))
   if (join) steps.set(join.id, summary(join))
   return { id: workflowId, steps: [...steps.values()] }
 }
