@@ -20,6 +20,8 @@ const greetSchema = {
   },
 }
 export const greet = task('demo.greet', async (p: { to: string }) => ({ hello: p.to }), { schema: greetSchema })
+
+export const echo = task('demo.echo', async (p: unknown) => p)
 `
 
 export function dashboardProject(): TempProject {
