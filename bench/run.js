@@ -10,7 +10,7 @@ import { drain } from './drain.js'
 import { latencyInProcess, latencyProcess } from './latency.js'
 import { reload } from './reload.js'
 import { status } from './status.js'
-import { ui } from './ui.js'
+import { ui, uiRedis } from './ui.js'
 import { connectCost } from './connect.js'
 import { isolation } from './isolation.js'
 import { testingCost } from './testing.js'
@@ -35,6 +35,7 @@ const CASES = [
   { name: 'redis-bulk', about: 'Redis: enqueues of 50 and of 1000 jobs', run: redisBulk },
   { name: 'redis-drain', about: 'Redis: one worker process drains no-op jobs at concurrency 50, 200, 500', run: redisDrain },
   { name: 'redis-latency', about: 'Redis: enqueue-to-start on an idle worker process', run: redisLatency },
+  { name: 'redis-ui', about: 'Redis: the dashboard with 1M jobs: Jobs page first page (API, Chromium), live update lag', run: uiRedis },
   { name: 'redis-idle', about: 'Redis: commands/s an idle worker sends (counted by a proxy)', run: redisIdle },
 ]
 

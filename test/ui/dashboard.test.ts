@@ -118,7 +118,13 @@ describe.each(BACKENDS)('the dashboard on $name', (backend) => {
       await page.getByText('Job not found').waitFor()
       await page.locator('.not-found code').getByText('no-such-job').waitFor()
 
-      await page.goto(`${url}#/jobs?task=demo.greet`)
+      // Filter from the boxes: a task typed and applied with Enter, a state chosen.
+      await page.goto(`${url}#/jobs`)
+      await page.fill('input[name=task]', 'demo.greet')
+      await page.press('input[name=task]', 'Enter')
+      await page.selectOption('select[name=state]', 'succeeded')
+      await page.waitForURL(/task=demo\.greet/)
+      await page.waitForURL(/state=succeeded/)
       await page.locator('.jobs-table tbody tr').nth(49).waitFor()
       expect(await page.locator('.jobs-table tbody tr').count()).toBe(50)
       await page.getByRole('button', { name: 'Older →' }).click()

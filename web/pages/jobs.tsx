@@ -3,7 +3,7 @@
  * reads one page from its index: a million jobs are never loaded), and a box to find a job by
  * its id, its short id or any prefix.
  */
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api.js'
 import { JobsTable } from '../components/jobs-table.js'
 import { useAction } from '../components/notice.js'
@@ -54,18 +54,18 @@ export function JobsPage({ route }: { route: Route }) {
         </label>
         <label>
           queue
-          <input name="queue" list="queue-names" value={filter.queue} placeholder="any" onChange={(e) => set({ queue: (e.target as HTMLInputElement).value.trim() })} />
+          <FilterInput name="queue" list="queue-names" value={filter.queue} onCommit={(queue) => set({ queue })} />
           <datalist id="queue-names">
             {overview?.queues.map((x) => <option key={x.queue} value={x.queue} />)}
           </datalist>
         </label>
         <label>
           task
-          <input name="task" value={filter.task} placeholder="any" onChange={(e) => set({ task: (e.target as HTMLInputElement).value.trim() })} />
+          <FilterInput name="task" value={filter.task} onCommit={(task) => set({ task })} />
         </label>
         <label>
           workflow
-          <input name="workflow" value={filter.workflow} placeholder="any" onChange={(e) => set({ workflow: (e.target as HTMLInputElement).value.trim() })} />
+          <FilterInput name="workflow" value={filter.workflow} onCommit={(workflow) => set({ workflow })} />
         </label>
         <span class="spacer" />
         <label>
@@ -106,5 +106,31 @@ export function JobsPage({ route }: { route: Route }) {
         </button>
       </div>
     </div>
+  )
+}
+
+/**
+ * A filter box: what is typed stays a draft (live updates re-render the page every few seconds
+ * and must not reset it) until Enter or leaving the box applies it.
+ */
+function FilterInput(p: { name: string; value: string; list?: string; onCommit: (value: string) => void }) {
+  const [draft, setDraft] = useState(p.value)
+  useEffect(() => setDraft(p.value), [p.value])
+  const commit = () => draft.trim() !== p.value && p.onCommit(draft.trim())
+  return (
+    <input
+      name={p.name}
+      list={p.list}
+      value={draft}
+      placeholder="any"
+      onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') {
+          e.preventDefault()
+          commit()
+        }
+      }}
+    />
   )
 }
