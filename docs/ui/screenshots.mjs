@@ -23,18 +23,30 @@ export const report = task('report.build', async (p: { day: string }, ctx) => {
   for (let i = 1; i <= 60; i++) { ctx.progress(i / 60); await sleep(1000) }
   return { rows: 1200 }
 }, { queue: 'reports' })
+const chargeSchema = {
+  parse(v: unknown) {
+    const o = v as { customer?: unknown; amount?: unknown } | null
+    if (!o || typeof o.customer !== 'string') throw new Error('customer: expected a string')
+    if (typeof o.amount !== 'number' || o.amount <= 0) throw new Error('amount: expected a positive number')
+    return v
+  },
+}
 export const charge = task('billing.charge', async (p: { customer: string; amount: number }) => {
   if (p.amount > 100) throw new Error('card declined: insufficient funds for ' + p.customer)
   return { charged: p.amount }
-}, { retries: 1, backoff: { type: 'fixed', delay: '1s' } })
+}, { retries: 1, backoff: { type: 'fixed', delay: '1s' }, schema: chargeSchema })
 export const total = task('report.total', async (parts: { sent: boolean }[]) => ({ sent: parts.length }))
 export const nightly = schedule('0 3 * * *', report, { tz: 'Europe/Paris', payload: { day: 'yesterday' } })
-export const heartbeat = schedule({ every: '30s' }, welcome, { payload: { to: 'ops@example.com' } })
+export const heartbeat = schedule({ every: '5s' }, welcome, { payload: { to: 'ops@example.com' } })
 `)
 write('produce.mjs', `import { connect, defineTask, chord } from ${JSON.stringify(TQJS)}
-const welcome = defineTask('email.welcome'), charge = defineTask('billing.charge'), report = defineTask('report.build'), total = defineTask('report.total')
+const welcome = defineTask('email.welcome', { queue: 'emails' }), charge = defineTask('billing.charge'), report = defineTask('report.build', { queue: 'reports' }), total = defineTask('report.total')
 const tq = await connect()
-for (let i = 0; i < 60; i++) await tq.enqueue(welcome, { to: 'user' + i + '@example.com' })
+// A trickle of mail over 20 seconds, so the chart has a shape.
+for (let i = 0; i < 200; i++) {
+  await tq.enqueue(welcome, { to: 'user' + i + '@example.com' })
+  await new Promise((r) => setTimeout(r, 20 + 80 * Math.abs(Math.sin(i / 15))))
+}
 for (const [customer, amount] of [['acme', 40], ['globex', 250], ['initech', 180], ['umbrella', 20]]) await tq.enqueue(charge, { customer, amount })
 await tq.enqueue(report, { day: '2026-12-01' })
 await tq.enqueue(welcome, { to: 'later@example.com' }, { delay: '1h' })
@@ -83,14 +95,16 @@ try {
   await page.goto(`${url}#/enqueue?task=billing.charge`)
   await page.locator('select[name=task] option[value="billing.charge"]').waitFor({ state: 'attached' })
   await page.selectOption('select[name=task]', 'billing.charge')
-  await page.fill('textarea[name=payload]', '{"customer": "acme", "amount": }')
+  await page.fill('textarea[name=payload]', '{"customer": "acme", "amount": -5}')
   await page.getByRole('button', { name: 'Enqueue', exact: true }).click()
   await page.locator('[data-field=payload]').waitFor()
   await page.screenshot({ path: join(OUT, 'enqueue.png') })
   console.log('docs/ui/enqueue.png')
 } finally {
   await browser.close()
+  // Twice: report.build runs for a minute; the second signal puts it back and exits at once.
   dev.kill('SIGINT')
+  setTimeout(() => dev.kill('SIGINT'), 500)
   await new Promise((r) => dev.on('exit', r))
   rmSync(dir, { recursive: true, force: true })
 }

@@ -66,9 +66,11 @@ export function JobPage({ id }: { id: string }) {
               Re-run
             </button>
           ) : null}
-          <a class="button" href={href('enqueue', { task: job.task, from: job.id })}>
-            Enqueue similar…
-          </a>
+          {job.task !== 'tq.workflow' ? (
+            <a class="button" href={href('enqueue', { task: job.task, from: job.id })}>
+              Enqueue similar…
+            </a>
+          ) : null}
         </div>
       </div>
       <p class="mono id-line">{visible(job.id)}</p>
