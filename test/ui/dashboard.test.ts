@@ -103,6 +103,64 @@ describe.each(BACKENDS)('the dashboard on $name', (backend) => {
     }
   })
 
+  it('pauses a queue, cancels a waiting job and purges after asking, re-runs a finished job, and shows job text as text', async () => {
+    const { args, cleanup } = backend.setup()
+    try {
+      const project = dashboardProject()
+      const { url } = await startDev(project, args)
+      const page = await browser.newPage()
+      await page.goto(url)
+      const row = page.locator('.queues-table tr[data-queue="default"]')
+      await row.getByRole('button', { name: 'Pause' }).click()
+      await row.locator('.paused').waitFor()
+
+      // Paused: the job waits; cancel it from its page, after the question.
+      const enq = await runTq(['enqueue', 'demo.greet', '{"to":"held"}', ...args], { cwd: project.dir })
+      const held = enq.stdout.trim()
+      await page.goto(`${url}#/jobs/${held}`)
+      await page.locator('.job-head .state-queued').waitFor()
+      await page.getByRole('button', { name: 'Cancel…' }).click()
+      await page.getByRole('dialog').getByRole('button', { name: 'Keep' }).click()
+      await page.getByRole('dialog').waitFor({ state: 'detached' })
+      await page.getByRole('button', { name: 'Cancel…' }).click()
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel the job' }).click()
+      await page.locator('.job-head .state-cancelled').waitFor()
+
+      // Resume; a job runs; re-run it: a new job, same payload, also succeeds.
+      await page.goto(url)
+      await row.getByRole('button', { name: 'Resume' }).click()
+      await row.locator('.paused').waitFor({ state: 'detached' })
+      const done = (await runTq(['enqueue', 'demo.greet', '{"to":"again"}', ...args], { cwd: project.dir })).stdout.trim()
+      await page.goto(`${url}#/jobs/${done}`)
+      await page.locator('.job-head .state-succeeded').waitFor()
+      await page.getByRole('button', { name: 'Re-run' }).click()
+      await page.waitForURL((u) => u.hash.startsWith('#/jobs/') && !u.hash.endsWith(done))
+      await page.locator('.job-head .state-succeeded').waitFor()
+      await page.locator('.payload').getByText('"to": "again"').waitFor()
+      expect(await jobsOf(page, 'demo.greet')).toHaveLength(3)
+
+      // An error carrying an escape sequence and markup shows as text: ESC visible, no element made.
+      const evil = (await runTq(['enqueue', 'demo.evil', ...args], { cwd: project.dir })).stdout.trim()
+      await page.goto(`${url}#/jobs/${evil}`)
+      await page.locator('.error-title').getByText('\u241b[2J<b id="injected">bold</b>').waitFor()
+      expect(await page.locator('#injected').count()).toBe(0)
+
+      // Purge the succeeded jobs of default, after the question: the failure stays.
+      await page.goto(url)
+      await row.getByRole('button', { name: 'Purge…' }).click()
+      const dialog = page.getByRole('dialog')
+      await dialog.locator('select').selectOption('succeeded')
+      await dialog.getByRole('button', { name: 'Delete' }).click()
+      await page.getByRole('status').getByText('deleted 2 job(s) from default').waitFor()
+      expect(await jobsOf(page, 'demo.greet')).toHaveLength(1)
+      expect(await jobsOf(page, 'demo.evil')).toHaveLength(1)
+      await page.close()
+    } finally {
+      await killAll()
+      await cleanup()
+    }
+  })
+
   it('says so for an unknown job id, finds a job by prefix, and pages through jobs', async () => {
     const { args, cleanup } = backend.setup()
     try {

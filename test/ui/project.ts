@@ -22,6 +22,11 @@ const greetSchema = {
 export const greet = task('demo.greet', async (p: { to: string }) => ({ hello: p.to }), { schema: greetSchema })
 
 export const echo = task('demo.echo', async (p: unknown) => p)
+
+// Job text meant to fool a page or a terminal: an escape sequence and markup.
+export const evil = task('demo.evil', async () => {
+  throw new Error('\\x1b[2J<b id="injected">bold</b>')
+})
 `
 
 export function dashboardProject(): TempProject {
