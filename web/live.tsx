@@ -51,24 +51,36 @@ export interface Loaded<T> {
 
 /**
  * Data a page reads from the API, read again on every live update and when `key` changes. At
- * most one read is in flight; updates arriving meanwhile are folded into one more read.
+ * most one read is in flight; updates arriving meanwhile are folded into one more read. With
+ * `minGapMs`, live updates re-read at most that often (a filtered listing on a busy broker can
+ * be a large scan; a change of `key` or reload() still reads at once).
  */
-export function useLiveData<T>(read: () => Promise<T>, key: string): Loaded<T> {
+export function useLiveData<T>(read: () => Promise<T>, key: string, minGapMs = 0): Loaded<T> {
   const { version } = useLive()
   const [state, setState] = useState<{ key: string; data: T | undefined; error: Loaded<T>['error'] }>({ key, data: undefined, error: null })
-  const flight = useRef<{ busy: boolean; again: boolean }>({ busy: false, again: false })
+  const flight = useRef<{ busy: boolean; again: boolean; last: number; timer: number | null; key: string; nudge: number }>({ busy: false, again: false, last: 0, timer: null, key: '', nudge: 0 })
   const latest = useRef({ read, key })
   latest.current = { read, key }
   const [nudge, setNudge] = useState(0)
 
   useEffect(() => {
     const f = flight.current
+    // Only a live update (same key, no reload asked) waits out the gap.
+    const liveOnly = f.key === key && f.nudge === nudge
+    f.key = key
+    f.nudge = nudge
+    const wait = liveOnly ? f.last + minGapMs - Date.now() : 0
+    if (wait > 0) {
+      if (f.timer === null) f.timer = window.setTimeout(() => ((f.timer = null), setNudge((n) => n + 1)), wait)
+      return
+    }
     if (f.busy) {
       f.again = true
       return
     }
     const run = async () => {
       f.busy = true
+      f.last = Date.now()
       do {
         f.again = false
         const { read: r, key: k } = latest.current

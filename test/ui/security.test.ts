@@ -8,7 +8,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cleanupTemp, killAll, killRedisServers, runTq, startRedisServer, startTq } from '../helpers/tq.js'
-import { launchChromium } from './browser.js'
+import { launchChromium, openPage } from './browser.js'
 import { firstEvent, http } from './http.js'
 import { dashboardProject } from './project.js'
 
@@ -64,7 +64,7 @@ describe('tq ui guards', () => {
     expect(ok.body).toContain('q-visible-only-with-token')
 
     // A browser: refused without the token; the printed address sets the cookie and drops the token from the address bar.
-    const page = await browser.newPage()
+    const page = await openPage(browser)
     const first = await page.goto(base)
     expect(first!.status()).toBe(401)
     expect(await page.content()).not.toContain('q-visible-only-with-token')
@@ -92,7 +92,7 @@ describe('tq ui guards', () => {
     expect(events.text).toContain('redis://:***@127.0.0.1')
     for (const r of [...replies.map((r) => r.body), events.text]) expect(r).not.toContain(password)
 
-    const page = await browser.newPage()
+    const page = await openPage(browser)
     for (const route of ['', '#/jobs', `#/jobs/${id}`, '#/workers', '#/schedules', '#/enqueue']) {
       await page.goto(`${url}${route}`)
       await page.locator('.broker').getByText('redis://:***@').waitFor()

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cleanupTemp, killAll, REPO_ROOT, runNode } from '../helpers/tq.js'
 import { deletePrefix, uniquePrefix, urlWith } from '../redis/helpers.js'
-import { launchChromium } from './browser.js'
+import { launchChromium, openPage } from './browser.js'
 import { dashboardProject, startDev } from './project.js'
 
 const TQJS = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href
@@ -45,7 +45,7 @@ describe.each([
       const project = dashboardProject()
       project.write('produce.mjs', PRODUCER)
       const { url } = await startDev(project, broker ? ['--broker', broker] : [])
-      const page = await browser.newPage()
+      const page = await openPage(browser)
       // A paused queue holds the steps, so the page sees them waiting first.
       await page.goto(url)
       await page.locator('tr[data-queue="default"]').getByRole('button', { name: 'Pause' }).click()

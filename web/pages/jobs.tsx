@@ -19,7 +19,8 @@ export function JobsPage({ route }: { route: Route }) {
   const filter = { state: (q.get('state') ?? '') as JobState | '', queue: q.get('queue') ?? '', task: q.get('task') ?? '', workflow: q.get('workflow') ?? '' }
   const page = Math.max(0, Number(q.get('page') ?? 0) || 0)
   const key = JSON.stringify([filter, page])
-  const list = useLiveData(() => api.jobs(filter, page * PAGE, PAGE), key)
+  // A listing follows live updates at most every 2 s: on Redis a filter by task may scan many jobs.
+  const list = useLiveData(() => api.jobs(filter, page * PAGE, PAGE), key, 2000)
   const { overview } = useLive()
   const { busy, run } = useAction()
   const [findText, setFindText] = useState('')
