@@ -270,6 +270,20 @@ export function workflowCases(current: () => { broker: Broker; openPeer: () => P
       expect((await state(broker, w.steps[1]!)).state).toBe('waiting')
     })
 
+    it('retention keeps the finished steps of a running workflow, and prunes them once it has ended', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({}), u.s()))
+      const [a] = await claimAll(broker)
+      await succeed(broker, a!, 'kept')
+      await broker.prune({ finishedBefore: Date.now() + 60_000, failedBefore: Date.now() + 60_000 })
+      expect((await state(broker, w.steps[0]!)).result).toBe('kept')
+      const [b] = await claimAll(broker)
+      expect(JSON.parse(b!.payload)).toBe('kept')
+      await succeed(broker, b!, 'done')
+      expect(await broker.prune({ finishedBefore: Date.now() + 60_000, failedBefore: Date.now() + 60_000 })).toBe(3)
+      expect(await broker.getJob(w.id)).toBeNull()
+    })
+
     it('counts and listings know the waiting state', async () => {
       const { broker } = current()
       await enqueueWorkflow(broker, chain(t.s({}), u.s(), u.s()))

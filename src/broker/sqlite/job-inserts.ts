@@ -101,8 +101,8 @@ export class JobInserts {
       onDepFailure: step.onDepFailure,
       isJoin: step.join ? 1 : 0,
       delayMs: step.delayMs ?? null,
-      pending: step.dependsOn.length,
     }).changes
+    if (changes === 1 && waits) this.s.insertWait.run({ id, pending: step.dependsOn.length, depFailed: 0 })
     return { id, created: changes === 1 }
   }
 }
