@@ -3,11 +3,12 @@
  * request must carry it (401 and no data otherwise; a first visit with ?token= trades it for a
  * cookie in a real browser); without a token, writes must be same-origin JSON and the Host must
  * be loopback; no page or API response carries the broker's password; and when the broker goes
- * away the open page shows a banner, then recovers by itself when it is back.
+ * away the open page shows a banner, then recovers by itself when it is back; so it does when the
+ * tq ui server itself goes and comes back.
  */
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { cleanupTemp, killAll, killRedisServers, runTq, startRedisServer, startTq } from '../helpers/tq.js'
+import { cleanupTemp, freePort, killAll, killProcess, killRedisServers, runTq, startRedisServer, startTq } from '../helpers/tq.js'
 import { launchChromium, openPage } from './browser.js'
 import { firstEvent, http } from './http.js'
 import { dashboardProject } from './project.js'
@@ -113,6 +114,28 @@ describe('tq ui guards', () => {
     await page.getByRole('alert').getByText('The broker is not answering').waitFor()
     await redis.start()
     await page.getByRole('alert').getByText('The broker is not answering').waitFor({ state: 'detached' })
+    await page.locator('.live-dot.on').waitFor()
+    await page.close()
+  })
+
+  it('says so when the tq ui server goes, and reconnects by itself when it is back', async () => {
+    const project = dashboardProject()
+    const enq = await runTq(['enqueue', 'demo.greet', '{"to":"x"}'], { cwd: project.dir })
+    expect(enq.code, enq.stderr).toBe(0)
+    const port = await freePort()
+    const start = async () => {
+      const ui = startTq(['ui', '--port', String(port)], { cwd: project.dir })
+      await ui.waitForOutput(/tq ui\s+http:\/\/\S+/, 60_000, 'stdout')
+      return ui
+    }
+    const first = await start()
+    const page = await openPage(browser)
+    await page.goto(`http://127.0.0.1:${port}/`)
+    await page.locator('tr[data-queue="default"]').waitFor()
+    await killProcess(first)
+    await page.getByRole('alert').getByText('Lost the connection to the tq ui server').waitFor()
+    await start()
+    await page.getByRole('alert').getByText('Lost the connection').waitFor({ state: 'detached' })
     await page.locator('.live-dot.on').waitFor()
     await page.close()
   })
