@@ -15,7 +15,8 @@ function inZone(iso: string, tz: string): string {
 }
 
 export function SchedulesPage() {
-  const list = useLiveData(() => api.schedules(), 'schedules')
+  // Slots move at most every second; each read looks the task code up again (tq dev reloads it).
+  const list = useLiveData(() => api.schedules(), 'schedules', 2000)
   return (
     <div class="page">
       <h2>Schedules</h2>
