@@ -5,6 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
+import { canvasNode, chain } from '../../src/app/canvas.js'
+import { defineTask } from '../../src/app/task.js'
+import { layOutWorkflow } from '../../src/app/workflow-layout.js'
 import { workflowCases } from './workflow-cases.js'
 
 export interface BrokerFixture {
@@ -423,6 +426,24 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         const done = (await broker.listJobs({ state: 'succeeded' })).map((j) => j.id)
         expect((await pages({ state: 'succeeded' })).flat()).toEqual(done)
         expect(done).toHaveLength(7)
+      })
+
+      it('pages a workflow\'s steps and the waiting state with offset, as it lists them', async () => {
+        const t = defineTask<any, any>('t')
+        // A chain of 7 links: 6 wait, and the join; 8 jobs of one workflow.
+        const { id, jobs } = layOutWorkflow(canvasNode(chain(t.s({}), t.s(), t.s(), t.s(), t.s(), t.s(), t.s())), Date.now())
+        await broker.enqueue(jobs)
+        const paged = async (f: Parameters<Broker['listJobs']>[0]) => {
+          const out: string[] = []
+          for (let offset = 0; offset < 20; offset += 3) out.push(...(await broker.listJobs({ ...f, limit: 3, offset })).map((j) => j.id))
+          return out
+        }
+        const all = (await broker.listJobs({ workflowId: id })).map((j) => j.id)
+        expect(all).toHaveLength(8)
+        expect(await paged({ workflowId: id })).toEqual(all)
+        const waiting = (await broker.listJobs({ state: 'waiting' })).map((j) => j.id)
+        expect(waiting).toHaveLength(7)
+        expect(await paged({ state: 'waiting' })).toEqual(waiting)
       })
 
       it('lists jobs newest first with filters, and a job\'s children', async () => {
