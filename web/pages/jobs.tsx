@@ -25,7 +25,19 @@ export function JobsPage({ route }: { route: Route }) {
   const { busy, run } = useAction()
   const [findText, setFindText] = useState('')
   const [findError, setFindError] = useState<string | null>(null)
-  const set = (change: Record<string, string | number | undefined>) => go(href('jobs', { ...filter, page: undefined, ...change }))
+  // How many match, when the queue counts can tell (a state and/or a queue, no task or workflow).
+  const total =
+    overview && !filter.task && !filter.workflow
+      ? overview.queues
+          .filter((x) => !filter.queue || x.queue === filter.queue)
+          .reduce((n, x) => n + (filter.state ? x.counts[filter.state] : Object.values(x.counts).reduce((a, b) => a + b, 0)), 0)
+      : null
+  // From the address as it is now, not as this render saw it: two changes in a row (a box left
+  // by choosing a state) must both stick.
+  const set = (change: Record<string, string | number | undefined>) => {
+    const now = Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] ?? ''))
+    go(href('jobs', { ...now, page: undefined, ...change }))
+  }
 
   const find = async (e: Event) => {
     e.preventDefault()
@@ -101,7 +113,10 @@ export function JobsPage({ route }: { route: Route }) {
         <button type="button" disabled={page === 0} onClick={() => set({ page: page - 1 || undefined })}>
           ← Newer
         </button>
-        <span>page {page + 1}</span>
+        <span>
+          page {page + 1}
+          {total !== null && list.data ? <span class="dim">{` · ${list.data.jobs.length ? `${page * PAGE + 1}–${page * PAGE + list.data.jobs.length}` : 0} of ${total.toLocaleString()}`}</span> : null}
+        </span>
         <button type="button" disabled={!list.data?.hasMore} onClick={() => set({ page: page + 1 })}>
           Older →
         </button>
