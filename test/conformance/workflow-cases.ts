@@ -250,6 +250,22 @@ export function workflowCases(current: () => { broker: Broker; openPeer: () => P
       expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: 'fine' })
     })
 
+    it('retrying a failed header while the body still waits: the body waits for it again', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s()))
+      const jobs = await claimAll(broker)
+      const [first, second] = [jobs.find((j) => JSON.parse(j.payload).i === 0)!, jobs.find((j) => JSON.parse(j.payload).i === 1)!]
+      await fail(broker, first)
+      expect(await broker.retry([first.id])).toEqual([first.id])
+      const [again] = await claimAll(broker)
+      await succeed(broker, again!, 0)
+      // The other header is still running: the body must not start yet.
+      expect((await state(broker, w.steps[2]!)).state).toBe('waiting')
+      await succeed(broker, second, 1)
+      const [body] = await claimAll(broker)
+      expect(JSON.parse(body!.payload)).toEqual([0, 1])
+    })
+
     it('retrying a workflow by its id retries its failed steps', async () => {
       const { broker } = current()
       const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s()))

@@ -30,8 +30,17 @@ const TQJS = JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.
 
 const TASKS = (ranFile: string) => ({
   'tasks/pages.ts': `
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import { defineTask, task } from 'tqjs'
+export const once = task('once', async (p: { n: number }) => {
+  // Fails the first time it runs in this project, then succeeds.
+  const mark = ${JSON.stringify(ranFile)} + '.once'
+  if (!existsSync(mark)) {
+    writeFileSync(mark, '')
+    throw new Error('first time fails')
+  }
+  return p.n
+})
 export const fetchPage = task('fetch', async (p: { url: string }) => ({ html: '<p>' + p.url + ' has words</p>' }))
 export const parse = task('parse', async (p: { html: string }) => ({ words: p.html.split(' ').length }))
 export const store = task('store', async (p: { words: number }) => ({ saved: true, words: p.words }))
@@ -65,8 +74,8 @@ function script(project: TempProject, name: string, body: string): string {
     file,
     `import { connect, chain, group, chord, defineTask } from ${TQJS}
 // A producer imports contracts only (no handlers): the names are the tasks' in tasks/pages.ts.
-const [fetchPage, parse, store, count, double, total, flaky, summarise, slow, tick] =
-  ['fetch', 'parse', 'store', 'count', 'double', 'total', 'flaky', 'summarise', 'slow', 'tick'].map((n) => defineTask(n))
+const [fetchPage, parse, store, count, double, total, flaky, summarise, slow, tick, once] =
+  ['fetch', 'parse', 'store', 'count', 'double', 'total', 'flaky', 'summarise', 'slow', 'tick', 'once'].map((n) => defineTask(n))
 const tq = await connect()
 const out = (v) => console.log(JSON.stringify(v))
 const outcome = (p) => p.then((value) => ({ value }), (e) => ({ error: e.message, state: e.state }))
@@ -161,6 +170,36 @@ out(await outcome(e.result({ timeout: '60s' })))
       expect(existsSync(p.ran) ? readLines(p.ran).filter((l) => l.startsWith('total')) : []).toEqual([])
     })
 
+    it('tq retry of a failed workflow resumes it from the failed step', async () => {
+      const p = project()
+      startTq(['worker', '--concurrency', '2'], { cwd: p.dir })
+      const first = script(
+        p,
+        'first.mjs',
+        `
+const w = await tq.enqueue(chain(once.s({ n: 21 }), double.s()))
+out(w.id)
+out(await outcome(w.result({ timeout: '60s' })))
+`,
+      )
+      const r1 = await runNode([first], { cwd: p.dir, timeoutMs: 120_000 })
+      expect(r1.code, r1.stderr).toBe(0)
+      const [id, failed] = r1.stdout.trim().split('\n').map((l) => JSON.parse(l))
+      expect(failed.state).toBe('failed')
+      // The step that never ran is not retried by itself: the error says what to retry.
+      const steps = JSON.parse((await runTq(['jobs', '--workflow', id, '--json'], { cwd: p.dir })).stdout) as { id: string; task: string }[]
+      const never = await runTq(['retry', steps.find((s) => s.task === 'double')!.id], { cwd: p.dir })
+      expect(never.code).not.toBe(0)
+      expect(never.stderr).toMatch(/never ran: a step it waits for did not succeed/)
+      const retried = await runTq(['retry', id], { cwd: p.dir })
+      expect(retried.code, retried.stderr).toBe(0)
+      expect(retried.stdout).toMatch(/requeued 1 job/)
+      const second = script(p, 'second.mjs', `out(await tq.job(${JSON.stringify(id)}).result({ timeout: '60s' }))`)
+      const r2 = await runNode([second], { cwd: p.dir, timeoutMs: 120_000 })
+      expect(r2.code, r2.stderr).toBe(0)
+      expect(JSON.parse(r2.stdout.trim())).toBe(42)
+    })
+
     it('cancel of a running workflow cancels every step and aborts the running one; tq job shows the graph', async () => {
       const p = project()
       const worker = startTq(['worker', '--concurrency', '2'], { cwd: p.dir })
@@ -193,36 +232,33 @@ out(await outcome(w.result({ timeout: '60s' })))
       expect(shown.stdout).toMatch(/1\s+\S+\s+cancelled\s+slow/)
       expect(shown.stdout).toMatch(/3\s+\S+\s+cancelled\s+double\s+← \S+/)
     })
+
+    it('kill -9 of a worker during a 1,000-header chord: the body runs exactly once, with 1,000 results in order', async () => {
+      const p = project()
+      const ran = p.ran
+      const first = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
+      const second = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
+      const file = script(
+        p,
+        'chord.mjs',
+        `
+  const d = await tq.enqueue(chord(Array.from({ length: 1000 }, (_, i) => tick.s({ i })), total.s()))
+  out(d.id)
+  out(await d.result({ timeout: '170s' }))
+  `,
+      )
+      const producer = runNode([file], { cwd: p.dir, timeoutMs: 175_000 })
+      // Kill one worker once it has run some header jobs, with others in flight.
+      await first.waitFor((w) => (w.stdout.match(/ ✓ tick /g) ?? []).length >= 100, '100 header jobs done by the first worker', 120_000)
+      first.kill('SIGKILL')
+      expect((await first.waitExit(10_000)).signal).toBe('SIGKILL')
+      const r = await producer
+      expect(r.code, r.stderr).toBe(0)
+      const [, result] = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+      expect(result).toBe((999 * 1000) / 2)
+      // Exactly once: one line from the body, with all 1,000 results.
+      expect(readLines(ran).filter((l) => l.startsWith('total'))).toEqual(['total 1000'])
+      second.kill('SIGTERM')
+    })
   })
 }
-
-describe('kill -9 of workers during a 1,000-header chord', () => {
-  it('the body runs exactly once, with 1,000 results in order', async () => {
-    const p = makeProject({ config: `{ broker: 'sqlite://.tq/tq.db' }` })
-    const ran = p.path('ran.txt')
-    for (const [rel, text] of Object.entries(TASKS(ran))) p.write(rel, text)
-    const first = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
-    const second = startTq(['worker', '--concurrency', '20'], { cwd: p.dir })
-    const file = script(
-      p,
-      'chord.mjs',
-      `
-const d = await tq.enqueue(chord(Array.from({ length: 1000 }, (_, i) => tick.s({ i })), total.s()))
-out(d.id)
-out(await d.result({ timeout: '170s' }))
-`,
-    )
-    const producer = runNode([file], { cwd: p.dir, timeoutMs: 175_000 })
-    // Kill one worker once it has run some header jobs, with others in flight.
-    await first.waitFor((w) => (w.stdout.match(/ ✓ tick /g) ?? []).length >= 100, '100 header jobs done by the first worker', 120_000)
-    first.kill('SIGKILL')
-    expect((await first.waitExit(10_000)).signal).toBe('SIGKILL')
-    const r = await producer
-    expect(r.code, r.stderr).toBe(0)
-    const [, result] = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
-    expect(result).toBe((999 * 1000) / 2)
-    // Exactly once: one line from the body, with all 1,000 results.
-    expect(readLines(ran).filter((l) => l.startsWith('total'))).toEqual(['total 1000'])
-    second.kill('SIGTERM')
-  })
-})

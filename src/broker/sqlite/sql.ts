@@ -19,19 +19,29 @@ function insertRows(n: number): string {
 /** Retention's guard: not a step of a workflow whose join is still waiting. */
 const KEEP_RUNNING_WORKFLOWS = `(workflow_id IS NULL OR workflow_id = id OR (SELECT w.state FROM jobs w WHERE w.id = jobs.workflow_id) IS NOT 'waiting')`
 
+/** Columns of an inserted workflow step, in the order of the step insert statements' parameters. */
+export const STEP_COLUMNS = 18
+
+function insertStepRows(n: number): string {
+  const row = `(${Array(STEP_COLUMNS).fill('?').join(', ')})`
+  return `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at,
+                        workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms)
+          VALUES ${Array(n).fill(row).join(', ')}
+          ON CONFLICT DO NOTHING`
+}
+
 export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
   insertBulk: insertRows(BULK_ROWS),
-  // A workflow step: always with its id (the client lays the graph out), never with a unique key.
-  insertStep: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at,
-                                 workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms)
-               VALUES (@id, @task, @queue, @state, @payload, @priority, @maxAttempts, @now, @runAt, @parentId, @expiresAt,
-                       @workflowId, @dependsOn, @next, @input, @onDepFailure, @isJoin, @delayMs)
-               ON CONFLICT DO NOTHING`,
+  // Workflow steps: always with their id (the client lays the graph out), never with a unique key.
+  insertStep: insertStepRows(1),
+  insertStepBulk: insertStepRows(BULK_ROWS),
   insertWait: `INSERT INTO step_waits (id, pending, dep_failed) VALUES (@id, @pending, @depFailed)
                ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, dep_failed = excluded.dep_failed`,
   deleteWait: `DELETE FROM step_waits WHERE id = ?`,
+  // A dependency that had ended (failed) runs again: the step waits for it once more.
+  waitAgain: `UPDATE step_waits SET pending = pending + 1, dep_failed = max(dep_failed - 1, 0) WHERE id = ?`,
   idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
 
   promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,

@@ -95,8 +95,9 @@ export class WorkflowSteps {
   }
 
   /**
-   * A retried step of a workflow runs again: the steps that ended because of it (DependencyFailed,
-   * and on down the graph) wait again, their counters recounted from their dependencies' states.
+   * A retried step of a workflow runs again: a step still waiting for it counts it as not ended
+   * again; the steps that ended because of it (DependencyFailed, and on down the graph) wait
+   * again, their counters recounted from their dependencies' states.
    */
   resume(id: string): void {
     const todo = [id]
@@ -105,6 +106,7 @@ export class WorkflowSteps {
       if (!row?.next) continue
       for (const nextId of JSON.parse(row.next) as string[]) {
         const step = this.s.stepResume.get(nextId) as { id: string; queue: string; state: JobState; error: string | null; dependsOn: string } | undefined
+        if (i === 0 && step?.state === 'waiting') this.s.waitAgain.run(nextId)
         if (!step || !endedByDependency(step.state, step.error)) continue
         const deps = this.s.stepDeps.all(step.dependsOn) as DepOutcome[]
         const pending = deps.filter((d) => !FINAL.has(d.state)).length
