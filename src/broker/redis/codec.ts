@@ -41,7 +41,18 @@ export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
     runAt: Number(r[i + 8]),
     createdAt: Number(r[i + 9]),
     parentId: r[i + 10] === '' ? null : String(r[i + 10]),
+    headers: r[i + 11] === '' ? null : String(r[i + 11]),
   }
+}
+
+/** enqueue.lua's optional trailing section: how many jobs carry headers, then (index, headers) pairs. */
+export function headerArgs(jobs: readonly NewJob[]): (string | number)[] {
+  const out: (string | number)[] = [0]
+  jobs.forEach((j, i) => {
+    if (j.headers !== undefined) out.push(i, j.headers)
+  })
+  out[0] = (out.length - 1) / 2
+  return out.length > 1 ? out : []
 }
 
 /** A job hash as StoredJob (missing fields are null; toJobJSON converts the numbers). */
@@ -66,6 +77,7 @@ export function stored(h: Record<string, string>): StoredJob {
     progress: v('progress'),
     parent_id: v('parent_id'),
     key: v('key'),
+    headers: v('headers'),
   }
 }
 

@@ -106,6 +106,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_done ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;
   DELETE FROM queue_counts WHERE state IN ('scheduled', 'queued', 'active');
   `,
+  /* 4: observability. Propagation headers (trace context) kept with a job, written only when a
+        producer has some; live events for \`tq events\`: a small capped log of event batches,
+        written only while someone listens (event_listeners, each row renewed while subscribed). */ `
+  ALTER TABLE jobs ADD COLUMN headers TEXT;
+  CREATE TABLE events (
+    id   INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE event_listeners (
+    id    TEXT PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** Marks a file as tq's (PRAGMA application_id), so we refuse to write into someone else's database. */
