@@ -29,4 +29,7 @@ export interface TqEvent {
   retryAt?: number
   /** progress: the value the task reported (JSON). */
   progress?: unknown
+  /** worker-online: where the worker runs. */
+  host?: string
+  pid?: number
 }
