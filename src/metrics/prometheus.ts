@@ -40,7 +40,7 @@ export class PrometheusMetrics {
       registers: [registry],
       async collect() {
         this.reset()
-        for (const q of await gauges.counts().catch(() => [])) for (const [state, n] of Object.entries(q.counts)) this.set({ queue: q.queue, state }, n)
+        for (const q of await gauges.counts().catch(() => [])) for (const [state, n] of Object.entries(q.counts)) if (Number.isFinite(n)) this.set({ queue: q.queue, state }, n)
       },
     })
     void depth
