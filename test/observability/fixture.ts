@@ -9,7 +9,7 @@ import { trace } from '@opentelemetry/api'
 export const ok = task('obs.ok', async (p: { n?: number }, ctx) => { ctx.progress({ step: 1 }); return p?.n ?? 0 })
 export const boom = task('obs.boom', async () => { throw new TypeError('boom') })
 export const flaky = task('obs.flaky', async () => { throw new Error('flaky') }, { retries: 1, backoff: { type: 'fixed', delay: 1 } })
-export const slow = task('obs.slow', async () => 1)
+export const evil = task('obs.evil', async () => { throw new Error('bad \\x1b[31mred') })
 export const traced = task('obs.traced', async () => {
   const span = trace.getTracer('user').startSpan('user-work')
   span.end()
