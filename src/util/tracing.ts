@@ -9,7 +9,9 @@
 import { context, metrics, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api'
 
 export const MESSAGING_SYSTEM = 'tq'
-const tracer = () => trace.getTracer('tqjs')
+// A ProxyTracer: it reaches whatever SDK is registered, even one registered after this line.
+const TRACER = trace.getTracer('tqjs')
+const tracer = () => TRACER
 
 /** What a producer span gives the jobs it sends, and how it ends. */
 export interface ProducerSpan {
@@ -53,7 +55,8 @@ export function injectHeaders(ctx: Context = context.active()): string | undefin
 
 /** A running attempt's span: run the handler inside `ctx`, then end it with how the attempt went. */
 export interface ConsumerSpan {
-  ctx: Context
+  /** The context to run the attempt in; undefined when nothing records (no SDK): run it as is. */
+  ctx: Context | undefined
   end(error?: { name?: string; message: string }): void
 }
 
@@ -98,7 +101,7 @@ export function startConsumerSpan(job: ConsumedJob, parent = true): ConsumerSpan
     parent ? producer : ROOT_CONTEXT,
   )
   return {
-    ctx: trace.setSpan(parent ? producer : ROOT_CONTEXT, span),
+    ctx: span.isRecording() ? trace.setSpan(parent ? producer : ROOT_CONTEXT, span) : undefined,
     end(error) {
       if (error) failSpan(span, error)
       span.end()

@@ -108,7 +108,7 @@ function start(job: RunJob): void {
   currentJob.run(job.id, () => {
     // The attempt's span is started here, in the task's thread, so spans the task starts are its children.
     const span = tracing?.enabled === false ? undefined : startConsumerSpan({ id: job.id, task: job.task, queue: job.queue ?? '', attempt: job.attempt, headers: job.headers }, tracing?.parent !== false)
-    ;(span ? withContext(span.ctx, run) : run())
+    ;(span?.ctx ? withContext(span.ctx, run) : run())
       .then((end) => {
         span?.end(end !== 'skipped' && !end.ok ? end.error : undefined)
         return end === 'skipped' ? send({ type: 'skipped', id: job.id, flag: job.flag! }) : finish(end)
