@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { connect } from '../../src/app/client.js'
-import { cleanupTemp, killAll, LOADED_TEST_MS, runTq, startWorker, stderrLines, ERROR_LINE, waitUntil, enqueueJob } from '../helpers/tq.js'
+import { cleanupTemp, killAll, LOADED_TEST_MS, runTq, startTq, startWorker, stderrLines, ERROR_LINE, waitUntil, enqueueJob } from '../helpers/tq.js'
 import { brokerCases } from './brokers.js'
 import { obsProject } from './fixture.js'
 import { parsePrometheus, sum } from './prometheus-text.js'
@@ -87,4 +87,29 @@ describe('tq worker --metrics with a bad address', () => {
     expect(lines[0]).toMatch(/--metrics "localhost:99999" is not a \[host:\]port/)
     expect(existsSync(project.db)).toBe(false)
   })
+})
+
+describe('tq dev --metrics', () => {
+  afterAll(cleanupTemp)
+  afterEach(killAll)
+  it(
+    'serves the same metrics from the dev process',
+    async () => {
+      const project = obsProject(`{ broker: 'sqlite://.tq/tq.db' }`)
+      const dev = startTq(['dev', '--metrics', '127.0.0.1:0', '--no-watch', '--no-beat', '--concurrency', '3'], { cwd: project.dir })
+      await dev.waitForOutput(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/, LOADED_TEST_MS, 'stderr')
+      const url = /metrics on (http:\/\/\S+)/.exec(dev.stderr)![1]!
+      const client = await connect({ config: project.path('tq.config.ts') })
+      await client.enqueueMany('obs.ok', [{}, {}])
+      await client.close()
+      const samples = await waitUntil(async () => {
+        const s = parsePrometheus(await (await fetch(url)).text())
+        return sum(s, 'tq_jobs_total', { outcome: 'succeeded' }) === 2 ? s : false
+      }, 'two successes in /metrics', LOADED_TEST_MS)
+      expect(sum(samples, 'tq_worker_slots')).toBe(3)
+      dev.kill('SIGTERM')
+      expect((await dev.waitExit(30_000)).code).toBe(0)
+    },
+    LOADED_TEST_MS,
+  )
 })
