@@ -12,7 +12,7 @@ import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from 
 import type { ConfigLookup } from './config-file.js'
 import { DEFAULT_BROKER } from './config.js'
 import { EventBatcher } from '../broker/event-batcher.js'
-import { countSent, startProducerSpan } from '../util/tracing.js'
+import { countSent, otel, otelRegistered, startProducerSpan } from '../util/tracing.js'
 import { enqueuedEvents } from './announce.js'
 
 /**
@@ -63,7 +63,8 @@ export class Client {
     const now = this.now()
     const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now, this.limits.maxPayload))
     // A `send <queue>` span; its trace context goes with the jobs (nothing without an SDK).
-    const span = this.limits.tracing === false || jobs.length === 0 ? undefined : startProducerSpan(jobs[0]!.queue, name, jobs.length)
+    const traced = this.limits.tracing !== false && jobs.length > 0 && (otel() !== undefined || otelRegistered())
+    const span = traced ? await startProducerSpan(jobs[0]!.queue, name, jobs.length) : undefined
     if (span?.headers !== undefined) for (const j of jobs) j.headers = span.headers
     let results
     try {

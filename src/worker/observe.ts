@@ -8,6 +8,7 @@ import type { EngineEvent } from './events.js'
 import { HookRunner } from './hooks.js'
 import { liveEvent } from './live-events.js'
 import { OtelWorkerMetrics } from './otel-metrics.js'
+import { otel } from '../util/tracing.js'
 
 /** What a running engine tells its observers about itself. */
 export interface EngineView {
@@ -24,7 +25,7 @@ export interface EngineView {
 export class WorkerObservers {
   private readonly events: EventBatcher
   private readonly hooks: HookRunner | undefined
-  private readonly otel: OtelWorkerMetrics
+  private readonly otel: OtelWorkerMetrics | undefined
   private engine: EngineView | undefined
 
   constructor(
@@ -37,7 +38,9 @@ export class WorkerObservers {
       const timeoutMs = config.hooks!.timeout !== undefined ? toMs(config.hooks!.timeout, 'hooks.timeout') : 5000
       this.hooks = new HookRunner(config.hooks!, (id) => broker.getJob(id), timeoutMs, log)
     }
-    this.otel = new OtelWorkerMetrics(
+    const api = otel()
+    this.otel = api && new OtelWorkerMetrics(
+      api,
       cachedCounts(broker),
       () => this.engine?.busy ?? 0,
       () => this.engine?.concurrency ?? 0,
@@ -55,7 +58,7 @@ export class WorkerObservers {
     const live = liveEvent(e, this.engine?.id ?? '')
     if (live) this.events.push(live)
     this.hooks?.onEvent(e)
-    this.otel.onEvent(e)
+    this.otel?.onEvent(e)
   }
 
   /** Children a task enqueued (ctx.enqueue) are announced like any enqueue. */

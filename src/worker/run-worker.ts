@@ -7,6 +7,7 @@ import { enqueuedEvents } from '../app/announce.js'
 import { WorkerObservers } from './observe.js'
 import { buildTasks, type Project } from '../loader/project.js'
 import { buildInstrumentation, importInstrumentation } from '../loader/instrumentation.js'
+import { loadOtel } from '../util/tracing.js'
 import { WorkerEngine, type EngineEvent } from './engine.js'
 import { catalogOf, type Manifest, type TaskCatalog } from './manifest.js'
 import { ThreadPool } from './pool.js'
@@ -59,6 +60,7 @@ export async function loadCode(project: Project, bundleFile: string, threads: nu
   // The user's OpenTelemetry SDK first, here and in each thread (see loader/instrumentation.ts).
   const instrumentation = await buildInstrumentation(project)
   await importInstrumentation(instrumentation)
+  await loadOtel() // only if the module registered an SDK (see util/tracing.ts)
   const t = project.config.tracing ?? {}
   const pool = new ThreadPool(bundleFile, sizing, {
     config: { schedules: configSchedules, maxPayload },

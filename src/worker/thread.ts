@@ -11,7 +11,7 @@ import type { TaskContext } from '../app/task.js'
 import { LoadError } from '../load-error.js'
 import { importTasks } from '../loader/import-tasks.js'
 import { importInstrumentation } from '../loader/instrumentation.js'
-import { injectHeaders, startConsumerSpan, withContext } from '../util/tracing.js'
+import { injectHeaders, loadOtel, startConsumerSpan, withContext } from '../util/tracing.js'
 import { childJob, runAttemptIf } from './attempt.js'
 import { manifestOf } from './manifest.js'
 import { ALIVE_MS, FLAG_PENDING, FLAG_STARTED, unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
@@ -62,6 +62,8 @@ try {
   // The user's OpenTelemetry SDK, registered before any task module runs.
   await importInstrumentation(instrumentation)
   registry = await importTasks(bundleFile, { config, configFile })
+  // The OpenTelemetry API loads only if an SDK registered (here or in a task module).
+  if (tracing?.enabled !== false) await loadOtel()
   send({ type: 'ready', manifest: manifestOf(registry) })
 } catch (err) {
   const loc = err instanceof LoadError ? err.location : undefined
