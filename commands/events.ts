@@ -3,6 +3,7 @@ import { TqCommand } from '../cli/base-command.js'
 import { colors } from '../src/format/colors.js'
 import { formatLiveEvent, liveEventToJson } from '../src/format/live-event.js'
 import { watchEvents } from '../src/cli-support/watch-events.js'
+import { PROBE_MS } from '../src/broker/event-batcher.js'
 
 export default class Events extends TqCommand {
   static description = 'Print job and worker events as they happen (enqueued, started, progress, retried, succeeded, failed, cancelled, expired; worker online/offline), until Ctrl-C.'
@@ -29,6 +30,8 @@ export default class Events extends TqCommand {
     process.once('SIGTERM', onSignal)
     try {
       await watchEvents(broker, { tasks: flags.task, queues: flags.queue }, (e) => process.stdout.write((flags.json ? liveEventToJson(e) : formatLiveEvent(e, c)) + '\n'), stop.signal)
+      // Busy workers that found nobody listening ask again every PROBE_MS: from now on they all know.
+      await new Promise((resolve) => setTimeout(resolve, PROBE_MS + 50))
       process.stderr.write(`listening for events on ${broker.describe} (Ctrl-C to stop)\n`)
       await stopped
     } finally {

@@ -287,11 +287,15 @@ export interface EventsBroker {
    * connection to the same store, in any process). Best effort: nothing is stored for later
    * subscribers; a failure is swallowed (never throws). With no subscriber anywhere it should cost
    * next to nothing (SQLite: one read; Redis: one PUBLISH), since workers call it for every batch.
+   * Resolves to false when the broker knows that no subscription exists anywhere right now (the
+   * events went nowhere), true when one may; an empty list only asks that. Publishers use it to
+   * stop building events while nobody listens (see EventBatcher), checking again every 250 ms.
    */
-  publishEvents(events: readonly TqEvent[]): Promise<void>
+  publishEvents(events: readonly TqEvent[]): Promise<boolean>
   /**
    * Subscribes until `signal` aborts. Resolves once the subscription is in place: every event
-   * published after that (by any connection) is passed to `onEvents`, in each publisher's order,
+   * published after that (by any connection) is passed to `onEvents` (a publisher's empty probe
+   * may arrive as an empty list), in each publisher's order,
    * in batches, as soon as it arrives (no polling loop). Events published before it resolves may or
    * may not be seen. Rejects if the subscription cannot be set up.
    */

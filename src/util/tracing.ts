@@ -31,7 +31,9 @@ export function otelRegistered(): boolean {
 export async function loadOtel(): Promise<Api | undefined> {
   if (api) return api
   if (!otelRegistered()) return undefined
-  return (loading ??= import('@opentelemetry/api').then((m) => (api = (m as { default?: Api }).default ?? m)))
+  // Node gives the CommonJS build (named exports, and module.exports as default); bundlers may give
+  // the ESM build, whose default export is only part of the API: take whichever has it all.
+  return (loading ??= import('@opentelemetry/api').then((m) => (api = 'SpanKind' in m ? m : (m as { default: Api }).default)))
 }
 
 /** The API if loaded (by loadOtel), synchronously. */

@@ -55,14 +55,18 @@ export class WorkerObservers {
   }
 
   onEvent(e: EngineEvent): void {
-    const live = liveEvent(e, this.engine?.id ?? '')
-    if (live) this.events.push(live)
+    // With nobody listening, no event is even built; the batcher asks again every 250 ms.
+    if (this.events.wanted) {
+      const live = liveEvent(e, this.engine?.id ?? '')
+      if (live) this.events.push(live)
+    } else this.events.skipped()
     this.hooks?.onEvent(e)
     this.otel?.onEvent(e)
   }
 
   /** Children a task enqueued (ctx.enqueue) are announced like any enqueue. */
   enqueued(events: readonly TqEvent[]): void {
+    if (!this.events.wanted) return this.events.skipped()
     for (const e of events) this.events.push(e)
   }
 

@@ -598,17 +598,21 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         }
       })
 
-      it('publishing with nobody subscribed succeeds and is not delivered later', async () => {
-        await broker.publishEvents([ev(1)])
+      it('publishing with nobody subscribed says so and is not delivered later; with a subscriber it says one may listen', async () => {
+        const peer = await fx.openPeer()
+        expect(await broker.publishEvents([ev(1)])).toBe(false)
+        expect(await broker.publishEvents([])).toBe(false)
         const ctl = new AbortController()
         const got: TqEvent[] = []
         try {
-          await broker.subscribeEvents((events) => got.push(...events), ctl.signal)
-          await broker.publishEvents([ev(2)])
+          await peer.subscribeEvents((events) => got.push(...events), ctl.signal)
+          expect(await broker.publishEvents([])).toBe(true)
+          expect(await broker.publishEvents([ev(2)])).toBe(true)
           await vi.waitFor(() => expect(got.length).toBeGreaterThan(0), { timeout: 5000 })
           expect(got.map((e) => e.id)).toEqual(['j2'])
         } finally {
           ctl.abort()
+          await peer.close()
         }
       })
     })

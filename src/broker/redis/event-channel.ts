@@ -15,12 +15,13 @@ export class RedisEventChannel {
     private readonly channel: string,
   ) {}
 
-  async publish(events: readonly TqEvent[]): Promise<void> {
-    if (events.length === 0 || this.redis.status !== 'ready') return
+  /** PUBLISH says how many subscribers got the message: none means nobody listens. */
+  async publish(events: readonly TqEvent[]): Promise<boolean> {
+    if (this.redis.status !== 'ready') return true
     try {
-      await this.redis.publish(this.channel, JSON.stringify(events))
+      return (await this.redis.publish(this.channel, JSON.stringify(events))) > 0
     } catch {
-      /* best effort */
+      return true // best effort: unknown, so keep sending
     }
   }
 

@@ -79,7 +79,7 @@ export class RedisBroker implements Broker {
 
   // ---- live events (./event-channel.ts) -----------------------------------------------
 
-  publishEvents(events: readonly TqEvent[]): Promise<void> {
+  publishEvents(events: readonly TqEvent[]): Promise<boolean> {
     return this.events.publish(events)
   }
 

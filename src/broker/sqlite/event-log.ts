@@ -41,15 +41,16 @@ export class SqliteEventLog {
     this.removeListener = db.prepare('DELETE FROM event_listeners WHERE id = ? OR until < ?')
   }
 
-  publish(events: readonly TqEvent[]): void {
-    if (events.length === 0) return
+  publish(events: readonly TqEvent[]): boolean {
     try {
-      if (!this.listening.get(this.now())) return
+      if (!this.listening.get(this.now())) return false
+      if (events.length === 0) return true
       const id = Number(this.append.run(JSON.stringify(events)).lastInsertRowid)
       if (id > KEEP_BATCHES) this.trim.run(id - KEEP_BATCHES)
       this.notifyLocal()
+      return true
     } catch {
-      /* best effort: a busy or read-only database drops the batch */
+      return true // best effort: a busy or read-only database drops the batch
     }
   }
 

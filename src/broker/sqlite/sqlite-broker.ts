@@ -134,8 +134,8 @@ export class SqliteBroker implements Broker {
     return out
   }
 
-  async publishEvents(events: readonly TqEvent[]): Promise<void> {
-    this.events.publish(events)
+  async publishEvents(events: readonly TqEvent[]): Promise<boolean> {
+    return this.events.publish(events)
   }
 
   subscribeEvents(onEvents: (events: TqEvent[]) => void, signal: AbortSignal): Promise<void> {
