@@ -117,11 +117,17 @@ function announcingEnqueues(broker: Broker, announce: (events: TqEvent[]) => voi
     announce(enqueuedEvents(jobs, res))
     return res
   }
+  // Methods are bound once: the engine calls the broker several times a batch.
+  const bound = new Map<PropertyKey, unknown>([['enqueue', enqueue]])
   return new Proxy(broker, {
     get(target, key) {
-      if (key === 'enqueue') return enqueue
+      const known = bound.get(key)
+      if (known !== undefined) return known
       const value = Reflect.get(target, key) as unknown
-      return typeof value === 'function' ? value.bind(target) : value
+      if (typeof value !== 'function') return value
+      const fn = value.bind(target)
+      bound.set(key, fn)
+      return fn
     },
   })
 }

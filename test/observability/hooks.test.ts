@@ -86,3 +86,33 @@ describe('config hooks', () => {
     expect(r.stderr).toMatch(/hooks\.failed must be a function/)
   })
 })
+
+describe('the instrumentation module', () => {
+  afterAll(cleanupTemp)
+  it('a missing one is named in one line, and the worker exits non-zero', async () => {
+    const project = obsProject(`{ broker: 'sqlite://.tq/tq.db', instrumentation: './otel-missing.ts' }`)
+    const r = await runTq(['worker', '--burst'], { cwd: project.dir })
+    expect(r.code).not.toBe(0)
+    const lines = r.stderr.split('\n').filter(Boolean)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^Error: instrumentation module \S+otel-missing\.ts does not exist \(fix instrumentation in \S+tq\.config\.ts, or create the file\)$/)
+  })
+
+  it('is imported before the task modules, in the worker and in each task thread', async () => {
+    const project = obsProject(`{ broker: 'sqlite://.tq/tq.db', instrumentation: './first.ts', worker: { threads: 2 } }`, {
+      'first.ts': `import { appendFileSync } from 'node:fs'\nimport { isMainThread } from 'node:worker_threads'\nappendFileSync('order.log', (isMainThread ? 'instrumentation main' : 'instrumentation thread') + '\\n')\n`,
+      'tasks/z.ts': `import { appendFileSync } from 'node:fs'\nimport { task } from 'tqjs'\nappendFileSync('order.log', 'tasks\\n')\nexport const z = task('z.z', async () => 1)\n`,
+    })
+    const r = await runTq(['worker', '--burst'], { cwd: project.dir, timeoutMs: LOADED_TEST_MS })
+    expect(r.code, r.stderr).toBe(0)
+    const lines = readLines(project.path('order.log'))
+    expect(lines[0]).toBe('instrumentation main')
+    expect(lines.filter((l) => l === 'instrumentation thread').length).toBeGreaterThanOrEqual(2)
+    // In each thread the instrumentation comes before the tasks: never more task loads than instrumentation loads so far.
+    let inThreads = 0
+    for (const l of lines.slice(1)) {
+      if (l === 'instrumentation thread') inThreads++
+      else expect(inThreads).toBeGreaterThan(0)
+    }
+  })
+})
