@@ -34,6 +34,8 @@ import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
+/** Fields per claimed job in claim.lua's reply. */
+const CLAIM_FIELDS = 13
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
 const ENQUEUE_CHUNK = 1000
 /** Jobs deleted per script call by purge and prune (each call is short; they loop). */
@@ -158,7 +160,7 @@ export class RedisBroker implements Broker {
     const out: ClaimedJob[] = []
     // The last element is the list of jobs the claim expired (see claim.lua).
     const tail = reply[reply.length - 1] as unknown as string[]
-    for (let i = 1; i + 12 < reply.length; i += 12) out.push(claimedJob(reply, i))
+    for (let i = 1; i + CLAIM_FIELDS < reply.length; i += CLAIM_FIELDS) out.push(claimedJob(reply, i))
     const expired: { id: string; task: string; queue: string }[] = []
     for (let i = 0; i + 2 < tail.length; i += 3) expired.push({ id: String(tail[i]), task: String(tail[i + 1]), queue: String(tail[i + 2]) })
     // Hand jobs out in claim order across queues, as SQLite does.
@@ -234,7 +236,8 @@ export class RedisBroker implements Broker {
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
     const limit = filter.limit ?? 100
-    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit]), true)) as string[][]
+    const offset = Math.max(0, Math.floor(filter.offset ?? 0))
+    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit, filter.workflowId ?? '', offset]), true)) as string[][]
     return rows.map((r) => toJobJSON(stored(pairs(r))))
   }
 
@@ -274,13 +277,14 @@ export class RedisBroker implements Broker {
     return this.exec(
       'list failed jobs',
       async () => {
-        // Oldest failure first; every queue's failures share one set.
+        // Oldest failure first; every queue's failures share one set. Workflow steps that never
+        // ran because an earlier one failed (by_dep), and joins, are resumed by retrying that one.
         const ids = await this.redis.zrange(this.key('finished:failed'), 0, -1)
-        if (queue === undefined || ids.length === 0) return ids
+        if (ids.length === 0) return ids
         const p = this.redis.pipeline()
-        for (const id of ids) p.hget(this.key(`job:${id}`), 'queue')
-        const queues = pipelineResults(await p.exec()) as (string | null)[]
-        return ids.filter((_, i) => queues[i] === queue)
+        for (const id of ids) p.hmget(this.key(`job:${id}`), 'queue', 'by_dep', 'is_join')
+        const rows = pipelineResults(await p.exec()) as (string | null)[][]
+        return ids.filter((_, i) => (queue === undefined || rows[i]![0] === queue) && rows[i]![1] === null && rows[i]![2] === null)
       },
       true,
     )

@@ -16,10 +16,32 @@ function insertRows(n: number): string {
           ON CONFLICT DO NOTHING`
 }
 
+/** Retention's guard: not a step of a workflow whose join is still waiting. */
+const KEEP_RUNNING_WORKFLOWS = `(workflow_id IS NULL OR workflow_id = id OR (SELECT w.state FROM jobs w WHERE w.id = jobs.workflow_id) IS NOT 'waiting')`
+
+/** Columns of an inserted workflow step, in the order of the step insert statements' parameters. */
+export const STEP_COLUMNS = 18
+
+function insertStepRows(n: number): string {
+  const row = `(${Array(STEP_COLUMNS).fill('?').join(', ')})`
+  return `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at,
+                        workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms)
+          VALUES ${Array(n).fill(row).join(', ')}
+          ON CONFLICT DO NOTHING`
+}
+
 export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
   insertBulk: insertRows(BULK_ROWS),
+  // Workflow steps: always with their id (the client lays the graph out), never with a unique key.
+  insertStep: insertStepRows(1),
+  insertStepBulk: insertStepRows(BULK_ROWS),
+  insertWait: `INSERT INTO step_waits (id, pending, dep_failed) VALUES (@id, @pending, @depFailed)
+               ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, dep_failed = excluded.dep_failed`,
+  deleteWait: `DELETE FROM step_waits WHERE id = ?`,
+  // A dependency that had ended (failed) runs again: the step waits for it once more.
+  waitAgain: `UPDATE step_waits SET pending = pending + 1, dep_failed = max(dep_failed - 1, 0) WHERE id = ?`,
   idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
 
   promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,
@@ -30,7 +52,7 @@ export const SQL = {
           WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND queue = @queue
                         ORDER BY priority DESC, run_at, seq LIMIT @limit)
           RETURNING seq, expires_at AS expiresAt, id, task, queue, payload, attempt, max_attempts AS maxAttempts,
-                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, headers`,
+                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, workflow_id AS workflowId, headers`,
   pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
 
   // Positional: the hottest statement after the claim (one run per finished job).
@@ -53,7 +75,7 @@ export const SQL = {
   renew: `UPDATE jobs SET lease_until = @leaseUntil WHERE seq = @seq AND token = @token AND state = 'active'`,
   recoverExpired: `UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_until = NULL, started_at = NULL
                    WHERE state = 'active' AND lease_until <= ? RETURNING queue`,
-  seqOf: `SELECT seq, queue FROM jobs WHERE id = ?`,
+  seqOf: `SELECT seq, queue, workflow_id AS workflowId FROM jobs WHERE id = ?`,
   progress: `UPDATE jobs SET progress = @progress WHERE seq = @seq AND token = @token AND state = 'active'`,
   cancelRequested: `SELECT id FROM jobs WHERE cancel_requested = 1 AND state = 'active' AND id IN (SELECT value FROM json_each(?))`,
   dataVersion: `PRAGMA data_version`,
@@ -72,21 +94,46 @@ export const SQL = {
   // Live states are counted from the partial indexes that hold them (covering scans); finished
   // states, which grow without bound, from their counters.
   counts: `SELECT queue, 'queued' AS state, count(*) AS n FROM jobs WHERE state = 'queued' GROUP BY queue
+           UNION ALL SELECT queue, 'waiting', count(*) FROM jobs WHERE state = 'waiting' GROUP BY queue
            UNION ALL SELECT queue, 'scheduled', count(*) FROM jobs WHERE state = 'scheduled' GROUP BY queue
            UNION ALL SELECT queue, 'active', count(*) FROM jobs WHERE state = 'active' GROUP BY queue
            UNION ALL SELECT queue, state, n FROM queue_counts WHERE n <> 0`,
   addCount: `INSERT INTO queue_counts (queue, state, n) VALUES (?, ?, ?)
              ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n`,
-  stateOf: `SELECT queue, state FROM jobs WHERE id = ?`,
+  stateOf: `SELECT queue, state, task, workflow_id AS workflowId FROM jobs WHERE id = ?`,
   queues: `SELECT name, paused FROM queues`,
 
-  cancelWaiting: `UPDATE jobs SET state = 'cancelled', finished_at = @now
-                  WHERE id = @id AND state IN ('queued', 'scheduled') RETURNING id`,
+  cancelWaiting: `UPDATE jobs SET state = 'cancelled', finished_at = @now, error = @error
+                  WHERE id = @id AND state IN ('waiting', 'queued', 'scheduled') RETURNING id`,
   flagActiveCancel: `UPDATE jobs SET cancel_requested = 1 WHERE id = @id AND state = 'active' RETURNING id`,
   retry: `UPDATE jobs SET state = 'queued', attempt = 0, run_at = @now, finished_at = NULL, started_at = NULL,
                  cancel_requested = 0, error = NULL, result = NULL, progress = NULL
-          WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') RETURNING id`,
-  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND finished_at IS NOT NULL AND (@queue IS NULL OR queue = @queue) ORDER BY seq`,
+          WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') AND is_join = 0
+            AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' RETURNING id`,
+  // Steps that never ran because a step before them failed are resumed by retrying that one.
+  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND finished_at IS NOT NULL AND (@queue IS NULL OR queue = @queue)
+                AND is_join = 0 AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' ORDER BY seq`,
+
+  // ---- workflows (workflow-steps.ts) ----
+  stepEnded: `SELECT state, next FROM jobs WHERE id = ?`,
+  stepCountDown: `UPDATE step_waits SET pending = pending - 1, dep_failed = dep_failed + @failed WHERE id = @id RETURNING pending`,
+  stepToResolve: `SELECT id, queue, depends_on AS dependsOn, input, on_dep_failure AS onDepFailure, is_join AS isJoin, delay_ms AS delayMs
+                  FROM jobs WHERE id = ? AND state = 'waiting'`,
+  // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.
+  stepDeps: `SELECT e.value AS id, coalesce(j.task, '') AS task, coalesce(j.state, 'expired') AS state, j.result, j.error
+             FROM json_each(?) e LEFT JOIN jobs j ON j.id = e.value ORDER BY e.key`,
+  stepReady: `UPDATE jobs SET state = CASE WHEN @runAt > @now THEN 'scheduled' ELSE 'queued' END, run_at = @runAt,
+                     payload = coalesce(@payload, payload)
+              WHERE id = @id AND state = 'waiting' RETURNING state`,
+  stepEnd: `UPDATE jobs SET state = @state, result = @result, error = @error, finished_at = @now,
+                   errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(coalesce(errors, '[]'), '$[#]', json(@error)) END
+            WHERE id = @id AND state = 'waiting'`,
+  stepResume: `SELECT id, queue, state, error, depends_on AS dependsOn, next FROM jobs WHERE id = ?`,
+  stepRewait: `UPDATE jobs SET state = 'waiting', error = NULL, result = NULL, finished_at = NULL WHERE id = ?`,
+  workflowOpen: `SELECT id, queue, state FROM jobs INDEXED BY jobs_workflow
+                 WHERE workflow_id = ? AND state IN ('waiting', 'scheduled', 'queued', 'active')`,
+  workflowFailed: `SELECT id FROM jobs INDEXED BY jobs_workflow WHERE workflow_id = ? AND state = 'failed' AND is_join = 0
+                     AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' ORDER BY seq`,
   purge: `DELETE FROM jobs WHERE state <> 'active' AND (@queue IS NULL OR queue = @queue) AND (@state IS NULL OR state = @state)
           RETURNING queue, state`,
   countThroughput: `INSERT INTO throughput (second, queue, n) VALUES (@second, @queue, @n)
@@ -116,8 +163,10 @@ export const SQL = {
                       WHERE state = 'active' AND worker_id = ? RETURNING queue`,
   removeWorker: `DELETE FROM workers WHERE id = ?`,
 
-  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') RETURNING queue, state`,
-  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' RETURNING queue, state`,
+  // A finished step of a workflow still running is kept: a step waiting for it needs its result.
+  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') AND ${KEEP_RUNNING_WORKFLOWS}
+                  RETURNING queue, state`,
+  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' AND ${KEEP_RUNNING_WORKFLOWS} RETURNING queue, state`,
   expireResults: `UPDATE jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ?`,
 
   setHeaders: `UPDATE jobs SET headers = ? WHERE id = ?`,

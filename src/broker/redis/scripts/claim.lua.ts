@@ -10,9 +10,11 @@
  * <base>finished:expired, <base>keys, and each job's <base>job:<id>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id, ARGV[6..] queues
- * Returns { nextRunAt ('' = none), then 12 fields per claimed job:
+ * Returns { nextRunAt ('' = none), then 13 fields per claimed job:
  *   id, task, queue, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id ('' = none),
- *   headers ('' = none); then, last, a list of the jobs it expired: id, task, queue, id, task, queue… }
+ *   workflow_id ('' = none), headers ('' = none); then, last, a list of the jobs it expired:
+ *   id, task, queue, id, task, queue… }
+ * A workflow step that expires here releases the steps waiting for it (lib run_steps).
  */
 export const CLAIM = String.raw`
 local now = now_ms()
@@ -86,6 +88,7 @@ for i = 6, #ARGV do
             out[#out + 1] = h.run_at
             out[#out + 1] = h.created_at
             out[#out + 1] = h.parent_id or ''
+            out[#out + 1] = h.workflow_id or ''
             out[#out + 1] = h.headers or ''
             taken = taken + 1
           end
@@ -97,6 +100,7 @@ for i = 6, #ARGV do
   if first[2] and (next_at == nil or tonumber(first[2]) < tonumber(next_at)) then next_at = first[2] end
 end
 if next_at then out[1] = next_at end
+if run_steps(now) then redis.call('PUBLISH', CHANNEL, 'claim') end
 out[#out + 1] = expired
 write_counts()
 return out

@@ -8,8 +8,9 @@
  * plus <base>counts, and per job: <base>job:<id>, <base>ready:<queue> or <base>scheduled:<queue>,
  * <base>expiring:<queue>, <base>children:<parent>
  *
- * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 10 fields per job:
- *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none)
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 11 fields per job:
+ *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none),
+ *   workflow step as JSON ('' = none; see lib insert_job), which also writes <base>workflow:<id> and <base>waiting:<queue>
  * then (optional) the number of jobs with headers h, then h pairs: job index (0-based), headers (JSON text).
  * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
  */
@@ -19,14 +20,14 @@ local n = tonumber(ARGV[3])
 local out = {}
 local created = 0
 for i = 0, n - 1 do
-  local o = 4 + i * 10
-  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9])
+  local o = 4 + i * 11
+  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9], ARGV[o + 10])
   out[#out + 1] = r[1]
   out[#out + 1] = r[2]
   created = created + r[2]
 end
 -- Propagation headers (trace context) of the jobs that have some, stored only on jobs created here.
-local t = 4 + n * 10
+local t = 4 + n * 11
 local nh = tonumber(ARGV[t] or '0')
 for k = 0, nh - 1 do
   local idx = tonumber(ARGV[t + 1 + k * 2])
