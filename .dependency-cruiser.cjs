@@ -10,6 +10,7 @@ const LAYERS = [
   ['beat', '^src/beat/'],
   ['loader', '^src/loader/'],
   ['worker', '^src/worker/'],
+  ['metrics', '^src/metrics/'],
   ['testing', '^src/testing/'],
   ['format', '^src/format/'],
   ['status', '^src/status/'],

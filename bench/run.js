@@ -16,6 +16,7 @@ import { isolation } from './isolation.js'
 import { testingCost } from './testing.js'
 import { cliStart } from './cli.js'
 import { redisBulk, redisDrain, redisIdle, redisLatency, redisSingle } from './redis.js'
+import { tracingOverhead } from './tracing.js'
 import { workflow } from './workflow.js'
 import { cleanupAll, fmtInt, ROOT } from './helpers.js'
 
@@ -23,6 +24,7 @@ const CASES = [
   { name: 'single', about: 'one job per enqueue call', run: singleEnqueue },
   { name: 'bulk', about: 'enqueues of 1000 jobs', run: bulkEnqueue },
   { name: 'drain', about: 'one worker process drains no-op jobs; its peak RSS', run: drain },
+  { name: 'tracing', about: 'drain with tracing disabled / on without an SDK / with an SDK + BatchSpanProcessor, alternated', run: tracingOverhead },
   { name: 'latency', about: 'enqueue-to-start on an idle worker process', run: latencyProcess },
   { name: 'latency-inproc', about: 'enqueue-to-start, worker engine in the producer process', run: latencyInProcess },
   { name: 'status', about: 'tq status refresh time with 1M finished jobs', run: status },

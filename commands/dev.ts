@@ -7,7 +7,7 @@ import { onShutdownSignals } from '../src/worker/run-worker.js'
 
 export default class Dev extends TqCommand {
   static description = 'Run the broker, a worker and beat in one process, with live logs and hot reload of task code.'
-  static examples = ['<%= config.bin %> dev', '<%= config.bin %> dev --concurrency 4 --no-beat', '<%= config.bin %> dev --queues emails,default --threads 2', '<%= config.bin %> dev --json | jq .']
+  static examples = ['<%= config.bin %> dev', '<%= config.bin %> dev --concurrency 4 --no-beat', '<%= config.bin %> dev --queues emails,default --threads 2', '<%= config.bin %> dev --json | jq .', '<%= config.bin %> dev --metrics 9464']
   static flags = {
     ...workerFlags,
     beat: Flags.boolean({ description: 'run beat (the scheduler)', default: true, allowNo: true }),
@@ -30,7 +30,7 @@ export default class Dev extends TqCommand {
       dashboard = { close: () => server.close().then(() => broker.close()) }
       return server.url
     }
-    const session = new DevSession({ config: flags.config, broker: flags.broker, queues: queueList(flags.queues), concurrency: flags.concurrency, threads: flags.threads, beat: flags.beat, watch: flags.watch, beforeReady: flags.ui ? beforeReady : undefined }, log)
+    const session = new DevSession({ config: flags.config, broker: flags.broker, queues: queueList(flags.queues), concurrency: flags.concurrency, threads: flags.threads, beat: flags.beat, watch: flags.watch, beforeReady: flags.ui ? beforeReady : undefined, metrics: flags.metrics }, log)
     // Signals are handled from the start: a Ctrl-C while tq dev is still starting stops it cleanly too.
     let stopRequested: (() => void) | undefined
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve))
@@ -53,6 +53,7 @@ export default class Dev extends TqCommand {
       log.flush()
       throw err
     }
+    if (session.metrics) process.stderr.write(`metrics on ${session.metrics.url}\n`)
     await stopped
     await dashboard?.close()
     await session.stop()

@@ -2,6 +2,7 @@ import { DEPENDENCY_FAILED, JOIN_TASK } from '../broker/workflow.js'
 import { JOB_STATES, type AdminBroker, type JobState } from '../broker/types.js'
 import { TqError, UsageError } from '../errors.js'
 import { resolveJobIds } from './resolve-job-id.js'
+import { announceCancelled } from '../app/announce.js'
 
 /**
  * `tq retry` and `tq cancel`: resolve what was typed (ids, short ids, prefixes), act, and say
@@ -37,6 +38,7 @@ export async function retryJobs(
 export async function cancelJobs(broker: AdminBroker, typed: readonly string[]): Promise<{ cancelled: string[]; aborting: string[]; refused?: TqError }> {
   const ids = await resolveJobIds(broker, typed)
   const res = await broker.cancel(ids)
+  await announceCancelled(broker, res.cancelled)
   const refused = await refusal(broker, ids.filter((id) => !res.cancelled.includes(id) && !res.aborting.includes(id)), 'tq jobs', 'already finished, not cancellable')
   return { ...res, refused }
 }

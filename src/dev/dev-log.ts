@@ -89,6 +89,7 @@ export class DevLog implements DevReporter {
   }
 
   job(e: EngineEvent): void {
+    if (e.type === 'progress') return // live in tq events and tq job, too chatty for the log
     if (this.mode.quiet && e.type !== 'failed' && e.type !== 'rejected') return
     this.event(this.mode.json ? eventToJson(e) : formatEvent(e, this.c))
   }

@@ -81,6 +81,7 @@ export class WorkerEngine {
       onProgress: (id, value) => {
         const r = this.running.get(id)
         if (r) void this.broker.progress(id, r.job.token, value).catch(() => undefined)
+        if (r) this.opts.onEvent?.({ type: 'progress', job: r.job, value })
       },
       onBlocked: (ids, ms) => {
         // A task with a timeout is stopped by it; one without can hold its thread for good, so say so.
@@ -174,7 +175,13 @@ export class WorkerEngine {
     clearInterval(this.renewTimer)
     clearInterval(this.heartbeatTimer)
     clearInterval(this.pruneTimer)
+    await this.opts.onStopped?.().catch(() => undefined)
     await this.broker.removeWorker(this.id).catch(() => undefined)
+  }
+
+  /** Jobs running now (slots busy), for metrics. */
+  get busy(): number {
+    return this.running.size - this.settling.size
   }
 
   /**
@@ -266,7 +273,8 @@ export class WorkerEngine {
         this.lastRecover = Date.now()
         await this.broker.recoverExpired()
       }
-      const { jobs, nextRunAt } = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      const { jobs, nextRunAt, expired } = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      if (expired) for (const job of expired) this.opts.onEvent?.({ type: 'expired', job })
       sooner(nextRunAt)
       // Jobs sent back by a rate limit do not occupy a slot: with all of them sent back, fall
       // through to the idle wait (until the next is due) instead of waiting for a slot.
@@ -284,6 +292,7 @@ export class WorkerEngine {
     if (this.opts.burst && this.running.size === 0) {
       await this.flushing
       const next = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      if (next.expired) for (const job of next.expired) this.opts.onEvent?.({ type: 'expired', job })
       if (next.jobs.length === 0) return 'done'
       sooner(next.nextRunAt)
       const runnable = await this.applyRateLimits(next.jobs, sooner)
@@ -323,7 +332,7 @@ export class WorkerEngine {
       r.timer = setTimeout(() => this.stopJob(r, 'timeout', `timed out after ${timeout}`), ms)
     }
     pool
-      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts }, { own: def?.options.ownThread === true })
+      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, headers: job.headers }, { own: def?.options.ownThread === true })
       .then((res) => this.ended(r, res))
   }
 

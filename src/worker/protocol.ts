@@ -12,6 +12,9 @@ export interface RunJob {
   maxAttempts: number
   /** Index of the job's start flag in the thread's shared flags (set by the pool; see pool.ts). */
   flag?: number
+  /** For the attempt's trace span: the job's queue and stored trace context (ClaimedJob.headers). */
+  queue?: string
+  headers?: string | null
 }
 
 /** A job's start flag, shared by the pool and the thread: whoever moves it off PENDING owns the job. */
@@ -49,7 +52,7 @@ export type FromThread =
   /** The task running `id` called process.exit(): sent just before the thread ends. */
   | { type: 'exit'; id: string | undefined; code: number }
 
-export const RUN_FIELDS = 6
+export const RUN_FIELDS = 8
 /** How often a thread says it is alive (ms). */
 export const ALIVE_MS = 100
 
@@ -63,6 +66,8 @@ export function packJobs(jobs: readonly RunJob[]): (string | number)[] {
     out[i++] = j.attempt
     out[i++] = j.maxAttempts
     out[i++] = j.flag ?? -1
+    out[i++] = j.queue ?? ''
+    out[i++] = j.headers ?? ''
   }
   return out
 }
@@ -70,7 +75,7 @@ export function packJobs(jobs: readonly RunJob[]): (string | number)[] {
 export function unpackJobs(packed: readonly (string | number)[]): RunJob[] {
   const out: RunJob[] = []
   for (let i = 0; i < packed.length; i += RUN_FIELDS) {
-    out.push({ id: packed[i] as string, task: packed[i + 1] as string, payload: packed[i + 2] as string, attempt: packed[i + 3] as number, maxAttempts: packed[i + 4] as number, flag: packed[i + 5] as number })
+    out.push({ id: packed[i] as string, task: packed[i + 1] as string, payload: packed[i + 2] as string, attempt: packed[i + 3] as number, maxAttempts: packed[i + 4] as number, flag: packed[i + 5] as number, queue: packed[i + 6] as string, headers: (packed[i + 7] as string) || null })
   }
   return out
 }
@@ -83,6 +88,10 @@ export interface ThreadData {
    * (Not the whole config: the broker URL and its password stay out of the threads.)
    */
   config: Pick<TqConfig, 'schedules' | 'maxPayload'>
+  /** The bundled instrumentation module, imported before the tasks (see loader/instrumentation.ts). */
+  instrumentation?: string
+  /** Spans for attempts: off when the config's tracing.enabled is false; parent: see TracingConfig. */
+  tracing?: { enabled: boolean; parent: boolean }
   configFile: string | null
   /** Start flags of the jobs sent to this thread (Int32Array over it), shared with the pool. */
   flags: SharedArrayBuffer

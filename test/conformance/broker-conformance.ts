@@ -4,7 +4,7 @@
  * a broker is added here.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
+import type { Broker, ClaimedJob, NewJob, TqEvent } from '../../src/broker/types.js'
 import { canvasNode, chain } from '../../src/app/canvas.js'
 import { defineTask } from '../../src/app/task.js'
 import { layOutWorkflow } from '../../src/app/workflow-layout.js'
@@ -568,6 +568,99 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect((await broker.getJob(b!.id))!.result).toBe(1)
         expect(await broker.prune({ finishedBefore: Date.now() + 1 })).toBe(2)
         expect(await broker.getJob(b!.id)).toBeNull()
+      })
+    })
+
+    describe('propagation headers', () => {
+      it('keeps the headers a job was enqueued with, through claim and in its JSON; stores none when not given', async () => {
+        const headers = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
+        const [withH, without] = await broker.enqueue([job({ headers }), job()])
+        expect((await broker.getJob(withH!.id))!.headers).toEqual(JSON.parse(headers))
+        expect((await broker.getJob(without!.id))!).not.toHaveProperty('headers')
+        const { jobs } = await broker.claim(claimReq())
+        expect(jobs.find((j) => j.id === withH!.id)!.headers).toBe(headers)
+        expect(jobs.find((j) => j.id === without!.id)!.headers ?? null).toBeNull()
+      })
+
+      it('keeps headers on jobs of a bulk enqueue (only those that have some)', async () => {
+        const jobs = Array.from({ length: 60 }, (_, i) => job({ payload: String(i), ...(i % 7 === 0 ? { headers: JSON.stringify({ traceparent: `tp-${i}` }) } : {}) }))
+        const res = await broker.enqueue(jobs)
+        for (const [i, r] of res.entries()) {
+          const j = (await broker.getJob(r.id))!
+          if (i % 7 === 0) expect(j.headers).toEqual({ traceparent: `tp-${i}` })
+          else expect(j).not.toHaveProperty('headers')
+        }
+      })
+    })
+
+    describe('expiry reported by claim', () => {
+      it('names the jobs a claim expired instead of handing out', async () => {
+        const [late] = await broker.enqueue([job({ task: 'late', expiresAt: Date.now() - 1 })])
+        const res = await broker.claim(claimReq())
+        expect(res.jobs).toEqual([])
+        expect(res.expired).toEqual([{ id: late!.id, task: 'late', queue: 'q' }])
+        expect((await broker.getJob(late!.id))!.state).toBe('expired')
+      })
+    })
+
+    describe('live events', () => {
+      const ev = (i: number): TqEvent => ({ type: 'enqueued', at: Date.now(), id: `j${i}`, task: 't', queue: 'q' })
+
+      it('delivers what another connection publishes after the subscription is in place, in order', async () => {
+        const peer = await fx.openPeer()
+        const ctl = new AbortController()
+        const got: TqEvent[] = []
+        try {
+          await broker.subscribeEvents((events) => got.push(...events), ctl.signal)
+          await peer.publishEvents([ev(1), ev(2)])
+          await peer.publishEvents([ev(3)])
+          await vi.waitFor(() => expect(got.map((e) => e.id)).toEqual(['j1', 'j2', 'j3']), { timeout: 5000 })
+          expect(got[0]).toMatchObject({ type: 'enqueued', task: 't', queue: 'q' })
+        } finally {
+          ctl.abort()
+          await peer.close()
+        }
+      })
+
+      it('delivers to every subscriber, and stops delivering once aborted', async () => {
+        const peer = await fx.openPeer()
+        const a = new AbortController()
+        const b = new AbortController()
+        const gotA: TqEvent[] = []
+        const gotB: TqEvent[] = []
+        try {
+          await broker.subscribeEvents((events) => gotA.push(...events), a.signal)
+          await peer.subscribeEvents((events) => gotB.push(...events), b.signal)
+          await broker.publishEvents([ev(1)])
+          await vi.waitFor(() => expect([gotA.length, gotB.length]).toEqual([1, 1]), { timeout: 5000 })
+          a.abort()
+          await broker.publishEvents([ev(2)])
+          await vi.waitFor(() => expect(gotB.map((e) => e.id)).toEqual(['j1', 'j2']), { timeout: 5000 })
+          // A's subscription ended before j2 was published; B saw j2, so A would have by now.
+          expect(gotA.map((e) => e.id)).toEqual(['j1'])
+        } finally {
+          a.abort()
+          b.abort()
+          await peer.close()
+        }
+      })
+
+      it('publishing with nobody subscribed says so and is not delivered later; with a subscriber it says one may listen', async () => {
+        const peer = await fx.openPeer()
+        expect(await broker.publishEvents([ev(1)])).toBe(false)
+        expect(await broker.publishEvents([])).toBe(false)
+        const ctl = new AbortController()
+        const got: TqEvent[] = []
+        try {
+          await peer.subscribeEvents((events) => got.push(...events), ctl.signal)
+          expect(await broker.publishEvents([])).toBe(true)
+          expect(await broker.publishEvents([ev(2)])).toBe(true)
+          await vi.waitFor(() => expect(got.length).toBeGreaterThan(0), { timeout: 5000 })
+          expect(got.map((e) => e.id)).toEqual(['j2'])
+        } finally {
+          ctl.abort()
+          await peer.close()
+        }
       })
     })
 

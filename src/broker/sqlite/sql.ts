@@ -52,7 +52,7 @@ export const SQL = {
           WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND queue = @queue
                         ORDER BY priority DESC, run_at, seq LIMIT @limit)
           RETURNING seq, expires_at AS expiresAt, id, task, queue, payload, attempt, max_attempts AS maxAttempts,
-                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, workflow_id AS workflowId`,
+                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, workflow_id AS workflowId, headers`,
   pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
 
   // Positional: the hottest statement after the claim (one run per finished job).
@@ -168,6 +168,8 @@ export const SQL = {
                   RETURNING queue, state`,
   pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' AND ${KEEP_RUNNING_WORKFLOWS} RETURNING queue, state`,
   expireResults: `UPDATE jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ?`,
+
+  setHeaders: `UPDATE jobs SET headers = ? WHERE id = ?`,
 
   setPaused: `INSERT INTO queues (name, paused) VALUES (@name, @paused) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
 } as const

@@ -10,9 +10,10 @@
  * <base>finished:expired, <base>keys, and each job's <base>job:<id>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id, ARGV[6..] queues
- * Returns { nextRunAt ('' = none), then 11 fields per claimed job:
+ * Returns { nextRunAt ('' = none), then 13 fields per claimed job:
  *   id, task, queue, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id ('' = none),
- *   workflow_id ('' = none) }
+ *   workflow_id ('' = none), headers ('' = none); then, last, a list of the jobs it expired:
+ *   id, task, queue, id, task, queue… }
  * A workflow step that expires here releases the steps waiting for it (lib run_steps).
  */
 export const CLAIM = String.raw`
@@ -23,11 +24,15 @@ local worker = ARGV[5]
 local out = { '' }
 local next_at = nil
 local taken = 0
-local CLAIM_FIELDS = with_fields({ 'payload', 'max_attempts', 'created_at' })
+local CLAIM_FIELDS = with_fields({ 'payload', 'max_attempts', 'created_at', 'headers' })
+local expired = {}
 
 local function expire(h)
   finish(h, 'expired', now)
   flush(h)
+  expired[#expired + 1] = h.id
+  expired[#expired + 1] = h.task
+  expired[#expired + 1] = h.queue
 end
 
 for i = 6, #ARGV do
@@ -84,6 +89,7 @@ for i = 6, #ARGV do
             out[#out + 1] = h.created_at
             out[#out + 1] = h.parent_id or ''
             out[#out + 1] = h.workflow_id or ''
+            out[#out + 1] = h.headers or ''
             taken = taken + 1
           end
         end
@@ -95,6 +101,7 @@ for i = 6, #ARGV do
 end
 if next_at then out[1] = next_at end
 if run_steps(now) then redis.call('PUBLISH', CHANNEL, 'claim') end
+out[#out + 1] = expired
 write_counts()
 return out
 `
