@@ -116,7 +116,7 @@ export const SQL = {
 
   // ---- workflows (workflow-steps.ts) ----
   stepEnded: `SELECT state, next FROM jobs WHERE id = ?`,
-  stepCountDown: `UPDATE step_waits SET pending = pending - 1, dep_failed = dep_failed + @failed WHERE id = @id RETURNING pending`,
+  stepCountDown: `UPDATE step_waits SET pending = pending - @n, dep_failed = dep_failed + @failed WHERE id = @id RETURNING pending`,
   stepToResolve: `SELECT id, queue, depends_on AS dependsOn, input, on_dep_failure AS onDepFailure, is_join AS isJoin, delay_ms AS delayMs
                   FROM jobs WHERE id = ? AND state = 'waiting'`,
   // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.

@@ -366,24 +366,37 @@ end
 -- step became ready.
 local function run_steps(now)
   local woke = false
-  local i = 1
-  while i <= #ended_steps do
-    local ended = ended_steps[i]
-    i = i + 1
-    do
-      local failed = ended[1] ~= 'succeeded'
+  while #ended_steps > 0 do
+    -- One count-down per waiting step, by how many of the jobs it waits for ended in this round:
+    -- a settle of 200 header jobs writes the chord body's counter once, not 200 times.
+    local order, down = {}, {}
+    for _, ended in ipairs(ended_steps) do
+      local failed = 0
+      if ended[1] ~= 'succeeded' then failed = 1 end
       for _, nid in ipairs(cjson.decode(ended[2])) do
-        local k = jkey(nid)
-        if redis.call('HGET', k, 'state') == 'waiting' then
-          if failed then redis.call('HINCRBY', k, 'dep_failed', 1) end
-          if redis.call('HINCRBY', k, 'pending', -1) <= 0 then
-            if resolve_step(load(nid, STEP_FIELDS), now) then woke = true end
-          end
+        local d = down[nid]
+        if d then
+          d[1] = d[1] + 1
+          d[2] = d[2] + failed
+        else
+          down[nid] = { 1, failed }
+          order[#order + 1] = nid
+        end
+      end
+    end
+    -- Steps that end by the rules below add to ended_steps: the next round.
+    ended_steps = {}
+    for _, nid in ipairs(order) do
+      local k = jkey(nid)
+      if redis.call('HGET', k, 'state') == 'waiting' then
+        local d = down[nid]
+        if d[2] > 0 then redis.call('HINCRBY', k, 'dep_failed', d[2]) end
+        if redis.call('HINCRBY', k, 'pending', 0 - d[1]) <= 0 then
+          if resolve_step(load(nid, STEP_FIELDS), now) then woke = true end
         end
       end
     end
   end
-  ended_steps = {}
   return woke
 end
 
