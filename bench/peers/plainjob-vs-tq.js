@@ -19,7 +19,7 @@ import { BIN, cleanupAll, dist, fmtInt, makeProject, median, NOOP_TASK, removeDi
 const Database = createRequire(import.meta.url)('better-sqlite3')
 const rounds = Number(process.argv[2] ?? 3)
 const N_DRAIN = 20_000
-const N_SINGLE = 10_000
+const N_SINGLE = 20_000
 const N_BULK = 100_000
 const N_BATCH = 100_000
 const CALLERS = 50

@@ -32,8 +32,12 @@ export class GroupCommit {
       this.pending.push({ jobs, resolve, reject })
       if (!this.flushing && !this.scheduled) {
         this.scheduled = true
-        // One turn of the event loop: requests that arrived together are written together.
-        setImmediate(() => void this.flush())
+        // Once the current task's microtasks have run: callers started together (Promise.all, or
+        // awaiting their previous enqueue, which resolved together) are written together. Not a
+        // whole turn of the event loop (setImmediate): that cost a lone caller awaiting one enqueue
+        // after another 20-40 µs per job, half its rate, and put a loop turn into every enqueue's
+        // latency. While a write is in flight (Redis), later callers still queue up for the next.
+        queueMicrotask(() => void this.flush())
       }
     })
   }
