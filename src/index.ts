@@ -28,6 +28,7 @@ export { defineConfig, type TqConfig, type WorkerConfig, type BeatConfig, type C
 export { connect, closeDefaultClient, Client, type ConnectOptions } from './app/client.js'
 export { runWorker, runOnce, type RunWorkerOptions, type RunningWorker } from './worker/run.js'
 export { JobHandle, type EnqueueOptions, type ResultOptions } from './app/job-handle.js'
+export { chain, group, chord, type Canvas, type Signature, type Outcome, type ChordOptions } from './app/canvas.js'
 export type { Duration } from './util/duration.js'
 // Job data as producers read it back. The Broker interface and its claim/settle/lease protocol
 // are not public: they are between the worker engine and the broker implementations.

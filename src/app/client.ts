@@ -6,6 +6,9 @@ import { JobHandle, type EnqueueOptions } from './job-handle.js'
 import { assertTaskName } from './names.js'
 import { GroupCommit } from './group-commit.js'
 import { buildNewJob } from './new-job.js'
+import { canvasNode, isCanvas, type Canvas } from './canvas.js'
+import { layOutWorkflow } from './workflow-layout.js'
+import { JOIN_TASK } from '../broker/workflow.js'
 import type { Size } from './size.js'
 import type { ResultJson } from './json-types.js'
 import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task-types.js'
@@ -39,9 +42,24 @@ export class Client {
    */
   enqueue<P, R>(task: TaskContract<P, R>, payload: NoInfer<P>, opts?: EnqueueOptions): Promise<JobHandle<ResultJson<R>>>
   enqueue<N extends TaskName>(task: N, payload: PayloadFor<N>, opts?: EnqueueOptions): Promise<JobHandle<ResultFor<N>>>
-  async enqueue(task: TaskContract<any, any> | string, payload: unknown, opts?: EnqueueOptions): Promise<JobHandle<unknown>> {
+  /**
+   * Enqueues a workflow (`chain`, `group`, `chord`) in one atomic write. The handle's id is the
+   * workflow's; `result()` resolves with its final result, `cancel()` cancels every step not ended.
+   * A first step that takes the previous result has none to take: its payload type must accept
+   * `undefined`, else this is a compile error.
+   */
+  enqueue<Out>(workflow: Canvas<undefined, Out>): Promise<JobHandle<Out>>
+  async enqueue(task: TaskContract<any, any> | string | Canvas<any, any>, payload?: unknown, opts?: EnqueueOptions): Promise<JobHandle<unknown>> {
+    if (isCanvas(task)) return this.enqueueWorkflow(task)
     const [handle] = await this.enqueueBatch(task, [payload], opts)
     return handle!
+  }
+
+  private async enqueueWorkflow(workflow: Canvas<any, any>): Promise<JobHandle<unknown>> {
+    const { id, jobs } = layOutWorkflow(canvasNode(workflow), this.now(), this.limits.maxPayload)
+    for (const j of jobs) if (j.task !== JOIN_TASK) this.resolve(j.task)
+    await this.writes.enqueue(jobs)
+    return new JobHandle(this.broker, id, true, jobs[jobs.length - 1]!.queue)
   }
 
   /** Enqueues many payloads of one task in one atomic write. */

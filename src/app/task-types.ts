@@ -1,4 +1,5 @@
 import type { Duration } from '../util/duration.js'
+import type { Signature } from './canvas.js'
 import type { EnqueueOptions, JobHandle } from './job-handle.js'
 import type { ResultJson } from './json-types.js'
 import type { Size } from './size.js'
@@ -88,6 +89,12 @@ export interface TaskContract<P = unknown, R = unknown> {
   enqueue(payload: P, opts?: EnqueueOptions): Promise<JobHandle<ResultJson<R>>>
   /** Enqueues many jobs in one atomic batch. */
   enqueueMany(payloads: readonly P[], opts?: EnqueueOptions): Promise<JobHandle<ResultJson<R>>[]>
+  /**
+   * A signature for a workflow (chain, group, chord): with a payload, the step runs with it; with
+   * none, it takes the previous step's result, which must then be a `P` (checked at compile time).
+   */
+  s(): Signature<P, ResultJson<R>>
+  s(payload: P, opts?: EnqueueOptions): Signature<unknown, ResultJson<R>>
   /** The implementation: this contract plus its handler. Export it from a task module. */
   implement(handler: Handler<P, R>): Task<P, R>
 }

@@ -4,6 +4,8 @@ import { PRIORITY_HINT, priorityProblem } from './priority.js'
 import { rateInterval } from './rate.js'
 import { toBytes } from './size.js'
 import type { NameIfJson } from './json-types.js'
+import { signature } from './canvas.js'
+import type { EnqueueOptions } from './job-handle.js'
 import { CONTRACT, TASK, type Handler, type Task, type TaskContract, type TaskOptions } from './task-types.js'
 
 export * from './task-types.js'
@@ -49,6 +51,9 @@ export function defineTask<P = unknown, R = unknown>(name: NameIfJson<P>, option
     async enqueueMany(payloads, opts) {
       const { defaultClient } = await import('./client.js')
       return (await defaultClient()).enqueueMany(contract, payloads, opts)
+    },
+    s(...args: [] | [P, EnqueueOptions?]) {
+      return signature<any, any>(contract, args[0], args.length > 0, args[1])
     },
     implement(handler) {
       if (typeof handler !== 'function') throw new Error(`task "${name}" needs a handler function`)

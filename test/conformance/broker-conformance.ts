@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
+import { workflowCases } from './workflow-cases.js'
 
 export interface BrokerFixture {
   /** A fresh, empty broker. */
@@ -539,5 +540,7 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         }
       })
     })
+
+    workflowCases(() => ({ broker, openPeer: () => fx.openPeer() }))
   })
 }

@@ -1,13 +1,28 @@
 /** Converting between the Broker interface's values and the Redis scripts' arguments and replies. */
 import { BrokerError } from '../../errors.js'
 import type { StoredJob } from '../job-json.js'
-import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo } from '../types.js'
+import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo, WorkflowStep } from '../types.js'
 
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
-/** The 10 ARGV fields of one job (enqueue.lua). */
+/** The 11 ARGV fields of one job (enqueue.lua). */
 export function jobArgs(j: NewJob, id: string): (string | number)[] {
-  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, str(j.key), str(j.parentId), str(j.expiresAt)]
+  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, str(j.key), str(j.parentId), str(j.expiresAt), stepArg(j.step)]
+}
+
+/** A workflow step as lib.lua's insert_job reads it: JSON lists travel as text, stored as they are. */
+function stepArg(step: WorkflowStep | undefined): string {
+  if (!step) return ''
+  return JSON.stringify({
+    w: step.workflowId,
+    d: JSON.stringify(step.dependsOn),
+    n: step.next.length ? JSON.stringify(step.next) : '',
+    i: step.input ? JSON.stringify(step.input) : '',
+    f: step.onDepFailure,
+    j: step.join ? 1 : 0,
+    y: step.delayMs ?? 0,
+    p: step.dependsOn.length,
+  })
 }
 
 /** The kind and 2 ARGV fields of one outcome (settle.lua). */
@@ -41,6 +56,7 @@ export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
     runAt: Number(r[i + 8]),
     createdAt: Number(r[i + 9]),
     parentId: r[i + 10] === '' ? null : String(r[i + 10]),
+    workflowId: r[i + 11] === '' ? null : String(r[i + 11]),
   }
 }
 
@@ -66,6 +82,8 @@ export function stored(h: Record<string, string>): StoredJob {
     progress: v('progress'),
     parent_id: v('parent_id'),
     key: v('key'),
+    workflow_id: v('workflow_id'),
+    depends_on: v('depends_on'),
   }
 }
 

@@ -32,6 +32,8 @@ import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
+/** Fields per claimed job in claim.lua's reply. */
+const CLAIM_FIELDS = 12
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
 const ENQUEUE_CHUNK = 1000
 /** Jobs deleted per script call by purge and prune (each call is short; they loop). */
@@ -141,7 +143,7 @@ export class RedisBroker implements Broker {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
     const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
     const out: ClaimedJob[] = []
-    for (let i = 1; i + 11 <= reply.length; i += 11) out.push(claimedJob(reply, i))
+    for (let i = 1; i + CLAIM_FIELDS <= reply.length; i += CLAIM_FIELDS) out.push(claimedJob(reply, i))
     // Hand jobs out in claim order across queues, as SQLite does.
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
     // The script reports the next run time of these queues' delayed jobs; it matters once drained.
@@ -215,7 +217,7 @@ export class RedisBroker implements Broker {
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
     const limit = filter.limit ?? 100
-    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit]), true)) as string[][]
+    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit, filter.workflowId ?? '']), true)) as string[][]
     return rows.map((r) => toJobJSON(stored(pairs(r))))
   }
 
@@ -255,13 +257,14 @@ export class RedisBroker implements Broker {
     return this.exec(
       'list failed jobs',
       async () => {
-        // Oldest failure first; every queue's failures share one set.
+        // Oldest failure first; every queue's failures share one set. Workflow steps that never
+        // ran because an earlier one failed (by_dep), and joins, are resumed by retrying that one.
         const ids = await this.redis.zrange(this.key('finished:failed'), 0, -1)
-        if (queue === undefined || ids.length === 0) return ids
+        if (ids.length === 0) return ids
         const p = this.redis.pipeline()
-        for (const id of ids) p.hget(this.key(`job:${id}`), 'queue')
-        const queues = pipelineResults(await p.exec()) as (string | null)[]
-        return ids.filter((_, i) => queues[i] === queue)
+        for (const id of ids) p.hmget(this.key(`job:${id}`), 'queue', 'by_dep', 'is_join')
+        const rows = pipelineResults(await p.exec()) as (string | null)[][]
+        return ids.filter((_, i) => (queue === undefined || rows[i]![0] === queue) && rows[i]![1] === null && rows[i]![2] === null)
       },
       true,
     )

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 
 /** States whose jobs sit in a partial index, counted from it when asked (see SQL.counts). */
-const LIVE = new Set(['scheduled', 'queued', 'active'])
+const LIVE = new Set(['waiting', 'scheduled', 'queued', 'active'])
 
 /**
  * Changes to the per-queue counts of finished states made by one transaction, written as one

@@ -1,6 +1,6 @@
 import { BrokerError } from '../../errors.js'
 import { newJobId } from '../job-id.js'
-import type { EnqueueResult, NewJob } from '../types.js'
+import type { EnqueueResult, NewJob, WorkflowStep } from '../types.js'
 import { BULK_ROWS, INSERT_COLUMNS, type Statements } from './sql.js'
 
 /** Whether the BULK_ROWS jobs from `from` all get a generated id and have no unique key. */
@@ -66,6 +66,7 @@ export class JobInserts {
 
   /** One job; with a unique key already held by a live job, that job's id and `created: false`. */
   insertOne(job: NewJob, now: number): EnqueueResult {
+    if (job.step) return this.insertStep(job, job.step, now)
     const id = job.id ?? newJobId(now)
     const args: unknown[] = new Array(INSERT_COLUMNS)
     fillInsertArgs(args, 0, id, job, now)
@@ -75,5 +76,33 @@ export class JobInserts {
       if (existing) return { id: existing.id, created: false }
     }
     return { id, created: false }
+  }
+
+  /** A workflow step: `waiting` while it has dependencies, with a counter of them. */
+  private insertStep(job: NewJob, step: WorkflowStep, now: number): EnqueueResult {
+    const id = job.id ?? newJobId(now)
+    const waits = step.dependsOn.length > 0
+    const changes = this.s.insertStep.run({
+      id,
+      task: job.task,
+      queue: job.queue,
+      state: waits ? 'waiting' : job.runAt > now ? 'scheduled' : 'queued',
+      payload: job.payload,
+      priority: job.priority,
+      maxAttempts: job.maxAttempts,
+      now,
+      runAt: job.runAt,
+      parentId: job.parentId ?? null,
+      expiresAt: job.expiresAt ?? null,
+      workflowId: step.workflowId,
+      dependsOn: waits ? JSON.stringify(step.dependsOn) : null,
+      next: step.next.length ? JSON.stringify(step.next) : null,
+      input: step.input ? JSON.stringify(step.input) : null,
+      onDepFailure: step.onDepFailure,
+      isJoin: step.join ? 1 : 0,
+      delayMs: step.delayMs ?? null,
+      pending: step.dependsOn.length,
+    }).changes
+    return { id, created: changes === 1 }
   }
 }

@@ -10,7 +10,7 @@ import { FINAL_STATES, JOB_STATES, type JobFilter, type JobState } from '../type
  */
 const FINISHED = new Set<JobState>(FINAL_STATES)
 /** The partial index holding each live state's jobs: a listing reads it, then sorts. */
-const LIVE_INDEX: Partial<Record<JobState, string>> = { queued: 'jobs_ready', scheduled: 'jobs_due', active: 'jobs_active' }
+const LIVE_INDEX: Partial<Record<JobState, string>> = { waiting: 'jobs_waiting', queued: 'jobs_ready', scheduled: 'jobs_due', active: 'jobs_active' }
 function stateLiteral(state: string): string {
   if (!(JOB_STATES as readonly string[]).includes(state)) throw new UsageError(`unknown job state "${state}"`, `use one of ${JOB_STATES.join(', ')}`)
   return state
@@ -28,7 +28,10 @@ export function listQuery(filter: JobFilter): { sql: string; params: Record<stri
   if (finished) where.push('finished_at IS NOT NULL')
   if (filter.queue) (where.push('queue = @queue'), (params.queue = filter.queue))
   if (filter.task) (where.push('task = @task'), (params.task = filter.task))
-  const from = filter.state && LIVE_INDEX[filter.state] ? `jobs INDEXED BY ${LIVE_INDEX[filter.state]}` : 'jobs'
+  if (filter.workflowId) (where.push('workflow_id = @workflowId'), (params.workflowId = filter.workflowId))
+  // A workflow's steps come from its own index, whatever else is asked.
+  const index = filter.workflowId ? 'jobs_workflow' : filter.state ? LIVE_INDEX[filter.state] : undefined
+  const from = index ? `jobs INDEXED BY ${index}` : 'jobs'
   const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
   return { sql: `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT @limit`, params }
 }

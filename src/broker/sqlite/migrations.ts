@@ -106,6 +106,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_done ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;
   DELETE FROM queue_counts WHERE state IN ('scheduled', 'queued', 'active');
   `,
+  /* 4: workflows (chain, group, chord; see src/broker/workflow.ts). A step waits in state
+        'waiting' with a counter of the jobs it waits for; the job that ends last brings it to
+        zero in its own transaction. Only workflow steps fill these columns. */ `
+  ALTER TABLE jobs ADD COLUMN workflow_id TEXT;
+  ALTER TABLE jobs ADD COLUMN depends_on TEXT;
+  ALTER TABLE jobs ADD COLUMN next TEXT;
+  ALTER TABLE jobs ADD COLUMN input TEXT;
+  ALTER TABLE jobs ADD COLUMN on_dep_failure TEXT;
+  ALTER TABLE jobs ADD COLUMN is_join INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN delay_ms INTEGER;
+  ALTER TABLE jobs ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN dep_failed INTEGER NOT NULL DEFAULT 0;
+  -- A workflow's steps, for cancel, listing and the graph.
+  CREATE INDEX jobs_workflow ON jobs (workflow_id, seq) WHERE workflow_id IS NOT NULL;
+  -- Waiting steps, counted and listed like the other live states.
+  CREATE INDEX jobs_waiting ON jobs (queue) WHERE state = 'waiting';
+  `,
 ]
 
 /** Marks a file as tq's (PRAGMA application_id), so we refuse to write into someone else's database. */

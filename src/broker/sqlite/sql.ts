@@ -20,6 +20,12 @@ export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
   insertBulk: insertRows(BULK_ROWS),
+  // A workflow step: always with its id (the client lays the graph out), never with a unique key.
+  insertStep: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at,
+                                 workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending)
+               VALUES (@id, @task, @queue, @state, @payload, @priority, @maxAttempts, @now, @runAt, @parentId, @expiresAt,
+                       @workflowId, @dependsOn, @next, @input, @onDepFailure, @isJoin, @delayMs, @pending)
+               ON CONFLICT DO NOTHING`,
   idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
 
   promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,
@@ -30,7 +36,7 @@ export const SQL = {
           WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND queue = @queue
                         ORDER BY priority DESC, run_at, seq LIMIT @limit)
           RETURNING seq, expires_at AS expiresAt, id, task, queue, payload, attempt, max_attempts AS maxAttempts,
-                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId`,
+                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, workflow_id AS workflowId`,
   pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
 
   // Positional: the hottest statement after the claim (one run per finished job).
@@ -53,7 +59,7 @@ export const SQL = {
   renew: `UPDATE jobs SET lease_until = @leaseUntil WHERE seq = @seq AND token = @token AND state = 'active'`,
   recoverExpired: `UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_until = NULL, started_at = NULL
                    WHERE state = 'active' AND lease_until <= ? RETURNING queue`,
-  seqOf: `SELECT seq, queue FROM jobs WHERE id = ?`,
+  seqOf: `SELECT seq, queue, workflow_id AS workflowId FROM jobs WHERE id = ?`,
   progress: `UPDATE jobs SET progress = @progress WHERE seq = @seq AND token = @token AND state = 'active'`,
   cancelRequested: `SELECT id FROM jobs WHERE cancel_requested = 1 AND state = 'active' AND id IN (SELECT value FROM json_each(?))`,
   dataVersion: `PRAGMA data_version`,
@@ -72,21 +78,49 @@ export const SQL = {
   // Live states are counted from the partial indexes that hold them (covering scans); finished
   // states, which grow without bound, from their counters.
   counts: `SELECT queue, 'queued' AS state, count(*) AS n FROM jobs WHERE state = 'queued' GROUP BY queue
+           UNION ALL SELECT queue, 'waiting', count(*) FROM jobs WHERE state = 'waiting' GROUP BY queue
            UNION ALL SELECT queue, 'scheduled', count(*) FROM jobs WHERE state = 'scheduled' GROUP BY queue
            UNION ALL SELECT queue, 'active', count(*) FROM jobs WHERE state = 'active' GROUP BY queue
            UNION ALL SELECT queue, state, n FROM queue_counts WHERE n <> 0`,
   addCount: `INSERT INTO queue_counts (queue, state, n) VALUES (?, ?, ?)
              ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n`,
-  stateOf: `SELECT queue, state FROM jobs WHERE id = ?`,
+  stateOf: `SELECT queue, state, task, workflow_id AS workflowId FROM jobs WHERE id = ?`,
   queues: `SELECT name, paused FROM queues`,
 
-  cancelWaiting: `UPDATE jobs SET state = 'cancelled', finished_at = @now
-                  WHERE id = @id AND state IN ('queued', 'scheduled') RETURNING id`,
+  cancelWaiting: `UPDATE jobs SET state = 'cancelled', finished_at = @now, error = @error
+                  WHERE id = @id AND state IN ('waiting', 'queued', 'scheduled') RETURNING id`,
   flagActiveCancel: `UPDATE jobs SET cancel_requested = 1 WHERE id = @id AND state = 'active' RETURNING id`,
   retry: `UPDATE jobs SET state = 'queued', attempt = 0, run_at = @now, finished_at = NULL, started_at = NULL,
                  cancel_requested = 0, error = NULL, result = NULL, progress = NULL
-          WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') RETURNING id`,
-  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND finished_at IS NOT NULL AND (@queue IS NULL OR queue = @queue) ORDER BY seq`,
+          WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') AND is_join = 0
+            AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' RETURNING id`,
+  // Steps that never ran because a step before them failed are resumed by retrying that one.
+  failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND finished_at IS NOT NULL AND (@queue IS NULL OR queue = @queue)
+                AND is_join = 0 AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' ORDER BY seq`,
+
+  // ---- workflows (workflow-steps.ts) ----
+  stepEnded: `SELECT state, next FROM jobs WHERE id = ?`,
+  stepCountDown: `UPDATE jobs SET pending = pending - 1, dep_failed = dep_failed + @failed
+                  WHERE id = @id AND state = 'waiting'
+                  RETURNING id, queue, pending, depends_on AS dependsOn, input, on_dep_failure AS onDepFailure,
+                            is_join AS isJoin, delay_ms AS delayMs`,
+  // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.
+  stepDeps: `SELECT e.value AS id, coalesce(j.task, '') AS task, coalesce(j.state, 'expired') AS state, j.result, j.error
+             FROM json_each(?) e LEFT JOIN jobs j ON j.id = e.value ORDER BY e.key`,
+  stepReady: `UPDATE jobs SET state = CASE WHEN @runAt > @now THEN 'scheduled' ELSE 'queued' END, run_at = @runAt,
+                     payload = coalesce(@payload, payload)
+              WHERE id = @id AND state = 'waiting' RETURNING state`,
+  stepEnd: `UPDATE jobs SET state = @state, result = @result, error = @error, finished_at = @now,
+                   errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(coalesce(errors, '[]'), '$[#]', json(@error)) END
+            WHERE id = @id AND state = 'waiting'`,
+  stepResume: `SELECT id, queue, state, error, depends_on AS dependsOn, next FROM jobs WHERE id = ?`,
+  stepRewait: `UPDATE jobs SET state = 'waiting', pending = @pending, dep_failed = @depFailed, error = NULL, result = NULL,
+                      finished_at = NULL
+               WHERE id = @id`,
+  workflowOpen: `SELECT id, queue, state FROM jobs INDEXED BY jobs_workflow
+                 WHERE workflow_id = ? AND state IN ('waiting', 'scheduled', 'queued', 'active')`,
+  workflowFailed: `SELECT id FROM jobs INDEXED BY jobs_workflow WHERE workflow_id = ? AND state = 'failed' AND is_join = 0
+                     AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' ORDER BY seq`,
   purge: `DELETE FROM jobs WHERE state <> 'active' AND (@queue IS NULL OR queue = @queue) AND (@state IS NULL OR state = @state)
           RETURNING queue, state`,
   countThroughput: `INSERT INTO throughput (second, queue, n) VALUES (@second, @queue, @n)

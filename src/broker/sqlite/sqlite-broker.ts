@@ -27,6 +27,8 @@ import { reapDeadWorkers } from './worker-reaper.js'
 import { JobInserts } from './job-inserts.js'
 import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
+import { WorkflowSteps } from './workflow-steps.js'
+import { JOIN_TASK } from '../workflow.js'
 
 /** The file name that opens a private in-memory database. */
 export const MEMORY = ':memory:'
@@ -34,6 +36,13 @@ export const MEMORY = ':memory:'
 export interface SqliteBrokerOptions {
   /** The clock (epoch ms). Default Date.now; tqjs/testing passes its fake clock. */
   now?: () => number
+}
+
+/** Where a job is, and whether it is a workflow step (whose end may release others). */
+interface Located {
+  seq: number
+  queue: string
+  workflowId?: string | null
 }
 
 /** A claimed row: already shaped as a ClaimedJob by the claim statement's RETURNING aliases. */
@@ -51,12 +60,13 @@ export class SqliteBroker implements Broker {
   private readonly s: Statements
   private readonly side: SideTables
   private readonly inserts: JobInserts
+  private readonly steps: WorkflowSteps
   private readonly notifier: ChangeNotifier
   private lastDataVersion = 0
   /** Count changes of the write transaction in progress (better-sqlite3 runs one at a time). */
   private readonly counts_ = new CountDeltas()
   /** Row id and queue of the jobs this connection claimed: settling by rowid skips the id index. */
-  private readonly claimedSeq = new Map<string, { seq: number; queue: string }>()
+  private readonly claimedSeq = new Map<string, Located>()
   private readonly listStatements = new Map<string, Database.Statement>()
 
   private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
@@ -81,6 +91,7 @@ export class SqliteBroker implements Broker {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
     this.side = new SideTables(this.db, this.s, this.now)
     this.inserts = new JobInserts(this.s)
+    this.steps = new WorkflowSteps(this.s, this.counts_)
     this.lastDataVersion = this.dataVersion()
     this.notifier = new ChangeNotifier(file === MEMORY ? null : file, () => {
       const v = this.dataVersion()
@@ -93,9 +104,11 @@ export class SqliteBroker implements Broker {
     this.settleTx = this.counted((outcomes: readonly Outcome[]) => {
       const now = this.now()
       const finished = new Map<string, number>()
-      const accepted = outcomes.map((o) => this.settleOne(o, now, finished))
+      const endedSteps: string[] = []
+      const accepted = outcomes.map((o) => this.settleOne(o, now, finished, endedSteps))
       const second = Math.floor(now / 1000)
       for (const [queue, n] of finished) this.s.countThroughput.run({ second, queue, n })
+      if (endedSteps.length > 0) this.steps.ended(endedSteps, now)
       return accepted
     })
   }
@@ -131,6 +144,7 @@ export class SqliteBroker implements Broker {
     for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
     const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
     const out: ClaimedJob[] = []
+    const expiredSteps: string[] = []
     for (const queue of req.queues) {
       if (paused.has(queue)) continue
       const limit = req.limit - out.length
@@ -142,12 +156,14 @@ export class SqliteBroker implements Broker {
         if (r.expiresAt !== null && r.expiresAt <= now) {
           this.s.expireClaimed.run({ seq: r.seq, now })
           this.counts_.move(queue, 'active', 'expired')
+          if (r.workflowId) expiredSteps.push(r.id)
           continue
         }
         this.claimedSeq.set(r.id, r)
         out.push(r)
       }
     }
+    if (expiredSteps.length > 0) this.steps.ended(expiredSteps, now)
     // RETURNING order is unspecified; hand jobs out in claim order.
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
     // Drained: say when the next delayed job of these queues is due, in the same transaction.
@@ -163,16 +179,16 @@ export class SqliteBroker implements Broker {
   }
 
   /** Row id and queue of a job: remembered from our own claim, else looked up. */
-  private locate(id: string): { seq: number; queue: string } {
-    return this.claimedSeq.get(id) ?? (this.s.seqOf.get(id) as { seq: number; queue: string } | undefined) ?? { seq: -1, queue: '' }
+  private locate(id: string): Located {
+    return this.claimedSeq.get(id) ?? (this.s.seqOf.get(id) as Located | undefined) ?? { seq: -1, queue: '' }
   }
 
   private seqOf(id: string): number {
     return this.locate(id).seq
   }
 
-  private settleOne(o: Outcome, now: number, finished: Map<string, number>): boolean {
-    const { seq, queue } = this.locate(o.id)
+  private settleOne(o: Outcome, now: number, finished: Map<string, number>, endedSteps: string[]): boolean {
+    const { seq, queue, workflowId } = this.locate(o.id)
     this.claimedSeq.delete(o.id)
     const base = { seq, token: o.token }
     /** Applies the count change when the write was accepted; finished jobs count towards throughput. */
@@ -180,6 +196,8 @@ export class SqliteBroker implements Broker {
       if (changes !== 1) return false
       this.counts_.move(queue, 'active', to)
       if (finishes) finished.set(queue, (finished.get(queue) ?? 0) + 1)
+      // A workflow step that ended may release the steps waiting for it (after the batch, same transaction).
+      if (finishes && workflowId) endedSteps.push(o.id)
       return true
     }
     switch (o.kind) {
@@ -275,13 +293,21 @@ export class SqliteBroker implements Broker {
     const result: CancelResult = { cancelled: [], aborting: [] }
     const now = this.now()
     this.counted(() => {
+      const endedSteps: string[] = []
       for (const id of ids) {
-        const before = this.s.stateOf.get(id) as { queue: string; state: string } | undefined
-        if (this.s.cancelWaiting.get({ id, now })) {
+        const before = this.s.stateOf.get(id) as { queue: string; state: string; task: string; workflowId: string | null } | undefined
+        if (before?.task === JOIN_TASK && before.workflowId === id) {
+          // A workflow's id: every step of it that has not ended.
+          const wf = this.steps.cancelWorkflow(id, now)
+          result.cancelled.push(...wf.cancelled)
+          result.aborting.push(...wf.aborting)
+        } else if (this.s.cancelWaiting.get({ id, now, error: null })) {
           result.cancelled.push(id)
           this.counts_.move(before!.queue, before!.state, 'cancelled')
+          if (before!.workflowId) endedSteps.push(id)
         } else if (this.s.flagActiveCancel.get({ id })) result.aborting.push(id)
       }
+      if (endedSteps.length > 0) this.steps.ended(endedSteps, now)
     }).immediate()
     this.notifier.notifyLocal()
     return result
@@ -291,13 +317,18 @@ export class SqliteBroker implements Broker {
     const now = this.now()
     const done: string[] = []
     this.counted(() => {
-      for (const id of ids) {
-        const before = this.s.stateOf.get(id) as { queue: string; state: string } | undefined
-        if (this.s.retry.get({ id, now })) {
+      const retryOne = (id: string) => {
+        const before = this.s.stateOf.get(id) as { queue: string; state: string; task: string; workflowId: string | null } | undefined
+        if (before?.task === JOIN_TASK && before.workflowId === id) {
+          // A workflow's id: its failed steps, which resume the workflow from there.
+          for (const step of this.steps.failedSteps(id)) retryOne(step)
+        } else if (this.s.retry.get({ id, now })) {
           done.push(id)
           this.counts_.move(before!.queue, before!.state, 'queued')
+          if (before!.workflowId) this.steps.resume(id)
         }
       }
+      for (const id of ids) retryOne(id)
     }).immediate()
     this.notifier.notifyLocal()
     return done

@@ -11,7 +11,9 @@
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id, ARGV[6..] queues
  * Returns { nextRunAt ('' = none), then 11 fields per claimed job:
- *   id, task, queue, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id ('' = none) }
+ *   id, task, queue, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id ('' = none),
+ *   workflow_id ('' = none) }
+ * A workflow step that expires here releases the steps waiting for it (lib run_steps).
  */
 export const CLAIM = String.raw`
 local now = now_ms()
@@ -63,7 +65,7 @@ for i = 6, #ARGV do
         local member = popped[j]
         local id = string.sub(member, 35)
         local k = jkey(id)
-        local v = redis.call('HMGET', k, 'state', 'run_at', 'seq', 'expires_at', 'attempt', 'token', 'task', 'priority', 'parent_id', 'payload', 'max_attempts', 'created_at')
+        local v = redis.call('HMGET', k, 'state', 'run_at', 'seq', 'expires_at', 'attempt', 'token', 'task', 'priority', 'parent_id', 'payload', 'max_attempts', 'created_at', 'workflow_id')
         -- ZPOPMIN took it out of the ready set already; a member that no longer matches the job
         -- (requeued with another run time since) is a stale entry and is just dropped.
         if v[1] == 'queued' and ready_member(id, v[2], v[3]) == member then
@@ -88,6 +90,7 @@ for i = 6, #ARGV do
             out[n + 9] = v[2]
             out[n + 10] = v[12]
             out[n + 11] = v[9] or ''
+            out[n + 12] = v[13] or ''
             claimed = claimed + 1
             taken = taken + 1
           end
@@ -106,6 +109,7 @@ if next_at then out[1] = next_at end
 for i = 1, #leases, 2000 do
   redis.call('ZADD', B .. 'leases', unpack(leases, i, math.min(i + 1999, #leases)))
 end
+if run_steps(now) then redis.call('PUBLISH', CHANNEL, 'claim') end
 write_counts()
 return out
 `

@@ -4,10 +4,10 @@
  *
  * KEYS[1] <base>queues, KEYS[2] <base>paused; plus <base>counts (field '<state>:<queue>')
  * ARGV[1] base, ARGV[2] events channel
- * Returns per queue { queue, paused (0/1), scheduled, queued, active, succeeded, failed, cancelled, expired }.
+ * Returns per queue { queue, paused (0/1), waiting, scheduled, queued, active, succeeded, failed, cancelled, expired }.
  */
 export const COUNTS = String.raw`
-local STATES = { 'scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired' }
+local STATES = { 'waiting', 'scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired' }
 local kept = {}
 local flat = redis.call('HGETALL', B .. 'counts')
 for i = 1, #flat, 2 do kept[flat[i]] = tonumber(flat[i + 1]) end

@@ -8,8 +8,9 @@
  * plus <base>counts, and per job: <base>job:<id>, <base>ready:<queue> or <base>scheduled:<queue>,
  * <base>expiring:<queue>, <base>children:<parent>
  *
- * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 10 fields per job:
- *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none)
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 11 fields per job:
+ *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none),
+ *   workflow step as JSON ('' = none; see lib insert_job), which also writes <base>workflow:<id> and <base>waiting:<queue>
  * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
  */
 export const ENQUEUE = String.raw`
@@ -18,8 +19,8 @@ local n = tonumber(ARGV[3])
 local out = {}
 local created = 0
 for i = 0, n - 1 do
-  local o = 4 + i * 10
-  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9])
+  local o = 4 + i * 11
+  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9], ARGV[o + 10])
   out[#out + 1] = r[1]
   out[#out + 1] = r[2]
   created = created + r[2]

@@ -11,11 +11,14 @@
  * millions of finished jobs may be listed incompletely (tq jobs says so in its help).
  *
  * KEYS[1] <base>jobs, KEYS[2] <base>queues; plus the sets above and <base>job:<id>
- * ARGV[1] base, ARGV[2] events channel, ARGV[3] state (''), ARGV[4] queue (''), ARGV[5] task (''), ARGV[6] limit
+ * - a workflow's steps: <base>workflow:<id>, by seq, newest first (any other filter checked per job);
+ * - waiting (workflow steps): <base>waiting:<q>, by seq, newest first.
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] state (''), ARGV[4] queue (''), ARGV[5] task (''), ARGV[6] limit,
+ * ARGV[7] workflow id ('')
  * Returns one HGETALL array per job.
  */
 export const LIST_JOBS = String.raw`
-local state, queue, task, limit = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local state, queue, task, limit, workflow = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7] or ''
 local LIVE_CAP, SCAN_CAP, PAGE = 10000, 100000, 500
 if limit <= 0 then return {} end
 local ids = {}
@@ -81,7 +84,16 @@ local function waiting(set)
   return cands
 end
 
-if state == 'succeeded' or state == 'failed' or state == 'cancelled' or state == 'expired' then
+if workflow ~= '' then
+  scan(B .. 'workflow:' .. workflow, true)
+elseif state == 'waiting' then
+  local cands = {}
+  for _, q in ipairs(queues()) do
+    local flat = redis.call('ZRANGE', B .. 'waiting:' .. q, 0 - LIVE_CAP, -1, 'WITHSCORES')
+    for k = 1, #flat, 2 do cands[#cands + 1] = { flat[k], tonumber(flat[k + 1]) } end
+  end
+  newest(cands)
+elseif state == 'succeeded' or state == 'failed' or state == 'cancelled' or state == 'expired' then
   scan(B .. 'finished:' .. state, false)
 elseif state == 'active' then
   local cands = {}

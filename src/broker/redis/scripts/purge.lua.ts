@@ -21,10 +21,10 @@ local function finish(more)
   return { n, more, skip }
 end
 
-if state == 'queued' or state == 'scheduled' then
+if state == 'queued' or state == 'scheduled' or state == 'waiting' then
   local queues = { queue }
   if queue == '' then queues = redis.call('SMEMBERS', B .. 'queues') end
-  local set = 'scheduled'
+  local set = state
   if state == 'queued' then set = 'ready' end
   for _, q in ipairs(queues) do
     if n >= batch then return finish(1) end

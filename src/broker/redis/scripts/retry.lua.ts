@@ -6,6 +6,9 @@
  * KEYS[1] <base>keys, KEYS[2] <base>result-expiry
  * plus <base>counts, and per job: <base>job:<id>, <base>finished:<state>, <base>ready:<q>, <base>expiring:<q>
  *
+ * Workflows: a retried step resumes its workflow (the steps that ended because of it wait again,
+ * lib resume_steps); a workflow's id retries its failed steps; a step that ended only because of
+ * an earlier one (by_dep) and a join are not retried themselves.
  * ARGV[1] base, ARGV[2] events channel, ARGV[3..] job ids
  * Returns the ids requeued. Publishes if any.
  */
@@ -13,10 +16,21 @@ export const RETRY = String.raw`
 local now = now_ms()
 local done = {}
 local RETRYABLE = { failed = true, cancelled = true, expired = true }
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local h = load(id)
-  if h and RETRYABLE[h.state] then
+local FIELDS_R = with_fields({ 'is_join', 'by_dep' })
+local ids = {}
+for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+local i = 1
+while i <= #ids do
+  local id = ids[i]
+  i = i + 1
+  local h = load(id, FIELDS_R)
+  if h and h.is_join == '1' then
+    -- A workflow's id: its failed steps (those that ran), which resume it from there.
+    for _, sid in ipairs(redis.call('ZRANGE', B .. 'workflow:' .. id, 0, -1)) do
+      local v = redis.call('HMGET', jkey(sid), 'state', 'is_join', 'by_dep')
+      if v[1] == 'failed' and not v[2] and not v[3] then ids[#ids + 1] = sid end
+    end
+  elseif h and RETRYABLE[h.state] and not h.by_dep then
     redis.call('ZREM', B .. 'finished:' .. h.state, id)
     redis.call('ZREM', B .. 'result-expiry', id)
     for _, f in ipairs({ 'finished_at', 'started_at', 'error', 'result', 'progress', 'result_expires_at', 'lease_until' }) do drop(h, f) end
@@ -25,6 +39,7 @@ for i = 3, #ARGV do
     if h.key and h.key ~= '' and not key_holder(h.key) then redis.call('HSET', B .. 'keys', h.key, id) end
     to_waiting(h, 'queued', now)
     flush(h)
+    if h.workflow_id then resume_steps(id) end
     done[#done + 1] = id
   end
 end

@@ -14,6 +14,7 @@
  *   retry:     a = runAt (attempt counted, no error)
  *   released:  a = runAt ('' = now; attempt not counted)
  *   cancelled: a = error JSON ('' = none)
+ * A workflow step that ends releases the steps waiting for it in this same call (lib run_steps).
  * Returns { 1 | 0 per outcome }. Publishes once if any was accepted.
  */
 export const SETTLE = String.raw`
@@ -77,6 +78,7 @@ for q, c in pairs(finished) do
   redis.call('HINCRBY', tp, q, c)
   redis.call('EXPIRE', tp, 3700)
 end
+run_steps(now)
 write_counts()
 if accepted > 0 then redis.call('PUBLISH', CHANNEL, 'settle') end
 return res

@@ -1,0 +1,283 @@
+/**
+ * Workflows (chain, group, chord) in the Broker conformance suite: run unchanged against every
+ * broker from broker-conformance.ts. The graph is laid out by the client's own code
+ * (layOutWorkflow); these cases play the worker by hand (claim, settle), so each rule of
+ * src/broker/workflow.ts is checked on the broker alone: payloads built from results in order,
+ * the once-only body, failure and cancel propagation, nesting, resuming on retry.
+ */
+import { describe, expect, it } from 'vitest'
+import { chain, chord, group, type Canvas } from '../../src/app/canvas.js'
+import { defineTask } from '../../src/app/task.js'
+import { layOutWorkflow } from '../../src/app/workflow-layout.js'
+import { canvasNode } from '../../src/app/canvas.js'
+import type { Broker, ClaimedJob, JobJSON } from '../../src/broker/types.js'
+
+const t = defineTask<any, any>('t')
+const u = defineTask<any, any>('u')
+
+/** Enqueues a workflow as the client does; returns its id and its steps' ids in layout order. */
+async function enqueueWorkflow(broker: Broker, w: Canvas<any, any>): Promise<{ id: string; steps: string[] }> {
+  const { id, jobs } = layOutWorkflow(canvasNode(w), Date.now())
+  const r = await broker.enqueue(jobs)
+  expect(r.every((x) => x.created)).toBe(true)
+  return { id, steps: jobs.slice(0, -1).map((j) => j.id!) }
+}
+
+const claimAll = async (broker: Broker, limit = 1000): Promise<ClaimedJob[]> =>
+  (await broker.claim({ workerId: 'w1', queues: ['default'], limit, leaseMs: 30_000 })).jobs
+
+const succeed = (broker: Broker, j: ClaimedJob, result: unknown) =>
+  broker.settle([{ id: j.id, token: j.token, kind: 'succeeded', result: JSON.stringify(result) }])
+
+const fail = (broker: Broker, j: ClaimedJob, message = 'boom') =>
+  broker.settle([{ id: j.id, token: j.token, kind: 'failed', error: { message, name: 'Error' } }])
+
+const state = async (broker: Broker, id: string): Promise<JobJSON> => (await broker.getJob(id))!
+
+/** Runs every ready job with `fn(payload, job)` until none is ready; returns how many ran. */
+async function drain(broker: Broker, fn: (payload: any, job: ClaimedJob) => unknown): Promise<number> {
+  let ran = 0
+  for (;;) {
+    const jobs = await claimAll(broker)
+    if (jobs.length === 0) return ran
+    const outcomes = jobs.map((j) => ({ id: j.id, token: j.token, kind: 'succeeded' as const, result: JSON.stringify(fn(JSON.parse(j.payload), j)) }))
+    expect(await broker.settle(outcomes)).toEqual(outcomes.map(() => true))
+    ran += jobs.length
+  }
+}
+
+export function workflowCases(current: () => { broker: Broker; openPeer: () => Promise<Broker> }): void {
+  describe('workflows', () => {
+    it('a chain starts with its first link; each link gets the previous result; the workflow ends with the last', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({ n: 1 }), u.s(), u.s()))
+      expect((await state(broker, w.steps[1]!)).state).toBe('waiting')
+      expect((await state(broker, w.id)).state).toBe('waiting')
+      const first = await claimAll(broker)
+      expect(first.map((j) => j.id)).toEqual([w.steps[0]])
+      expect(first[0]!.workflowId).toBe(w.id)
+      await succeed(broker, first[0]!, { n: 2 })
+      const second = await claimAll(broker)
+      expect(second.map((j) => [j.id, JSON.parse(j.payload)])).toEqual([[w.steps[1], { n: 2 }]])
+      await succeed(broker, second[0]!, { n: 3 })
+      const third = await claimAll(broker)
+      expect(JSON.parse(third[0]!.payload)).toEqual({ n: 3 })
+      await succeed(broker, third[0]!, 'done')
+      const wf = await state(broker, w.id)
+      expect(wf).toMatchObject({ state: 'succeeded', result: 'done', workflowId: w.id, dependsOn: [w.steps[2]] })
+      const steps = await broker.listJobs({ workflowId: w.id })
+      expect(steps.map((j) => j.id).sort()).toEqual([...w.steps, w.id].sort())
+      expect(steps.every((j) => j.workflowId === w.id)).toBe(true)
+    })
+
+    it('a group runs its members side by side; its result is theirs in order, whatever order they end in', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, group([t.s({ i: 0 }), t.s({ i: 1 }), t.s({ i: 2 })]))
+      const jobs = await claimAll(broker)
+      expect(jobs).toHaveLength(3)
+      for (const j of [...jobs].reverse()) await succeed(broker, j, JSON.parse(j.payload).i * 10)
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: [0, 10, 20] })
+    })
+
+    it('a chord body is queued once, by whichever connection settles the last header job, with the results in order', async () => {
+      const { broker, openPeer } = current()
+      const peer = await openPeer()
+      try {
+        const header = Array.from({ length: 20 }, (_, i) => t.s({ i }))
+        const w = await enqueueWorkflow(broker, chord(header, u.s()))
+        const jobs = await claimAll(broker)
+        expect(jobs).toHaveLength(20)
+        // Interleaved from two connections, in a shuffled order, some in one batch.
+        const order = jobs.map((j, k) => ({ j, k: (k * 7) % 20 })).sort((a, b) => a.k - b.k).map((x) => x.j)
+        await Promise.all([
+          (async () => {
+            for (const j of order.filter((_, k) => k % 2 === 0)) await succeed(broker, j, JSON.parse(j.payload).i)
+          })(),
+          peer.settle(order.filter((_, k) => k % 2 === 1).map((j) => ({ id: j.id, token: j.token, kind: 'succeeded' as const, result: String(JSON.parse(j.payload).i) }))),
+        ])
+        const body = await claimAll(broker)
+        expect(body).toHaveLength(1)
+        expect(JSON.parse(body[0]!.payload)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+        await succeed(broker, body[0]!, 190)
+        expect(await claimAll(broker)).toHaveLength(0)
+        expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: 190 })
+      } finally {
+        await peer.close()
+      }
+    })
+
+    it('a chord of 2,000 header jobs hands its body 2,000 results in order', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chord(Array.from({ length: 2000 }, (_, i) => t.s({ i })), u.s()))
+      let bodyPayload: number[] | null = null
+      await drain(broker, (p, j) => {
+        if (j.task === 'u') return (bodyPayload = p).length
+        return p.i
+      })
+      expect(bodyPayload).toEqual(Array.from({ length: 2000 }, (_, i) => i))
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: 2000 })
+    })
+
+    it('nesting: a group in a chain passes its array on; a group of chains gives their last results', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({ n: 1 }), group([t.s(), chain(t.s(), u.s()), group([t.s(), t.s()])]), u.s()))
+      const seen: unknown[] = []
+      await drain(broker, (p, j) => {
+        if (j.task === 'u') seen.push(p)
+        return j.task === 'u' ? { got: p } : { n: (p?.n ?? 0) + 1 }
+      })
+      // The inner chain's u gets its t's result; the last u gets the group's nested results in order.
+      // 1 → 2 → each member's t gives 3.
+      expect(seen[0]).toEqual({ n: 3 })
+      expect(seen[1]).toEqual([{ n: 3 }, { got: { n: 3 } }, [{ n: 3 }, { n: 3 }]])
+      expect((await state(broker, w.id)).state).toBe('succeeded')
+    })
+
+    it('a chord inside a chain: the body gets the header results, the next link the body result', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({ n: 1 }), chord([t.s(), t.s()], u.s()), t.s()))
+      await drain(broker, (p, j) => (j.task === 'u' ? { n: (p as { n: number }[]).reduce((a, x) => a + x.n, 0) } : { n: p.n + 1 }))
+      // t: 1 → 2; each header t: 3; the body sums them: 6; the last link: 7.
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: { n: 7 } })
+    })
+
+    it('a failing link stops the chain: later links end cancelled naming it, the workflow fails', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({ n: 1 }), u.s(), u.s()))
+      const [a] = await claimAll(broker)
+      await fail(broker, a!, 'disk on fire')
+      for (const id of w.steps.slice(1)) {
+        const j = await state(broker, id)
+        expect(j.state).toBe('cancelled')
+        expect(j.error?.name).toBe('DependencyFailed')
+      }
+      expect((await state(broker, w.steps[1]!)).error?.message).toContain(`${w.steps[0]} (t) failed: disk on fire`)
+      const wf = await state(broker, w.id)
+      expect(wf.state).toBe('failed')
+      expect(await claimAll(broker)).toHaveLength(0)
+    })
+
+    it('a failing header: the body never runs and fails naming every failed header job', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 }), t.s({ i: 2 })], u.s()))
+      const jobs = await claimAll(broker)
+      await fail(broker, jobs[0]!, 'first bad')
+      await succeed(broker, jobs[1]!, 1)
+      // The body waits until every header job has ended.
+      expect((await state(broker, w.steps[3]!)).state).toBe('waiting')
+      await fail(broker, jobs[2]!, 'third bad')
+      const body = await state(broker, w.steps[3]!)
+      expect(body.state).toBe('failed')
+      expect(body.error?.name).toBe('DependencyFailed')
+      expect(body.error?.message).toContain(`${jobs[0]!.id} (t) failed: first bad`)
+      expect(body.error?.message).toContain(`${jobs[2]!.id} (t) failed: third bad`)
+      expect(body.error?.message).not.toContain(jobs[1]!.id)
+      expect(await claimAll(broker)).toHaveLength(0)
+      expect((await state(broker, w.id)).state).toBe('failed')
+    })
+
+    it('a chord run anyway: the body gets each header outcome, value or error', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s(), { runAnyway: true }))
+      const jobs = await claimAll(broker)
+      await succeed(broker, jobs.find((j) => JSON.parse(j.payload).i === 0)!, 'zero')
+      const bad = jobs.find((j) => JSON.parse(j.payload).i === 1)!
+      await fail(broker, bad, 'nope')
+      const [body] = await claimAll(broker)
+      expect(JSON.parse(body!.payload)).toEqual([
+        { ok: true, value: 'zero' },
+        { ok: false, id: bad.id, state: 'failed', error: expect.objectContaining({ message: 'nope' }) },
+      ])
+      await succeed(broker, body!, 'summary')
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: 'summary' })
+    })
+
+    it('a group fails when all members have ended and one failed; its result says which', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, group([t.s({ i: 0 }), t.s({ i: 1 })]))
+      const jobs = await claimAll(broker)
+      const bad = jobs.find((j) => JSON.parse(j.payload).i === 1)!
+      await fail(broker, bad)
+      expect((await state(broker, w.id)).state).toBe('waiting')
+      await succeed(broker, jobs.find((j) => j !== bad)!, 'ok')
+      const wf = await state(broker, w.id)
+      expect(wf.state).toBe('failed')
+      expect(wf.error?.message).toContain(bad.id)
+      expect(wf.result).toEqual([{ ok: true, value: 'ok' }, expect.objectContaining({ ok: false, id: bad.id, state: 'failed' })])
+    })
+
+    it('cancel of a workflow cancels every step not ended and flags the running ones', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(group([t.s({ i: 0 }), t.s({ i: 1 })]), u.s(), u.s()))
+      const running = await claimAll(broker, 1)
+      const r = await broker.cancel([w.id])
+      expect(r.aborting).toEqual([running[0]!.id])
+      expect(r.cancelled.sort()).toEqual([...w.steps.filter((id) => id !== running[0]!.id), w.id].sort())
+      expect((await broker.renew([{ id: running[0]!.id, token: running[0]!.token }], 30_000)).cancelRequested).toEqual([running[0]!.id])
+      await broker.settle([{ id: running[0]!.id, token: running[0]!.token, kind: 'cancelled' }])
+      const steps = await broker.listJobs({ workflowId: w.id })
+      expect(steps.every((j) => j.state === 'cancelled')).toBe(true)
+      expect(await claimAll(broker)).toHaveLength(0)
+    })
+
+    it('cancel of a waiting step ends the steps after it', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({}), u.s(), u.s()))
+      expect((await broker.cancel([w.steps[1]!])).cancelled).toEqual([w.steps[1]])
+      expect((await state(broker, w.steps[2]!)).state).toBe('cancelled')
+      expect((await state(broker, w.id)).state).toBe('failed')
+      // The first link still runs: cancelling a later step does not touch it.
+      expect(await claimAll(broker)).toHaveLength(1)
+    })
+
+    it('retrying the failed step resumes the workflow from there', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({ n: 1 }), u.s()))
+      const [a] = await claimAll(broker)
+      await fail(broker, a!)
+      expect((await state(broker, w.id)).state).toBe('failed')
+      // Steps that never ran are not retried themselves, and not listed as failed jobs to retry.
+      expect(await broker.retry([w.steps[1]!])).toEqual([])
+      expect(await broker.failedIds()).toEqual([a!.id])
+      expect(await broker.retry([a!.id])).toEqual([a!.id])
+      expect((await state(broker, w.steps[1]!)).state).toBe('waiting')
+      expect((await state(broker, w.id)).state).toBe('waiting')
+      const [again] = await claimAll(broker)
+      await succeed(broker, again!, { n: 2 })
+      const [b] = await claimAll(broker)
+      expect(JSON.parse(b!.payload)).toEqual({ n: 2 })
+      await succeed(broker, b!, 'fine')
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: 'fine' })
+    })
+
+    it('retrying a workflow by its id retries its failed steps', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s()))
+      for (const j of await claimAll(broker)) await fail(broker, j)
+      expect((await state(broker, w.steps[2]!)).state).toBe('failed')
+      expect((await broker.retry([w.id])).sort()).toEqual(w.steps.slice(0, 2).sort())
+      expect((await state(broker, w.steps[2]!)).state).toBe('waiting')
+      const ran = await drain(broker, (p, j) => (j.task === 'u' ? p : p.i))
+      expect(ran).toBe(3)
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: [0, 1] })
+    })
+
+    it('a stale lease cannot end a step: the steps after it stay waiting', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({}), u.s()))
+      const [a] = await claimAll(broker)
+      expect(await broker.settle([{ id: a!.id, token: a!.token + 1, kind: 'succeeded', result: '1' }])).toEqual([false])
+      expect((await state(broker, w.steps[1]!)).state).toBe('waiting')
+    })
+
+    it('counts and listings know the waiting state', async () => {
+      const { broker } = current()
+      await enqueueWorkflow(broker, chain(t.s({}), u.s(), u.s()))
+      const counts = (await broker.counts()).find((c) => c.queue === 'default')!
+      // Two links and the workflow's own job wait; the first link is queued.
+      expect(counts.counts.waiting).toBe(3)
+      expect(counts.counts.queued).toBe(1)
+      expect((await broker.listJobs({ state: 'waiting' })).length).toBe(3)
+    })
+  })
+}
