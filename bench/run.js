@@ -15,6 +15,7 @@ import { isolation } from './isolation.js'
 import { testingCost } from './testing.js'
 import { cliStart } from './cli.js'
 import { redisBulk, redisDrain, redisIdle, redisLatency, redisSingle } from './redis.js'
+import { workflow } from './workflow.js'
 import { cleanupAll, fmtInt, ROOT } from './helpers.js'
 
 const CASES = [
@@ -28,6 +29,7 @@ const CASES = [
   { name: 'cli', about: 'tq --help and tq enqueue of one job from a cold start (fresh processes)', run: cliStart },
   { name: 'connect', about: "a producer's import + connect() + first enqueue, in a fresh process", run: connectCost },
   { name: 'testing', about: 'tqjs/testing: runUntilIdle over 10,000 no-op jobs; createTestQueue after the first', run: testingCost },
+  { name: 'workflow', about: 'a chord of 10,000 no-op header jobs vs a drain of 10,000 plain jobs, SQLite and Redis', run: workflow },
   { name: 'reload', about: 'tq dev hot reload: save-to-new-code latency and RSS over 100 edits', run: reload },
   { name: 'redis-single', about: 'Redis: one job per enqueue call, awaited; and 8/16 in flight', run: redisSingle },
   { name: 'redis-bulk', about: 'Redis: enqueues of 50 and of 1000 jobs', run: redisBulk },

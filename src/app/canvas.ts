@@ -109,3 +109,16 @@ export function isCanvas(value: unknown): value is AnyCanvas {
 export function canvasNode(c: AnyCanvas): CanvasNode {
   return node(c)
 }
+
+/** The queues a workflow's steps go to (a worker or test queue must claim from each). */
+export function canvasQueues(c: AnyCanvas): Set<string> {
+  const out = new Set<string>()
+  const walk = (n: CanvasNode): void => {
+    if (n.kind === 'signature') out.add(n.opts.queue ?? (n.task.options as { queue?: string }).queue ?? 'default')
+    else if (n.kind === 'chain') n.steps.forEach(walk)
+    else if (n.kind === 'group') n.members.forEach(walk)
+    else (n.header.forEach(walk), walk(n.body))
+  }
+  walk(node(c))
+  return out
+}

@@ -31,8 +31,9 @@ export function layOutWorkflow(root: CanvasNode, now: number, maxPayload?: Size)
   const jobs: NewJob[] = []
   const byId = new Map<string, NewJob & { step: WorkflowStep }>()
 
+  // `job` is a fresh object from buildNewJob: completed in place rather than copied.
   const add = (job: NewJob, id: string, step: WorkflowStep) => {
-    const j = { ...job, id, step }
+    const j = Object.assign(job, { id, step })
     jobs.push(j)
     byId.set(id, j)
   }

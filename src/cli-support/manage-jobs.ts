@@ -1,3 +1,4 @@
+import { DEPENDENCY_FAILED, JOIN_TASK } from '../broker/workflow.js'
 import type { AdminBroker } from '../broker/types.js'
 import { TqError } from '../errors.js'
 import { resolveJobIds } from './resolve-job-id.js'
@@ -15,7 +16,21 @@ export async function retryJobs(
   let ids = await resolveJobIds(broker, typed)
   if (opts.failed) ids = [...ids, ...(await broker.failedIds(opts.queue))]
   const requeued = await broker.retry(ids)
-  const refused = await refusal(broker, ids.filter((id) => !requeued.includes(id)), 'tq jobs --state failed', 'not retryable (only failed, cancelled or expired jobs are)')
+  const missed: string[] = []
+  for (const id of ids.filter((i) => !requeued.includes(i))) {
+    const job = await broker.getJob(id)
+    // A workflow's id retries its failed steps: it is answered by those.
+    if (job?.task === JOIN_TASK && job.workflowId === id && requeued.length > 0) continue
+    if (job && job.error?.name === DEPENDENCY_FAILED) {
+      return {
+        requeued,
+        asked: ids.length,
+        refused: new TqError(`job ${id} never ran: a step it waits for did not succeed`, `retry that step (tq job ${id} shows the workflow), or the whole workflow: tq retry ${job.workflowId}`),
+      }
+    }
+    missed.push(id)
+  }
+  const refused = await refusal(broker, missed, 'tq jobs --state failed', 'not retryable (only failed, cancelled or expired jobs are)')
   return { requeued, asked: ids.length, refused }
 }
 

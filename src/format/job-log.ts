@@ -10,9 +10,11 @@ import { logTime } from './clock.js'
 export function formatEvent(e: EngineEvent, c: Colors): string {
   const who = `${c.bold(safe(e.job.task))} ${c.gray(safe(short(e.job.id)))}`
   const attempt = e.job.attempt > 1 ? c.gray(` attempt ${e.job.attempt}/${e.job.maxAttempts}`) : ''
+  // A workflow's steps say which workflow they belong to, so a chain reads as it runs.
+  const workflow = e.job.workflowId ? c.gray(` workflow ${safe(short(e.job.workflowId))}`) : ''
   switch (e.type) {
     case 'started':
-      return `${c.gray(logTime())} ${c.blue('▶')} ${who}${attempt}`
+      return `${c.gray(logTime())} ${c.blue('▶')} ${who}${attempt}${workflow}`
     case 'succeeded':
       return `${c.gray(logTime())} ${c.green('✓')} ${who} ${c.gray(formatMs(e.ms))}`
     case 'failed': {
@@ -35,7 +37,7 @@ export function formatEvent(e: EngineEvent, c: Colors): string {
 
 /** The same events as one JSON object per line, for tools. */
 export function eventToJson(e: EngineEvent): string {
-  const base = { time: new Date().toISOString(), event: e.type, id: e.job.id, task: e.job.task, queue: e.job.queue, attempt: e.job.attempt }
+  const base = { time: new Date().toISOString(), event: e.type, id: e.job.id, task: e.job.task, queue: e.job.queue, attempt: e.job.attempt, ...(e.job.workflowId ? { workflowId: e.job.workflowId } : {}) }
   switch (e.type) {
     case 'succeeded':
       return JSON.stringify({ ...base, ms: +e.ms.toFixed(2) })

@@ -47,7 +47,7 @@ interface UiState {
 }
 
 const RETRYABLE = new Set(['failed', 'cancelled', 'expired'])
-const CANCELLABLE = new Set(['scheduled', 'queued', 'active'])
+const CANCELLABLE = new Set(['waiting', 'scheduled', 'queued', 'active'])
 const MESSAGE_MS = 4000
 const NO_KEY: Key = {
   upArrow: false,
@@ -201,7 +201,7 @@ export function StatusApp({ broker, intervalMs = 1000, width: fixedWidth, height
     if (ui.detail && !ui.detail.job) return
     const target = targetIn('running', 'active')
     if (!target) return void say('no running job selected to cancel', true)
-    if (!CANCELLABLE.has(target.state)) return void say(`${target.task} ${shortId(target.id)} is ${target.state}: only scheduled, queued or running jobs can be cancelled`, true)
+    if (!CANCELLABLE.has(target.state)) return void say(`${target.task} ${shortId(target.id)} is ${target.state}: only waiting, scheduled, queued or running jobs can be cancelled`, true)
     const { id, task } = target
     ask(`Cancel ${task} ${shortId(id)}?`, async () => {
       const r = await broker.cancel([id])

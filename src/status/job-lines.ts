@@ -126,6 +126,7 @@ export function jobLines(job: JobJSON, children: readonly JobJSON[], width: numb
   if (job.finishedAt) field('finished', job.finishedAt)
   if (job.key) field('key', job.key)
   if (job.parentId) field('parent', job.parentId)
+  if (job.workflowId && job.workflowId !== job.id) field('workflow', job.workflowId)
   if (job.progress != null) field('progress', progressBar(job.progress, Math.min(40, body)), 'cyan')
   field('payload', json(job.payload))
   if (job.state === 'succeeded') field('result', json(job.result), 'green')

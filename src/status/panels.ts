@@ -38,7 +38,9 @@ export interface PanelModel {
   empty: string
 }
 
-const COUNT_COLUMNS: readonly { state: JobState; label: string; color?: Color; optional?: boolean }[] = [
+const COUNT_COLUMNS: readonly { state: JobState; label: string; color?: Color; optional?: boolean; onlyWhenSome?: boolean }[] = [
+  // Workflow steps waiting for others: shown only while some exist.
+  { state: 'waiting', label: 'wait', onlyWhenSome: true },
   { state: 'scheduled', label: 'sched' },
   { state: 'queued', label: 'queued' },
   { state: 'active', label: 'active', color: 'cyan' },
@@ -76,7 +78,8 @@ export function buildPanels(s: StatusSnapshot, width: number): Record<PanelId, P
 function queuesPanel(s: StatusSnapshot, w: number): PanelModel {
   const title = `QUEUES ${s.queues.length}`
   // Cancelled and expired give way to the sparkline on narrow screens while they are all zero.
-  const cols = COUNT_COLUMNS.filter((c) => !c.optional || w >= 99 || s.queues.some((q) => q.counts[c.state] > 0))
+  const some = (c: (typeof COUNT_COLUMNS)[number]) => s.queues.some((q) => q.counts[c.state] > 0)
+  const cols = COUNT_COLUMNS.filter((c) => (c.onlyWhenSome ? some(c) : !c.optional || w >= 99 || some(c)))
   const colW = (label: string) => Math.max(7, label.length + 1)
   const countsW = cols.reduce((a, c) => a + colW(c.label), 0)
   const rateW = 7

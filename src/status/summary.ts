@@ -29,10 +29,12 @@ export function statusSummary(s: StatusSnapshot, c: Colors): string {
   out.push('')
   if (s.queues.length === 0) out.push(c.gray('no queues yet'))
   else {
-    const head = ['QUEUE', ...COLUMNS.map(([, h]) => h.toUpperCase()), 'JOBS/S']
+    // Workflow steps waiting for others: a column only while some exist.
+    const columns = s.queues.some((q) => q.counts.waiting > 0) ? [['waiting', 'waiting'] as const, ...COLUMNS] : COLUMNS
+    const head = ['QUEUE', ...columns.map(([, h]) => h.toUpperCase()), 'JOBS/S']
     const rows = s.queues.map((q) => [
       safe(q.queue) + (q.paused ? ` ${c.yellow('(paused)')}` : ''),
-      ...COLUMNS.map(([k]) => String(q.counts[k])),
+      ...columns.map(([k]) => String(q.counts[k])),
       rate(q.perSecond),
     ])
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i]!))))

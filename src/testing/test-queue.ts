@@ -1,4 +1,5 @@
 import { Client } from '../app/client.js'
+import { canvasQueues, isCanvas } from '../app/canvas.js'
 import { Beat } from '../beat/beat.js'
 import { nextSlot } from '../beat/slots.js'
 import { MEMORY, SqliteBroker } from '../broker/sqlite/sqlite-broker.js'
@@ -106,6 +107,7 @@ export async function createTestQueue(opts: TestQueueOptions = {}): Promise<Test
   const enqueue = (async (task: never, payload: never, o?: never) => {
     const handle = await client.enqueue(task, payload, o)
     queues.add(handle.queue!)
+    if (isCanvas(task)) for (const q of canvasQueues(task)) queues.add(q)
     return handle
   }) as Client['enqueue']
   const enqueueMany = (async (task: never, payloads: never, o?: never) => {

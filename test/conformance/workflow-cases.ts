@@ -250,6 +250,22 @@ export function workflowCases(current: () => { broker: Broker; openPeer: () => P
       expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: 'fine' })
     })
 
+    it('retrying a failed header while the body still waits: the body waits for it again', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s()))
+      const jobs = await claimAll(broker)
+      const [first, second] = [jobs.find((j) => JSON.parse(j.payload).i === 0)!, jobs.find((j) => JSON.parse(j.payload).i === 1)!]
+      await fail(broker, first)
+      expect(await broker.retry([first.id])).toEqual([first.id])
+      const [again] = await claimAll(broker)
+      await succeed(broker, again!, 0)
+      // The other header is still running: the body must not start yet.
+      expect((await state(broker, w.steps[2]!)).state).toBe('waiting')
+      await succeed(broker, second, 1)
+      const [body] = await claimAll(broker)
+      expect(JSON.parse(body!.payload)).toEqual([0, 1])
+    })
+
     it('retrying a workflow by its id retries its failed steps', async () => {
       const { broker } = current()
       const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s()))
@@ -268,6 +284,73 @@ export function workflowCases(current: () => { broker: Broker; openPeer: () => P
       const [a] = await claimAll(broker)
       expect(await broker.settle([{ id: a!.id, token: a!.token + 1, kind: 'succeeded', result: '1' }])).toEqual([false])
       expect((await state(broker, w.steps[1]!)).state).toBe('waiting')
+    })
+
+    it('retention keeps the finished steps of a running workflow, and prunes them once it has ended', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({}), u.s()))
+      const [a] = await claimAll(broker)
+      await succeed(broker, a!, 'kept')
+      await broker.prune({ finishedBefore: Date.now() + 60_000, failedBefore: Date.now() + 60_000 })
+      expect((await state(broker, w.steps[0]!)).result).toBe('kept')
+      const [b] = await claimAll(broker)
+      expect(JSON.parse(b!.payload)).toBe('kept')
+      await succeed(broker, b!, 'done')
+      expect(await broker.prune({ finishedBefore: Date.now() + 60_000, failedBefore: Date.now() + 60_000 })).toBe(3)
+      expect(await broker.getJob(w.id)).toBeNull()
+    })
+
+    it('random workflows with random failures, cancels and retries: steps start only when allowed, and every workflow ends', async () => {
+      const { broker } = current()
+      let seed = 7
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+      const sig = () => (rand() < 0.5 ? t : u).s({})
+      const shape = (depth: number): Canvas<any, any> => {
+        const k = depth > 2 ? 0 : rand()
+        if (k < 0.35) return sig()
+        if (k < 0.6) return chain(shape(depth + 1), shape(depth + 1), sig())
+        if (k < 0.8) return group([shape(depth + 1), shape(depth + 1), sig()])
+        return chord([shape(depth + 1), sig()], sig(), { runAnyway: rand() < 0.4 } as { runAnyway: true })
+      }
+      const steps = new Map<string, { dependsOn: string[]; onDepFailure: string }>()
+      const joins: string[] = []
+      for (let i = 0; i < 15; i++) {
+        const { id, jobs } = layOutWorkflow(canvasNode(shape(0)), Date.now())
+        await broker.enqueue(jobs)
+        for (const j of jobs) steps.set(j.id!, j.step!)
+        joins.push(id)
+      }
+      const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired'])
+      for (let round = 0; round < 2000; round++) {
+        const claimed = await claimAll(broker, 1 + Math.floor(rand() * 6))
+        if (claimed.length === 0) {
+          // Nothing ready: retry a failed step now and then, else done.
+          const failed = (await broker.failedIds()).filter((id) => steps.has(id))
+          if (failed.length === 0 || rand() < 0.5) break
+          await broker.retry([failed[Math.floor(rand() * failed.length)]!])
+          continue
+        }
+        for (const j of claimed) {
+          // A step starts only once every job it waits for has ended, and with a failed one only if it runs anyway.
+          const deps = await Promise.all(steps.get(j.id)!.dependsOn.map((d) => state(broker, d)))
+          expect(deps.every((d) => FINAL.has(d.state)), `${j.id} started before its dependencies ended`).toBe(true)
+          if (deps.some((d) => d.state !== 'succeeded')) expect(steps.get(j.id)!.onDepFailure).toBe('run')
+        }
+        await broker.settle(
+          claimed.map((j) => {
+            const k = rand()
+            if (k < 0.75) return { id: j.id, token: j.token, kind: 'succeeded' as const, result: '1' }
+            if (k < 0.92) return { id: j.id, token: j.token, kind: 'failed' as const, error: { message: 'random' } }
+            return { id: j.id, token: j.token, kind: 'cancelled' as const }
+          }),
+        )
+        if (rand() < 0.05) await broker.cancel([joins[Math.floor(rand() * joins.length)]!])
+      }
+      // Every workflow has ended, and so has every one of its steps.
+      for (const id of joins) {
+        expect(FINAL.has((await state(broker, id)).state)).toBe(true)
+        for (const step of await broker.listJobs({ workflowId: id, limit: 1000 })) expect(FINAL.has(step.state), `${step.id} is ${step.state}`).toBe(true)
+      }
     })
 
     it('counts and listings know the waiting state', async () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
-import type { Broker, JobState } from '../../src/broker/types.js'
+import { JOB_STATES, type Broker, type JobState } from '../../src/broker/types.js'
 import {
   CLI_POLL_MS,
   LOADED_TEST_MS,
@@ -70,7 +70,9 @@ afterEach(async () => {
 afterAll(cleanupTemp)
 
 async function counts(broker: Broker): Promise<Record<JobState, number>> {
-  const total = { scheduled: 0, queued: 0, active: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 } as Record<JobState, number>
+  // Every state the broker counts (JOB_STATES, 'waiting' included): a state missing here would add
+  // NaN to the total and the 'all succeeded' sum below would never hold.
+  const total = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>
   for (const q of await broker.counts()) for (const [s, n] of Object.entries(q.counts)) total[s as JobState] += n
   return total
 }

@@ -70,6 +70,19 @@ export async function checkInvariants(prefix: string): Promise<{ problems: strin
       sameSet(`expiring:${q}`, (await zset(`expiring:${q}`)).keys(), all.filter((j) => j.queue === q && (j.state === 'queued' || j.state === 'scheduled') && j.expires_at).map((j) => j.id!))
     }
 
+    // Workflows: the waiting sets hold the waiting steps, each workflow's set its steps, and a
+    // waiting step's counter is the number of the jobs it waits for that have not ended.
+    for (const q of queues) sameSet(`waiting:${q}`, (await zset(`waiting:${q}`)).keys(), all.filter((j) => j.queue === q && j.state === 'waiting').map((j) => j.id!))
+    for (const r of rel.filter((k) => k.startsWith('workflow:'))) {
+      const w = r.slice('workflow:'.length)
+      sameSet(r, (await zset(r)).keys(), all.filter((j) => j.workflow_id === w).map((j) => j.id!))
+    }
+    for (const j of all.filter((x) => x.state === 'waiting')) {
+      const open = (JSON.parse(j.depends_on ?? '[]') as string[]).filter((d) => !FINAL.has(jobs.get(d)?.state ?? 'missing')).length
+      if (Number(j.pending) !== open) fail(`${j.id} waits with pending ${j.pending}, but ${open} of its dependencies have not ended`)
+    }
+    for (const j of all) if (j.task === 'tq.workflow' && (j.state === 'active' || j.state === 'queued')) fail(`the workflow job ${j.id} is ${j.state}`)
+
     const leases = await zset('leases')
     sameSet('leases', leases.keys(), all.filter((j) => j.state === 'active').map((j) => j.id!))
     for (const j of all) if (j.state === 'active' && leases.get(j.id!) !== Number(j.lease_until)) fail(`leases: ${j.id} differs from lease_until`)

@@ -7,6 +7,12 @@ import { JOB_STATES } from '../../src/broker/types.js'
 import { BrokerError } from '../../src/errors.js'
 import { deletePrefix, TEST_REDIS, uniquePrefix, urlWith } from './helpers.js'
 import { checkInvariants } from './invariants.js'
+import { canvasNode, chain, chord, group, type Canvas } from '../../src/app/canvas.js'
+import { defineTask } from '../../src/app/task.js'
+import { layOutWorkflow } from '../../src/app/workflow-layout.js'
+
+const x = defineTask<any, any>('x')
+const y = defineTask<any, any>('y')
 import { RedisProxy } from './proxy.js'
 
 const job = (over: Partial<NewJob> = {}): NewJob => ({ task: 't', queue: 'q', payload: '{}', priority: 0, runAt: Date.now(), maxAttempts: 3, ...over })
@@ -74,6 +80,19 @@ describe('Redis broker', () => {
           return { ...base, kind: 'cancelled' }
         })
         await broker.settle(outcomes)
+      } else if (r < 0.73) {
+        // A small random workflow over the same queues: its steps join the workload.
+        const sig = () => pick([x, y]).s({}).set({ queue: pick(queues) })
+        const shape = (depth: number): Canvas<any, any> => {
+          const k = depth > 1 ? 0 : rand()
+          if (k < 0.4) return sig()
+          if (k < 0.7) return chain(shape(depth + 1), sig(), shape(depth + 1))
+          if (k < 0.85) return group([shape(depth + 1), shape(depth + 1)])
+          return chord([shape(depth + 1), sig()], sig(), { runAnyway: rand() < 0.5 } as { runAnyway: true })
+        }
+        const { id, jobs } = layOutWorkflow(canvasNode(shape(0)), Date.now())
+        await broker.enqueue(jobs)
+        ids.push(...jobs.map((j) => j.id!), id)
       } else if (r < 0.76 && ids.length) {
         await broker.cancel([pick(ids), pick(ids)])
       } else if (r < 0.82 && ids.length) {

@@ -60,7 +60,7 @@ describe('status snapshot', () => {
 
     const byName = Object.fromEntries(s.queues.map((q) => [q.queue, q]))
     expect(Object.keys(byName)).toEqual(['default', 'emails', 'idle'])
-    expect(byName.default!.counts).toEqual({ scheduled: 1, queued: 1, active: 1, succeeded: 1, failed: 0, cancelled: 0, expired: 0 })
+    expect(byName.default!.counts).toEqual({ waiting: 0, scheduled: 1, queued: 1, active: 1, succeeded: 1, failed: 0, cancelled: 0, expired: 0 })
     expect(byName.emails!.counts.failed).toBe(1)
     expect(byName.emails!.paused).toBe(true)
     expect(byName.idle!.counts.queued).toBe(0) // a live worker listens on it

@@ -16,16 +16,32 @@ function insertRows(n: number): string {
           ON CONFLICT DO NOTHING`
 }
 
+/** Retention's guard: not a step of a workflow whose join is still waiting. */
+const KEEP_RUNNING_WORKFLOWS = `(workflow_id IS NULL OR workflow_id = id OR (SELECT w.state FROM jobs w WHERE w.id = jobs.workflow_id) IS NOT 'waiting')`
+
+/** Columns of an inserted workflow step, in the order of the step insert statements' parameters. */
+export const STEP_COLUMNS = 18
+
+function insertStepRows(n: number): string {
+  const row = `(${Array(STEP_COLUMNS).fill('?').join(', ')})`
+  return `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at,
+                        workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms)
+          VALUES ${Array(n).fill(row).join(', ')}
+          ON CONFLICT DO NOTHING`
+}
+
 export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
   insertBulk: insertRows(BULK_ROWS),
-  // A workflow step: always with its id (the client lays the graph out), never with a unique key.
-  insertStep: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at,
-                                 workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending)
-               VALUES (@id, @task, @queue, @state, @payload, @priority, @maxAttempts, @now, @runAt, @parentId, @expiresAt,
-                       @workflowId, @dependsOn, @next, @input, @onDepFailure, @isJoin, @delayMs, @pending)
-               ON CONFLICT DO NOTHING`,
+  // Workflow steps: always with their id (the client lays the graph out), never with a unique key.
+  insertStep: insertStepRows(1),
+  insertStepBulk: insertStepRows(BULK_ROWS),
+  insertWait: `INSERT INTO step_waits (id, pending, dep_failed) VALUES (@id, @pending, @depFailed)
+               ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, dep_failed = excluded.dep_failed`,
+  deleteWait: `DELETE FROM step_waits WHERE id = ?`,
+  // A dependency that had ended (failed) runs again: the step waits for it once more.
+  waitAgain: `UPDATE step_waits SET pending = pending + 1, dep_failed = max(dep_failed - 1, 0) WHERE id = ?`,
   idByKey: `SELECT id FROM jobs WHERE key = ? AND state IN ('scheduled', 'queued', 'active')`,
 
   promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,
@@ -100,10 +116,9 @@ export const SQL = {
 
   // ---- workflows (workflow-steps.ts) ----
   stepEnded: `SELECT state, next FROM jobs WHERE id = ?`,
-  stepCountDown: `UPDATE jobs SET pending = pending - 1, dep_failed = dep_failed + @failed
-                  WHERE id = @id AND state = 'waiting'
-                  RETURNING id, queue, pending, depends_on AS dependsOn, input, on_dep_failure AS onDepFailure,
-                            is_join AS isJoin, delay_ms AS delayMs`,
+  stepCountDown: `UPDATE step_waits SET pending = pending - 1, dep_failed = dep_failed + @failed WHERE id = @id RETURNING pending`,
+  stepToResolve: `SELECT id, queue, depends_on AS dependsOn, input, on_dep_failure AS onDepFailure, is_join AS isJoin, delay_ms AS delayMs
+                  FROM jobs WHERE id = ? AND state = 'waiting'`,
   // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.
   stepDeps: `SELECT e.value AS id, coalesce(j.task, '') AS task, coalesce(j.state, 'expired') AS state, j.result, j.error
              FROM json_each(?) e LEFT JOIN jobs j ON j.id = e.value ORDER BY e.key`,
@@ -114,9 +129,7 @@ export const SQL = {
                    errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(coalesce(errors, '[]'), '$[#]', json(@error)) END
             WHERE id = @id AND state = 'waiting'`,
   stepResume: `SELECT id, queue, state, error, depends_on AS dependsOn, next FROM jobs WHERE id = ?`,
-  stepRewait: `UPDATE jobs SET state = 'waiting', pending = @pending, dep_failed = @depFailed, error = NULL, result = NULL,
-                      finished_at = NULL
-               WHERE id = @id`,
+  stepRewait: `UPDATE jobs SET state = 'waiting', error = NULL, result = NULL, finished_at = NULL WHERE id = ?`,
   workflowOpen: `SELECT id, queue, state FROM jobs INDEXED BY jobs_workflow
                  WHERE workflow_id = ? AND state IN ('waiting', 'scheduled', 'queued', 'active')`,
   workflowFailed: `SELECT id FROM jobs INDEXED BY jobs_workflow WHERE workflow_id = ? AND state = 'failed' AND is_join = 0
@@ -150,8 +163,10 @@ export const SQL = {
                       WHERE state = 'active' AND worker_id = ? RETURNING queue`,
   removeWorker: `DELETE FROM workers WHERE id = ?`,
 
-  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') RETURNING queue, state`,
-  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' RETURNING queue, state`,
+  // A finished step of a workflow still running is kept: a step waiting for it needs its result.
+  pruneFinished: `DELETE FROM jobs WHERE finished_at < @before AND state IN ('succeeded', 'cancelled', 'expired') AND ${KEEP_RUNNING_WORKFLOWS}
+                  RETURNING queue, state`,
+  pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' AND ${KEEP_RUNNING_WORKFLOWS} RETURNING queue, state`,
   expireResults: `UPDATE jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ?`,
 
   setPaused: `INSERT INTO queues (name, paused) VALUES (@name, @paused) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,

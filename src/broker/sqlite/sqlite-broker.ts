@@ -304,6 +304,7 @@ export class SqliteBroker implements Broker {
         } else if (this.s.cancelWaiting.get({ id, now, error: null })) {
           result.cancelled.push(id)
           this.counts_.move(before!.queue, before!.state, 'cancelled')
+          if (before!.state === 'waiting') this.s.deleteWait.run(id)
           if (before!.workflowId) endedSteps.push(id)
         } else if (this.s.flagActiveCancel.get({ id })) result.aborting.push(id)
       }

@@ -3,11 +3,10 @@ import { FINAL_STATES, type DepFailureRule, type JobError, type JobState } from 
 import type { CountDeltas } from './count-deltas.js'
 import type { Statements } from './sql.js'
 
-/** A waiting step as the count-down statement returns it. */
+/** A waiting step whose counter reached zero, as stepToResolve reads it. */
 interface CountedDown {
   id: string
   queue: string
-  pending: number
   dependsOn: string
   input: string | null
   onDepFailure: DepFailureRule
@@ -40,8 +39,12 @@ export class WorkflowSteps {
       if (!row?.next) continue
       const failed = row.state === 'succeeded' ? 0 : 1
       for (const id of JSON.parse(row.next) as string[]) {
-        const step = this.s.stepCountDown.get({ id, failed }) as CountedDown | undefined
-        if (!step || step.pending > 0) continue
+        const count = this.s.stepCountDown.get({ id, failed }) as { pending: number } | undefined
+        if (!count || count.pending > 0) continue
+        this.s.deleteWait.run(id)
+        // Read once, when it is due: a chord body's row holds every header id.
+        const step = this.s.stepToResolve.get(id) as CountedDown | undefined
+        if (!step) continue
         const to = this.resolve(step, now)
         if (to === 'queued' || to === 'scheduled') woke = true
         else todo.push(id)
@@ -80,6 +83,7 @@ export class WorkflowSteps {
       } else if (this.s.cancelWaiting.get({ id: job.id, now, error })) {
         out.cancelled.push(job.id)
         this.counts.move(job.queue, job.state, 'cancelled')
+        if (job.state === 'waiting') this.s.deleteWait.run(job.id)
       }
     }
     return out
@@ -91,8 +95,9 @@ export class WorkflowSteps {
   }
 
   /**
-   * A retried step of a workflow runs again: the steps that ended because of it (DependencyFailed,
-   * and on down the graph) wait again, their counters recounted from their dependencies' states.
+   * A retried step of a workflow runs again: a step still waiting for it counts it as not ended
+   * again; the steps that ended because of it (DependencyFailed, and on down the graph) wait
+   * again, their counters recounted from their dependencies' states.
    */
   resume(id: string): void {
     const todo = [id]
@@ -101,11 +106,13 @@ export class WorkflowSteps {
       if (!row?.next) continue
       for (const nextId of JSON.parse(row.next) as string[]) {
         const step = this.s.stepResume.get(nextId) as { id: string; queue: string; state: JobState; error: string | null; dependsOn: string } | undefined
+        if (i === 0 && step?.state === 'waiting') this.s.waitAgain.run(nextId)
         if (!step || !endedByDependency(step.state, step.error)) continue
         const deps = this.s.stepDeps.all(step.dependsOn) as DepOutcome[]
         const pending = deps.filter((d) => !FINAL.has(d.state)).length
         const depFailed = deps.filter((d) => FINAL.has(d.state) && d.state !== 'succeeded').length
-        this.s.stepRewait.run({ id: step.id, pending, depFailed })
+        this.s.stepRewait.run(step.id)
+        this.s.insertWait.run({ id: step.id, pending, depFailed })
         this.counts.move(step.queue, step.state, 'waiting')
         todo.push(step.id)
       }

@@ -18,13 +18,8 @@ for i = 3, #ARGV do
   local h = load(id)
   if h and h.task == 'tq.workflow' and h.workflow_id == id then
     cancel_workflow(id, now, cancelled, aborting)
-  elseif h and (h.state == 'waiting' or h.state == 'queued' or h.state == 'scheduled') then
-    finish(h, 'cancelled', now)
-    flush(h)
-    cancelled[#cancelled + 1] = id
-  elseif h and h.state == 'active' then
-    redis.call('HSET', jkey(id), 'cancel_requested', 1)
-    aborting[#aborting + 1] = id
+  else
+    cancel_job(h, now, nil, cancelled, aborting)
   end
 end
 run_steps(now)

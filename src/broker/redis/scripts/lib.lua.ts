@@ -148,6 +148,20 @@ local function finish(h, to, now)
   free_key(h)
 end
 
+-- Cancels a job not started (with 'err' as its error, or none), or flags a running one for its
+-- worker to abort; appends its id to 'cancelled' or 'aborting'. Other states are left alone.
+local function cancel_job(h, now, err, cancelled, aborting)
+  if h and (h.state == 'waiting' or h.state == 'queued' or h.state == 'scheduled') then
+    finish(h, 'cancelled', now)
+    if err then put(h, 'error', err) end
+    flush(h)
+    cancelled[#cancelled + 1] = h.id
+  elseif h and h.state == 'active' then
+    redis.call('HSET', jkey(h.id), 'cancel_requested', 1)
+    aborting[#aborting + 1] = h.id
+  end
+end
+
 -- Appends an error (JSON text) to the job's history and makes it the current one.
 local function add_error(h, err)
   local errs = redis.call('HGET', jkey(h.id), 'errors')
@@ -376,30 +390,27 @@ end
 local function cancel_workflow(wf, now, cancelled, aborting)
   local err = cjson.encode({ name = 'Cancelled', message = 'the workflow was cancelled', at = iso(now) })
   for _, id in ipairs(redis.call('ZRANGE', B .. 'workflow:' .. wf, 0, -1)) do
-    local h = load(id)
-    if h and (h.state == 'waiting' or h.state == 'queued' or h.state == 'scheduled') then
-      finish(h, 'cancelled', now)
-      put(h, 'error', err)
-      flush(h)
-      cancelled[#cancelled + 1] = id
-    elseif h and h.state == 'active' then
-      redis.call('HSET', jkey(id), 'cancel_requested', 1)
-      aborting[#aborting + 1] = id
-    end
+    cancel_job(load(id), now, err, cancelled, aborting)
   end
 end
 
--- A retried step runs again: the steps that ended because of it (by_dep) wait again, on down the
--- graph, their counters recounted from their dependencies' states.
+-- A retried step runs again: a step still waiting for it counts it as not ended again; the steps
+-- that ended because of it (by_dep) wait again, on down the graph, their counters recounted from
+-- their dependencies' states.
 local function resume_steps(id)
   local todo = { id }
   local i = 1
   while i <= #todo do
     local nx = redis.call('HGET', jkey(todo[i]), 'next')
+    local retried = i == 1
     i = i + 1
     if nx then
       for _, nid in ipairs(cjson.decode(nx)) do
-        local h = load(nid, with_fields({ 'depends_on', 'by_dep' }))
+        local h = load(nid, with_fields({ 'depends_on', 'by_dep', 'dep_failed' }))
+        if retried and h and h.state == 'waiting' then
+          redis.call('HINCRBY', jkey(nid), 'pending', 1)
+          if (tonumber(h.dep_failed) or 0) > 0 then redis.call('HINCRBY', jkey(nid), 'dep_failed', -1) end
+        end
         if h and h.by_dep == '1' and FINAL[h.state] then
           local pending, dep_failed = 0, 0
           for _, d in ipairs(dep_outcomes(h.depends_on)) do
