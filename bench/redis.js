@@ -56,7 +56,7 @@ return n`
 const globPattern = (prefix) => prefix.replace(/[*?[\]\\]/g, '\\$&') + '*'
 
 /** Deletes every key under `prefix` (SCAN + UNLINK). */
-async function deletePrefix(prefix, url = REDIS_URL) {
+export async function deletePrefix(prefix, url = REDIS_URL) {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 })
   try {
     let cursor = '0'
