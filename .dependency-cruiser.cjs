@@ -14,6 +14,8 @@ const LAYERS = [
   ['format', '^src/format/'],
   ['status', '^src/status/'],
   ['dev', '^src/dev/|^src/init/|^src/cli-support/'],
+  // The dashboard's server: it acts through cli-support as the commands do; tq dev and tq ui start it.
+  ['ui', '^src/ui/'],
   ['api', '^src/index\\.ts$'],
   ['cli', '^cli/|^commands/'],
 ]

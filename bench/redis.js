@@ -37,7 +37,7 @@ const TARGET = { single: 2 * BULLMQ.single, bulk: 2 * BULLMQ.bulk50, drain: 2 * 
 const livePrefixes = new Set()
 
 /** A fresh key prefix and the broker URL that uses it. */
-function newPrefix(base = REDIS_URL) {
+export function newPrefix(base = REDIS_URL) {
   const prefix = `tqbench:${randomBytes(5).toString('hex')}:`
   livePrefixes.add(prefix)
   const u = new URL(base)

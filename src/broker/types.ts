@@ -155,6 +155,12 @@ export interface JobFilter {
   queue?: string
   task?: string
   limit?: number
+  /**
+   * Jobs to skip first, in listing order (a page of the dashboard's jobs list). Each page is read
+   * from the same index as the first, so page one stays fast with millions of jobs; a deep page
+   * costs what it skips.
+   */
+  offset?: number
 }
 
 /** Counts of jobs by state for one queue. */

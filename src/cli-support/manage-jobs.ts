@@ -1,6 +1,6 @@
 import { DEPENDENCY_FAILED, JOIN_TASK } from '../broker/workflow.js'
-import type { AdminBroker } from '../broker/types.js'
-import { TqError } from '../errors.js'
+import { JOB_STATES, type AdminBroker, type JobState } from '../broker/types.js'
+import { TqError, UsageError } from '../errors.js'
 import { resolveJobIds } from './resolve-job-id.js'
 
 /**
@@ -47,4 +47,27 @@ async function refusal(broker: AdminBroker, missed: string[], listHint: string, 
   for (const id of missed) if (!(await broker.getJob(id))) unknown.push(id)
   if (unknown.length) return new TqError(`no job with id ${unknown.join(', ')}`, `list jobs with ${listHint}`)
   return new TqError(`${wrongState}: ${missed.join(', ')}`, 'see tq job <id>')
+}
+
+/**
+ * `tq purge` and the dashboard's purge: deletes jobs that are not running, of one queue and/or
+ * state; with neither it wants `all`, rather than delete everything by omission. Returns how many.
+ */
+export async function purgeJobs(broker: AdminBroker, opts: PurgeOptions): Promise<number> {
+  checkPurge(opts)
+  return broker.purge({ queue: opts.queue, state: opts.state as JobState | undefined })
+}
+
+export interface PurgeOptions {
+  queue?: string
+  state?: string
+  all?: boolean
+}
+
+/** The purge options' checks, alone: the CLI runs them before it opens the broker. */
+export function checkPurge(opts: PurgeOptions): void {
+  if (!opts.queue && !opts.state && !opts.all) throw new UsageError('purge needs --queue, --state or --all', 'tq purge --all deletes every job that is not running')
+  if (opts.state !== undefined && (opts.state === 'active' || !(JOB_STATES as readonly string[]).includes(opts.state))) {
+    throw new UsageError(`cannot purge state "${opts.state}"`, `use one of ${JOB_STATES.filter((s) => s !== 'active').join(', ')}`)
+  }
 }

@@ -73,7 +73,7 @@ export class DevLog implements DevReporter {
     // With --no-beat no schedule runs: the banner does not list them as if they did.
     const schedules = s.beatRunning ? s.schedules.map((d) => d.name) : []
     if (this.mode.json) {
-      this.json('ready', { broker: s.broker.describe, queues: s.engine?.queues ?? [], tasks, schedules, beat: s.beatRunning })
+      this.json('ready', { broker: s.broker.describe, queues: s.engine?.queues ?? [], tasks, schedules, beat: s.beatRunning, ...(s.dashboardUrl ? { ui: s.dashboardUrl } : {}) })
       return this.flush()
     }
     const c = this.c
@@ -83,6 +83,7 @@ export class DevLog implements DevReporter {
     if (s.engine) this.line(`        worker ${list(s.engine.queues)} ${c.gray(`(concurrency ${s.engine.concurrency})`)}`)
     if (!s.beatRunning) this.line(`        beat   ${c.gray('off (--no-beat): schedules do not run')}`)
     else this.line(`        beat   ${schedules.length ? list(schedules) : c.gray('no schedules')}`)
+    if (s.dashboardUrl) this.line(`        ui     ${c.cyan(safe(s.dashboardUrl))}`)
     this.line(c.gray(`        enqueue: tq enqueue ${enqueueExample(tasks, s.schedules)}    watch: tq status    reloads on save`))
     this.flush()
   }

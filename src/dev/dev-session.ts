@@ -22,6 +22,11 @@ export interface DevOptions extends ProjectOptions {
   beat?: boolean
   /** Watch and reload (default true). */
   watch?: boolean
+  /**
+   * Runs once the engine is up, before the banner: `tq dev` starts the dashboard here and
+   * returns its address, which the banner shows. Kept a hook so this layer knows nothing of it.
+   */
+  beforeReady?: (session: DevSession) => Promise<string | undefined>
 }
 
 /** What a reload did, for logs and the reload benchmark. */
@@ -64,6 +69,8 @@ export class DevSession {
   private pendingChange: CodeChange | undefined
   private readonly draining = new Set<Promise<unknown>>()
   private readonly builds = new IncrementalBuilds()
+  /** The dashboard's address (from beforeReady), for the banner. */
+  dashboardUrl: string | undefined
 
   constructor(
     private readonly opts: DevOptions,
@@ -80,6 +87,7 @@ export class DevSession {
       this.watcher = new CodeWatcher(this.project.root, this.targets(bundle.inputs), (change) => this.schedule(change))
       await this.watcher.ready()
     }
+    if (this.opts.beforeReady) this.dashboardUrl = await this.opts.beforeReady(this)
     // Last: the banner promises reloads on save, so it comes once the watcher is listening.
     this.log.ready(this)
   }

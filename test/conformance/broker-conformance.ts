@@ -5,6 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
+import { canvasNode, chain } from '../../src/app/canvas.js'
+import { defineTask } from '../../src/app/task.js'
+import { layOutWorkflow } from '../../src/app/workflow-layout.js'
 import { workflowCases } from './workflow-cases.js'
 
 export interface BrokerFixture {
@@ -398,6 +401,49 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(await ids({ state: 'succeeded' })).toEqual([b!.id, a!.id, c!.id])
         expect(await ids({ state: 'succeeded', queue: 'z' })).toEqual([c!.id])
         expect(await ids({})).toEqual([s2!.id, s1!.id, c!.id, b!.id, a!.id])
+      })
+
+      it('pages a listing with offset: each page continues where the last ended, in every listing shape', async () => {
+        const made = await broker.enqueue(Array.from({ length: 7 }, (_, i) => job({ task: i % 2 ? 'odd' : 'even', queue: i < 4 ? 'q' : 'z' })))
+        const newest = made.map((r) => r.id).reverse()
+        const pages = async (f: Parameters<Broker['listJobs']>[0]) => {
+          const out: string[][] = []
+          for (let offset = 0; ; offset += 3) {
+            const page = (await broker.listJobs({ ...f, limit: 3, offset })).map((j) => j.id)
+            if (page.length === 0) return out
+            out.push(page)
+          }
+        }
+        expect(await pages({})).toEqual([newest.slice(0, 3), newest.slice(3, 6), newest.slice(6)])
+        expect((await pages({ state: 'queued' })).flat()).toEqual(newest)
+        const odd = newest.filter((_, i) => (6 - i) % 2 === 1)
+        expect((await pages({ task: 'odd' })).flat()).toEqual(odd)
+        expect((await pages({ queue: 'q', state: 'queued' })).flat()).toEqual(newest.slice(3))
+        expect(await broker.listJobs({ offset: 7 })).toEqual([])
+        // Finished jobs page by finish time, as they are listed.
+        const claimed = (await broker.claim(claimReq({ queues: ['q', 'z'], limit: 7 }))).jobs
+        for (const c of claimed) expect(await broker.settle([{ id: c.id, token: c.token, kind: 'succeeded', result: '1' }])).toEqual([true])
+        const done = (await broker.listJobs({ state: 'succeeded' })).map((j) => j.id)
+        expect((await pages({ state: 'succeeded' })).flat()).toEqual(done)
+        expect(done).toHaveLength(7)
+      })
+
+      it('pages a workflow\'s steps and the waiting state with offset, as it lists them', async () => {
+        const t = defineTask<any, any>('t')
+        // A chain of 7 links: 6 wait, and the join; 8 jobs of one workflow.
+        const { id, jobs } = layOutWorkflow(canvasNode(chain(t.s({}), t.s(), t.s(), t.s(), t.s(), t.s(), t.s())), Date.now())
+        await broker.enqueue(jobs)
+        const paged = async (f: Parameters<Broker['listJobs']>[0]) => {
+          const out: string[] = []
+          for (let offset = 0; offset < 20; offset += 3) out.push(...(await broker.listJobs({ ...f, limit: 3, offset })).map((j) => j.id))
+          return out
+        }
+        const all = (await broker.listJobs({ workflowId: id })).map((j) => j.id)
+        expect(all).toHaveLength(8)
+        expect(await paged({ workflowId: id })).toEqual(all)
+        const waiting = (await broker.listJobs({ state: 'waiting' })).map((j) => j.id)
+        expect(waiting).toHaveLength(7)
+        expect(await paged({ state: 'waiting' })).toEqual(waiting)
       })
 
       it('lists jobs newest first with filters, and a job\'s children', async () => {

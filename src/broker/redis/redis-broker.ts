@@ -217,7 +217,8 @@ export class RedisBroker implements Broker {
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
     const limit = filter.limit ?? 100
-    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit, filter.workflowId ?? '']), true)) as string[][]
+    const offset = Math.max(0, Math.floor(filter.offset ?? 0))
+    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit, filter.workflowId ?? '', offset]), true)) as string[][]
     return rows.map((r) => toJobJSON(stored(pairs(r))))
   }
 
