@@ -10,10 +10,13 @@ const LAYERS = [
   ['beat', '^src/beat/'],
   ['loader', '^src/loader/'],
   ['worker', '^src/worker/'],
+  ['metrics', '^src/metrics/'],
   ['testing', '^src/testing/'],
   ['format', '^src/format/'],
   ['status', '^src/status/'],
   ['dev', '^src/dev/|^src/init/|^src/cli-support/'],
+  // The dashboard's server: it acts through cli-support as the commands do; tq dev and tq ui start it.
+  ['ui', '^src/ui/'],
   ['api', '^src/index\\.ts$'],
   ['cli', '^cli/|^commands/'],
 ]

@@ -16,9 +16,22 @@ const load = async (dir) => {
   return what === 'drain' ? (o) => mod.drainOnce(o) : (o) => mod.redisDrainOnce(o)
 }
 const sides = { before: await load(beforeDir), after: await load(afterDir) }
+const concurrency = Number(process.env.AB_CONCURRENCY ?? 500)
 const rates = { before: [], after: [] }
+const cpu = { before: [], after: [] }
+const redisCpu = { before: [], after: [] }
 for (let i = 0; i < Number(runsArg); i++) {
-  for (const side of ['before', 'after']) rates[side].push(Math.round((await sides[side]({ n: 50_000, concurrency: 500 })).drainRate))
+  for (const side of ['before', 'after']) {
+    const r = await sides[side]({ n: 50_000, concurrency })
+    rates[side].push(Math.round(r.drainRate))
+    // CPU µs per job of the worker process while draining, and of the Redis server (bench/ of
+    // this clone: before-clones need its drain.js/redis.js/helpers.js copied in to report them).
+    if (r.cpuPerJobUs !== undefined) cpu[side].push(r.cpuPerJobUs)
+    if (r.redisCpuPerJobUs !== undefined) redisCpu[side].push(r.redisCpuPerJobUs)
+  }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-for (const side of ['before', 'after']) console.log(`${what} c=500 ${side.padEnd(6)} ${rates[side].join(' ')}  median ${median(rates[side])} jobs/s`)
+const us = (xs) => (xs.length ? ` | CPU µs/job ${median(xs).toFixed(1)} (${xs.map((x) => x.toFixed(1)).join(' ')})` : '')
+for (const side of ['before', 'after']) {
+  console.log(`${what} c=${concurrency} ${side.padEnd(6)} ${rates[side].join(' ')}  median ${median(rates[side])} jobs/s${us(cpu[side])}${redisCpu[side].length ? ` | Redis${us(redisCpu[side]).slice(2)}` : ''}`)
+}

@@ -16,7 +16,9 @@ const N = 50_000
 const sides = { before: resolve(beforeDir), after: resolve(afterDir) }
 const results = { before: [], after: [] }
 for (let round = 0; round < Number(roundsArg); round++) {
-  for (const [side, root] of Object.entries(sides)) {
+  // Each round flips which side goes first, so a machine getting busier favours neither.
+  const order = round % 2 === 0 ? Object.entries(sides) : Object.entries(sides).reverse()
+  for (const [side, root] of order) {
     const dir = mkdtempSync(join(tmpdir(), 'tq-cpu-ab-'))
     try {
       writeFileSync(join(dir, 'tq.config.ts'), `import { defineConfig } from 'tqjs'\nexport default defineConfig({ broker: 'sqlite://.tq/tq.db' })\n`)

@@ -40,12 +40,14 @@ export async function drainOnce({ n, concurrency, extra = ['--quiet'], nodeArgs 
     const mem = sampleMemory(w.child.pid)
     const code = await w.exited
     const wallS = Number(process.hrtime.bigint() - t0) / 1e9
-    const { hwmMB, rssMB } = mem.stop()
+    const { hwmMB, rssMB, cpuBetween } = mem.stop()
     if (code !== 0) throw new Error(`worker exited with ${code}: ${w.stderr()}`)
     const s = drainStats(project.dbFile)
     if (s.ok !== n) throw new Error(`only ${s.ok} of ${n} jobs succeeded (${s.total} in the database)`)
     const drainS = Math.max(1, s.last - s.first) / 1000
-    return { concurrency, drainRate: n / drainS, drainS, wallS, wallRate: n / wallS, hwmMB, rssMB, dir: keep ? project.dir : undefined }
+    // The worker process's CPU (all threads) while it drained, startup and exit left out.
+    const cpuS = cpuBetween(s.first, s.last)
+    return { concurrency, drainRate: n / drainS, drainS, wallS, wallRate: n / wallS, hwmMB, rssMB, cpuS, cpuPerJobUs: (cpuS / n) * 1e6, dir: keep ? project.dir : undefined }
   } finally {
     if (!keep) removeDir(project.dir)
   }

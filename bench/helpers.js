@@ -107,16 +107,25 @@ export function waitForOutput(w, text, ms = 20_000) {
   })
 }
 
-/** Samples a process's memory from /proc every `everyMs`; stop() returns the peaks in MB. */
+/**
+ * Samples a process's memory and CPU from /proc every `everyMs`; stop() returns the peaks in MB and
+ * cpuBetween(fromMs, toMs): the CPU seconds (user + system, all threads) the process used between
+ * two wall-clock times (Date.now()), from the samples on either side (10 ms clock ticks).
+ */
 export function sampleMemory(pid, everyMs = 20) {
   let hwm = 0
   let rss = 0
+  const cpu = [] // [Date.now(), cpu seconds]
   const read = () => {
     try {
       const s = readFileSync(`/proc/${pid}/status`, 'utf8')
       const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0)
       hwm = Math.max(hwm, kb('VmHWM'))
       rss = Math.max(rss, kb('VmRSS'))
+      // Fields after the command name: utime and stime are the 12th and 13th (clock ticks, 100/s).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      cpu.push([Date.now(), (Number(f[11]) + Number(f[12])) / 100])
     } catch {
       /* exited */
     }
@@ -127,7 +136,12 @@ export function sampleMemory(pid, everyMs = 20) {
     stop() {
       read()
       clearInterval(t)
-      return { hwmMB: hwm / 1024, rssMB: rss / 1024 }
+      const cpuBetween = (from, to) => {
+        const before = cpu.filter(([at]) => at <= from).pop() ?? cpu[0]
+        const after = cpu.find(([at]) => at >= to) ?? cpu[cpu.length - 1]
+        return before && after ? after[1] - before[1] : NaN
+      }
+      return { hwmMB: hwm / 1024, rssMB: rss / 1024, cpuS: cpu.length ? cpu[cpu.length - 1][1] : NaN, cpuBetween }
     },
   }
 }

@@ -37,7 +37,7 @@ const TARGET = { single: 2 * BULLMQ.single, bulk: 2 * BULLMQ.bulk50, drain: 2 * 
 const livePrefixes = new Set()
 
 /** A fresh key prefix and the broker URL that uses it. */
-function newPrefix(base = REDIS_URL) {
+export function newPrefix(base = REDIS_URL) {
   const prefix = `tqbench:${randomBytes(5).toString('hex')}:`
   livePrefixes.add(prefix)
   const u = new URL(base)
@@ -56,7 +56,7 @@ return n`
 const globPattern = (prefix) => prefix.replace(/[*?[\]\\]/g, '\\$&') + '*'
 
 /** Deletes every key under `prefix` (SCAN + UNLINK). */
-async function deletePrefix(prefix, url = REDIS_URL) {
+export async function deletePrefix(prefix, url = REDIS_URL) {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 })
   try {
     let cursor = '0'
@@ -187,6 +187,18 @@ export async function redisBulk({ quick }) {
 
 // ---- drain ----
 
+/** The Redis server's CPU seconds so far (INFO cpu: user + system, main thread and the rest). */
+export async function redisServerCpu(url = REDIS_URL) {
+  const redis = new Redis(url)
+  try {
+    const info = await redis.info('cpu')
+    const get = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN)
+    return get('used_cpu_user') + get('used_cpu_sys')
+  } finally {
+    redis.disconnect()
+  }
+}
+
 async function enqueueNoops(url, n) {
   const broker = await openRedisBroker(url)
   const ids = []
@@ -233,17 +245,32 @@ export async function redisDrainOnce({ n, concurrency, nodeArgs = [], extra = ['
   const { prefix, url } = newPrefix()
   try {
     const ids = await enqueueNoops(url, n)
+    const redisCpu0 = await redisServerCpu()
     const t0 = process.hrtime.bigint()
     const w = spawnWorker(project.dir, ['--burst', '--concurrency', String(concurrency), '--broker', url, ...extra], { nodeArgs })
     const mem = sampleMemory(w.child.pid)
     const code = await w.exited
     const wallS = Number(process.hrtime.bigint() - t0) / 1e9
-    const { hwmMB } = mem.stop()
+    const redisCpuS = (await redisServerCpu()) - redisCpu0
+    const { hwmMB, cpuBetween } = mem.stop()
     if (code !== 0) throw new Error(`worker exited with ${code}: ${w.stderr()}`)
     const s = await drainStats(prefix, ids)
     if (s.ok !== n) throw new Error(`only ${s.ok} of ${n} jobs succeeded`)
     const drainS = Math.max(1, s.last - s.first) / 1000
-    return { concurrency, drainRate: n / drainS, drainS, wallS, wallRate: n / wallS, hwmMB, dir: keep ? project.dir : undefined }
+    const cpuS = cpuBetween(s.first, s.last)
+    return {
+      concurrency,
+      drainRate: n / drainS,
+      drainS,
+      wallS,
+      wallRate: n / wallS,
+      hwmMB,
+      // Per job: the worker process while draining; the Redis server over the worker's whole run
+      // (INFO cpu, every client's commands: other sessions' too on a shared Redis).
+      cpuPerJobUs: (cpuS / n) * 1e6,
+      redisCpuPerJobUs: (redisCpuS / n) * 1e6,
+      dir: keep ? project.dir : undefined,
+    }
   } finally {
     if (!keep) removeDir(project.dir)
     await deletePrefix(prefix)

@@ -10,11 +10,13 @@ import { drain } from './drain.js'
 import { latencyInProcess, latencyProcess } from './latency.js'
 import { reload } from './reload.js'
 import { status } from './status.js'
+import { ui, uiRedis } from './ui.js'
 import { connectCost } from './connect.js'
 import { isolation } from './isolation.js'
 import { testingCost } from './testing.js'
 import { cliStart } from './cli.js'
 import { redisBulk, redisDrain, redisIdle, redisLatency, redisSingle } from './redis.js'
+import { tracingOverhead } from './tracing.js'
 import { workflow } from './workflow.js'
 import { cleanupAll, fmtInt, ROOT } from './helpers.js'
 
@@ -22,9 +24,11 @@ const CASES = [
   { name: 'single', about: 'one job per enqueue call', run: singleEnqueue },
   { name: 'bulk', about: 'enqueues of 1000 jobs', run: bulkEnqueue },
   { name: 'drain', about: 'one worker process drains no-op jobs; its peak RSS', run: drain },
+  { name: 'tracing', about: 'drain with tracing disabled / on without an SDK / with an SDK + BatchSpanProcessor, alternated', run: tracingOverhead },
   { name: 'latency', about: 'enqueue-to-start on an idle worker process', run: latencyProcess },
   { name: 'latency-inproc', about: 'enqueue-to-start, worker engine in the producer process', run: latencyInProcess },
   { name: 'status', about: 'tq status refresh time with 1M finished jobs', run: status },
+  { name: 'ui', about: 'the dashboard with 1M jobs: Jobs page first page (API, Chromium), live update lag', run: ui },
   { name: 'isolation', about: 'a 5 s CPU-bound job and 50 quick ones, concurrency 8, one thread to start', run: isolation },
   { name: 'cli', about: 'tq --help and tq enqueue of one job from a cold start (fresh processes)', run: cliStart },
   { name: 'connect', about: "a producer's import + connect() + first enqueue, in a fresh process", run: connectCost },
@@ -35,6 +39,7 @@ const CASES = [
   { name: 'redis-bulk', about: 'Redis: enqueues of 50 and of 1000 jobs', run: redisBulk },
   { name: 'redis-drain', about: 'Redis: one worker process drains no-op jobs at concurrency 50, 200, 500', run: redisDrain },
   { name: 'redis-latency', about: 'Redis: enqueue-to-start on an idle worker process', run: redisLatency },
+  { name: 'redis-ui', about: 'Redis: the dashboard with 1M jobs: Jobs page first page (API, Chromium), live update lag', run: uiRedis },
   { name: 'redis-idle', about: 'Redis: commands/s an idle worker sends (counted by a proxy)', run: redisIdle },
 ]
 

@@ -1,7 +1,7 @@
 import { Flags } from '#oclif'
 import { TqCommand } from '../cli/base-command.js'
 import { JOB_STATES } from '../src/broker/types.js'
-import { UsageError } from '../src/errors.js'
+import { checkPurge, purgeJobs } from '../src/cli-support/manage-jobs.js'
 
 export default class Purge extends TqCommand {
   static description = 'Delete jobs that are not running, optionally only of one queue or state.'
@@ -14,10 +14,9 @@ export default class Purge extends TqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Purge)
-    if (!flags.queue && !flags.state && !flags.all) {
-      throw new UsageError('purge needs --queue, --state or --all', 'tq purge --all deletes every job that is not running')
-    }
-    const n = await this.withBroker(flags, (broker) => broker.purge({ queue: flags.queue, state: flags.state as never }), { mustExist: true })
+    // Checked before opening the broker: a usage error needs no database.
+    checkPurge(flags)
+    const n = await this.withBroker(flags, (broker) => purgeJobs(broker, flags), { mustExist: true })
     process.stdout.write(`deleted ${n} job(s)\n`)
   }
 }

@@ -14,6 +14,9 @@ import type { ResultJson } from './json-types.js'
 import type { PayloadFor, ResultFor, TaskContract, TaskName, TaskOptions } from './task-types.js'
 import type { ConfigLookup } from './config-file.js'
 import { DEFAULT_BROKER } from './config.js'
+import { EventBatcher } from '../broker/event-batcher.js'
+import { countSent, otel, otelRegistered, startProducerSpan } from '../util/tracing.js'
+import { enqueuedEvents } from './announce.js'
 
 /**
  * A producer's connection: enqueue jobs and read them back, without running a worker.
@@ -26,12 +29,16 @@ export class Client {
     /** Known tasks by name (a project's registry); with them, enqueueing an unknown task name is an error. */
     private readonly known?: { readonly tasks: ReadonlyMap<string, TaskContract<any, any>> },
     /** Project-wide limits from the config; a task's own options win over them. */
-    private readonly limits: { maxPayload?: Size } = {},
+    private readonly limits: { maxPayload?: Size; /** false: no producer spans, no trace context stored (config tracing.enabled). */ tracing?: boolean } = {},
     /** The clock delays and `at` are counted from (tqjs/testing passes its fake one). */
     private readonly now: () => number = Date.now,
   ) {
     this.writes = new GroupCommit(broker)
+    this.events = new EventBatcher(broker, 0)
   }
+
+  /** `enqueued` events, published a turn after the write (see tq events). */
+  private readonly events: EventBatcher
 
   /** Concurrent enqueues share one write (see group-commit.ts). */
   private readonly writes: GroupCommit
@@ -73,7 +80,20 @@ export class Client {
     const [name, options] = this.resolve(task)
     const now = this.now()
     const jobs = payloads.map((p) => buildNewJob(name, options, p, opts, now, this.limits.maxPayload))
-    const results = await this.writes.enqueue(jobs)
+    // A `send <queue>` span; its trace context goes with the jobs (nothing without an SDK).
+    const traced = this.limits.tracing !== false && jobs.length > 0 && (otel() !== undefined || otelRegistered())
+    const span = traced ? await startProducerSpan(jobs[0]!.queue, name, jobs.length) : undefined
+    if (span?.headers !== undefined) for (const j of jobs) j.headers = span.headers
+    let results
+    try {
+      results = await this.writes.enqueue(jobs)
+    } catch (err) {
+      span?.end([], err)
+      throw err
+    }
+    span?.end(results.map((r) => r.id))
+    if (jobs.length > 0) countSent(jobs[0]!.queue, jobs.length)
+    for (const e of enqueuedEvents(jobs, results)) this.events.push(e)
     return results.map((r, i) => new JobHandle(this.broker, r.id, r.created, jobs[i]!.queue))
   }
 
@@ -82,7 +102,8 @@ export class Client {
     return new JobHandle<R>(this.broker, id)
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.events.flush()
     return this.broker.close()
   }
 
@@ -129,7 +150,7 @@ async function connectWith(opts: ConnectOptions, open: OpenOptions): Promise<Cli
     throw new ConfigError(`no tq.config.ts in ${cwd} or above it, and no broker given`, "pass connect({ config: '/path/to/tq.config.ts' }) or { broker }, or set TQ_BROKER_URL")
   }
   const { config } = await readConfig(configFile)
-  return new Client(await openBroker(config.broker ?? DEFAULT_BROKER, root, open), undefined, { maxPayload: opts.maxPayload ?? config.maxPayload })
+  return new Client(await openBroker(config.broker ?? DEFAULT_BROKER, root, open), undefined, { maxPayload: opts.maxPayload ?? config.maxPayload, tracing: config.tracing?.enabled !== false })
 }
 
 let shared: Promise<Client> | undefined

@@ -1,5 +1,6 @@
 import type { Duration } from '../util/duration.js'
 import type { Size } from './size.js'
+import type { JobError, JobJSON } from '../broker/types.js'
 
 export interface WorkerConfig {
   /** Queues to take jobs from. Default: `default` plus every queue the loaded tasks name. */
@@ -49,6 +50,37 @@ export interface TqConfig {
   retention?: RetentionConfig
   /** Largest payload accepted at enqueue, as JSON bytes (`'256kb'`, `'4mb'`, a number); a task's `maxPayload` wins. Default 1mb. */
   maxPayload?: Size
+  /**
+   * A module (relative to the config file) that registers an OpenTelemetry SDK: tq imports it
+   * first in the worker process and in every task thread, before any task module.
+   */
+  instrumentation?: string
+  /** Traces (OpenTelemetry API): on by default, a no-op until an SDK is registered. */
+  tracing?: TracingConfig
+  /** Called in the worker process as jobs end: the place for Sentry or a Slack message. */
+  hooks?: HooksConfig
+}
+
+export interface TracingConfig {
+  /** Default true. false: no spans, no trace context stored with jobs. */
+  enabled?: boolean
+  /** Default true: an attempt's span is a child of the enqueue's span; false: a new trace, linked to it. */
+  parent?: boolean
+}
+
+/** A hook gets the job's JSON as stored after the attempt, and the attempt's error. */
+export type JobHook = (job: JobJSON, error?: JobError) => void | Promise<void>
+
+export interface HooksConfig {
+  succeeded?: JobHook
+  /** Failed for good (no retry left). */
+  failed?: JobHook
+  /** Failed, another attempt scheduled. */
+  retrying?: JobHook
+  /** Not started before its `expires` deadline. */
+  expired?: JobHook
+  /** Longest a hook may run before it is abandoned (and logged). Default 5s. */
+  timeout?: Duration
 }
 
 export interface RetentionConfig {
@@ -71,11 +103,13 @@ export const DEFAULT_TASKS = 'tasks/**/*.{ts,js,mts,mjs}'
  * ignored. Add a key here when you add it to the interfaces above.
  */
 export const CONFIG_KEYS = {
-  top: ['broker', 'tasks', 'worker', 'beat', 'schedules', 'retention', 'maxPayload'],
+  top: ['broker', 'tasks', 'worker', 'beat', 'schedules', 'retention', 'maxPayload', 'instrumentation', 'tracing', 'hooks'],
   worker: ['queues', 'concurrency', 'lease', 'threads', 'maxThreads', 'threadHeap', 'shutdownGrace'],
   beat: ['maxCatchUp'],
   retention: ['finished', 'failed'],
   schedule: ['task', 'cron', 'every', 'tz', 'payload', 'catchUp', 'queue', 'priority'],
+  tracing: ['enabled', 'parent'],
+  hooks: ['succeeded', 'failed', 'retrying', 'expired', 'timeout'],
 } as const satisfies Record<string, readonly string[]>
 
 // Compile-time check that CONFIG_KEYS lists exactly the interfaces' keys.
@@ -86,5 +120,7 @@ const _keysMatch: [
   Same<(typeof CONFIG_KEYS.beat)[number], keyof BeatConfig>,
   Same<(typeof CONFIG_KEYS.retention)[number], keyof RetentionConfig>,
   Same<(typeof CONFIG_KEYS.schedule)[number], keyof ConfigSchedule>,
-] = [true, true, true, true, true]
+  Same<(typeof CONFIG_KEYS.tracing)[number], keyof TracingConfig>,
+  Same<(typeof CONFIG_KEYS.hooks)[number], keyof HooksConfig>,
+] = [true, true, true, true, true, true, true]
 void _keysMatch

@@ -32,8 +32,12 @@ export class GroupCommit {
       this.pending.push({ jobs, resolve, reject })
       if (!this.flushing && !this.scheduled) {
         this.scheduled = true
-        // One turn of the event loop: requests that arrived together are written together.
-        setImmediate(() => void this.flush())
+        // Once the current task's microtasks have run: callers started together (Promise.all, or
+        // awaiting their previous enqueue, which resolved together) are written together. Not a
+        // whole turn of the event loop (setImmediate): that cost a lone caller awaiting one enqueue
+        // after another 20-40 µs per job, half its rate, and put a loop turn into every enqueue's
+        // latency. While a write is in flight (Redis), later callers still queue up for the next.
+        queueMicrotask(() => void this.flush())
       }
     })
   }
@@ -44,19 +48,23 @@ export class GroupCommit {
     try {
       // While a write is in flight, new callers queue up and go in the next one.
       while (this.pending.length > 0) {
-        const group: Waiting[] = []
+        // The longest run of callers from the front that fits in one write (at least one), taken
+        // in one splice rather than a shift() a caller: shift is linear in what is left.
+        const pending = this.pending
+        let end = 0
         let size = 0
-        while (this.pending.length > 0 && (size === 0 || size + this.pending[0]!.jobs.length <= MAX_GROUP_JOBS)) {
-          const w = this.pending.shift()!
-          group.push(w)
-          size += w.jobs.length
-        }
+        while (end < pending.length && (size === 0 || size + pending[end]!.jobs.length <= MAX_GROUP_JOBS)) size += pending[end++]!.jobs.length
+        const group = end === pending.length ? pending : pending.slice(0, end)
+        this.pending = end === pending.length ? [] : pending.slice(end)
+        const jobs: NewJob[] = []
+        for (const w of group) for (const j of w.jobs) jobs.push(j)
         try {
-          const results = await this.broker.enqueue(group.flatMap((w) => w.jobs))
+          const results = await this.broker.enqueue(jobs)
           let at = 0
           for (const w of group) {
-            w.resolve(results.slice(at, at + w.jobs.length))
-            at += w.jobs.length
+            const n = w.jobs.length
+            w.resolve(n === 1 ? [results[at]!] : results.slice(at, at + n))
+            at += n
           }
         } catch (err) {
           for (const w of group) w.reject(err)

@@ -1,3 +1,4 @@
+import { announceCancelled } from './announce.js'
 import { FINAL_STATES, type JobJSON, type JobState, type ProducerBroker } from '../broker/types.js'
 import { JobFailedError, TimeoutError } from '../errors.js'
 import { toMs, type Duration } from '../util/duration.js'
@@ -44,7 +45,8 @@ export class JobHandle<R = unknown> {
 
   /** Cancels the job: a waiting job never runs; a running one is aborted. */
   async cancel(): Promise<void> {
-    await this.broker.cancel([this.id])
+    const res = await this.broker.cancel([this.id])
+    await announceCancelled(this.broker, res.cancelled)
   }
 
   /** Waits for the job to finish: resolves with its result, rejects with JobFailedError. */

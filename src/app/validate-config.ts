@@ -51,6 +51,20 @@ export function validateConfig(config: TqConfig, file: string): TqConfig {
   knownKeys(config.worker, 'worker', CONFIG_KEYS.worker)
   knownKeys(config.beat, 'beat', CONFIG_KEYS.beat)
   knownKeys(config.retention, 'retention', CONFIG_KEYS.retention)
+  knownKeys(config.tracing, 'tracing', CONFIG_KEYS.tracing)
+  knownKeys(config.hooks, 'hooks', CONFIG_KEYS.hooks)
+  if (config.instrumentation !== undefined && (typeof config.instrumentation !== 'string' || config.instrumentation === '')) {
+    fail('instrumentation', "a module path relative to the config file, like './otel.ts'")
+  }
+  if (config.tracing !== undefined && (typeof config.tracing !== 'object' || config.tracing === null || Array.isArray(config.tracing))) fail('tracing', 'an object like { enabled: true }')
+  for (const k of ['enabled', 'parent'] as const) {
+    if (config.tracing?.[k] !== undefined && typeof config.tracing[k] !== 'boolean') fail(`tracing.${k}`, 'true or false')
+  }
+  if (config.hooks !== undefined && (typeof config.hooks !== 'object' || config.hooks === null || Array.isArray(config.hooks))) fail('hooks', 'an object like { failed: (job, error) => … }')
+  for (const k of ['succeeded', 'failed', 'retrying', 'expired'] as const) {
+    if (config.hooks?.[k] !== undefined && typeof config.hooks[k] !== 'function') fail(`hooks.${k}`, 'a function (job, error) => void')
+  }
+  duration(config.hooks?.timeout, 'hooks.timeout')
   if (config.broker !== undefined && typeof config.broker !== 'string') fail('broker', "a URL string, like 'sqlite://.tq/tq.db'")
   if (config.tasks !== undefined && typeof config.tasks !== 'string') strings(config.tasks, 'tasks')
   const w = config.worker ?? {}

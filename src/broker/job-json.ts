@@ -23,6 +23,8 @@ export interface StoredJob {
   /** Workflow steps only: the join's id, and the JSON list of ids the step waits for. */
   workflow_id?: string | null
   depends_on?: string | null
+  /** Propagation headers as JSON text (NewJob.headers). */
+  headers?: string | null
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(Number(ms)).toISOString())
@@ -51,6 +53,7 @@ export function toJobJSON(row: StoredJob): JobJSON {
     errors: (parse(row.errors) as JobError[] | null) ?? [],
     workflowId: row.workflow_id ?? null,
     dependsOn: (parse(row.depends_on) as string[] | null) ?? [],
+    ...(row.headers ? { headers: parse(row.headers) as Record<string, string> } : {}),
   }
 }
 

@@ -7,6 +7,10 @@
  * the task thread parses once, and the engine in between never touches the values.
  */
 
+import type { TqEvent } from './event-types.js'
+
+export type { TqEvent } from './event-types.js'
+
 /** `waiting`: a workflow step whose dependencies have not all ended (see WorkflowStep). */
 export const JOB_STATES = ['waiting', 'scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -47,6 +51,8 @@ export interface JobJSON {
   workflowId: string | null
   /** The jobs this step waits for, in order (empty outside workflows). */
   dependsOn: string[]
+  /** Propagation headers stored with the job (W3C `traceparent`/`tracestate`); absent when none were given. */
+  headers?: Record<string, string>
 }
 
 /** What a producer hands the broker. */
@@ -68,6 +74,12 @@ export interface NewJob {
   expiresAt?: number | null
   /** Set for a step of a workflow: how it waits and what it waits for. */
   step?: WorkflowStep
+  /**
+   * Propagation headers (the W3C trace context of the enqueue: `{"traceparent":…}`), as JSON text
+   * of a string-to-string object. Stored as given and handed back on every claim (ClaimedJob) and
+   * in the job's JSON (`headers`); undefined stores nothing (the path with no tracing SDK).
+   */
+  headers?: string
 }
 
 /**
@@ -132,6 +144,8 @@ export interface ClaimedJob {
   parentId: string | null
   /** The workflow this job is a step of, for logs. */
   workflowId?: string | null
+  /** NewJob.headers as stored (JSON text), or null/undefined when the job has none. */
+  headers?: string | null
 }
 
 /** How an attempt ended. Accepted only while `token` is the job's current lease. */
@@ -155,6 +169,12 @@ export interface JobFilter {
   queue?: string
   task?: string
   limit?: number
+  /**
+   * Jobs to skip first, in listing order (a page of the dashboard's jobs list). Each page is read
+   * from the same index as the first, so page one stays fast with millions of jobs; a deep page
+   * costs what it skips.
+   */
+  offset?: number
 }
 
 /** Counts of jobs by state for one queue. */
@@ -224,6 +244,11 @@ export interface ClaimResult {
    * long it may sleep without a second round trip. Null too when the claim filled its limit.
    */
   nextRunAt: number | null
+  /**
+   * Jobs this claim found past their `expiresAt` and ended as `expired` instead of handing them
+   * out (optional: a broker may leave it undefined when none did). The engine reports them.
+   */
+  expired?: { id: string; task: string; queue: string }[]
 }
 
 /** A worker found dead by another worker's heartbeat, and how many of its running jobs went back. */
@@ -258,8 +283,33 @@ export interface BrokerConnection {
   close(): Promise<void>
 }
 
+/**
+ * Live events (`tq events`): best-effort fan-out, never polling. Every process that causes an
+ * event publishes it (producers, engines, workers); `tq events` subscribes.
+ */
+export interface EventsBroker {
+  /**
+   * Sends events, in order, to every subscription in place when the call is made (on any
+   * connection to the same store, in any process). Best effort: nothing is stored for later
+   * subscribers; a failure is swallowed (never throws). With no subscriber anywhere it should cost
+   * next to nothing (SQLite: one read; Redis: one PUBLISH), since workers call it for every batch.
+   * Resolves to false when the broker knows that no subscription exists anywhere right now (the
+   * events went nowhere), true when one may; an empty list only asks that. Publishers use it to
+   * stop building events while nobody listens (see EventBatcher), checking again every 250 ms.
+   */
+  publishEvents(events: readonly TqEvent[]): Promise<boolean>
+  /**
+   * Subscribes until `signal` aborts. Resolves once the subscription is in place: every event
+   * published after that (by any connection) is passed to `onEvents` (a publisher's empty probe
+   * may arrive as an empty list), in each publisher's order,
+   * in batches, as soon as it arrives (no polling loop). Events published before it resolves may or
+   * may not be seen. Rejects if the subscription cannot be set up.
+   */
+  subscribeEvents(onEvents: (events: TqEvent[]) => void, signal: AbortSignal): Promise<void>
+}
+
 /** Producers: write jobs and read them back (the client, `ctx.enqueue`, `tq enqueue`). */
-export interface ProducerBroker extends BrokerConnection {
+export interface ProducerBroker extends BrokerConnection, Pick<EventsBroker, 'publishEvents'> {
   /** Enqueues jobs atomically, in order. One job or many: bulk is the same call. */
   enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>
   getJob(id: string): Promise<JobJSON | null>
@@ -337,4 +387,4 @@ export interface AdminBroker extends ProducerBroker {
 }
 
 /** Every role: what a broker implementation provides and the conformance suite checks. */
-export interface Broker extends ProducerBroker, WorkerBroker, ScheduleBroker, AdminBroker {}
+export interface Broker extends ProducerBroker, WorkerBroker, ScheduleBroker, AdminBroker, EventsBroker {}

@@ -1,7 +1,8 @@
 import { DEPENDENCY_FAILED, JOIN_TASK } from '../broker/workflow.js'
-import type { AdminBroker } from '../broker/types.js'
-import { TqError } from '../errors.js'
+import { JOB_STATES, type AdminBroker, type JobState } from '../broker/types.js'
+import { TqError, UsageError } from '../errors.js'
 import { resolveJobIds } from './resolve-job-id.js'
+import { announceCancelled } from '../app/announce.js'
 
 /**
  * `tq retry` and `tq cancel`: resolve what was typed (ids, short ids, prefixes), act, and say
@@ -37,6 +38,7 @@ export async function retryJobs(
 export async function cancelJobs(broker: AdminBroker, typed: readonly string[]): Promise<{ cancelled: string[]; aborting: string[]; refused?: TqError }> {
   const ids = await resolveJobIds(broker, typed)
   const res = await broker.cancel(ids)
+  await announceCancelled(broker, res.cancelled)
   const refused = await refusal(broker, ids.filter((id) => !res.cancelled.includes(id) && !res.aborting.includes(id)), 'tq jobs', 'already finished, not cancellable')
   return { ...res, refused }
 }
@@ -47,4 +49,27 @@ async function refusal(broker: AdminBroker, missed: string[], listHint: string, 
   for (const id of missed) if (!(await broker.getJob(id))) unknown.push(id)
   if (unknown.length) return new TqError(`no job with id ${unknown.join(', ')}`, `list jobs with ${listHint}`)
   return new TqError(`${wrongState}: ${missed.join(', ')}`, 'see tq job <id>')
+}
+
+/**
+ * `tq purge` and the dashboard's purge: deletes jobs that are not running, of one queue and/or
+ * state; with neither it wants `all`, rather than delete everything by omission. Returns how many.
+ */
+export async function purgeJobs(broker: AdminBroker, opts: PurgeOptions): Promise<number> {
+  checkPurge(opts)
+  return broker.purge({ queue: opts.queue, state: opts.state as JobState | undefined })
+}
+
+export interface PurgeOptions {
+  queue?: string
+  state?: string
+  all?: boolean
+}
+
+/** The purge options' checks, alone: the CLI runs them before it opens the broker. */
+export function checkPurge(opts: PurgeOptions): void {
+  if (!opts.queue && !opts.state && !opts.all) throw new UsageError('purge needs --queue, --state or --all', 'tq purge --all deletes every job that is not running')
+  if (opts.state !== undefined && (opts.state === 'active' || !(JOB_STATES as readonly string[]).includes(opts.state))) {
+    throw new UsageError(`cannot purge state "${opts.state}"`, `use one of ${JOB_STATES.filter((s) => s !== 'active').join(', ')}`)
+  }
 }

@@ -73,7 +73,7 @@ export class DevLog implements DevReporter {
     // With --no-beat no schedule runs: the banner does not list them as if they did.
     const schedules = s.beatRunning ? s.schedules.map((d) => d.name) : []
     if (this.mode.json) {
-      this.json('ready', { broker: s.broker.describe, queues: s.engine?.queues ?? [], tasks, schedules, beat: s.beatRunning })
+      this.json('ready', { broker: s.broker.describe, queues: s.engine?.queues ?? [], tasks, schedules, beat: s.beatRunning, ...(s.dashboardUrl ? { ui: s.dashboardUrl } : {}) })
       return this.flush()
     }
     const c = this.c
@@ -83,11 +83,13 @@ export class DevLog implements DevReporter {
     if (s.engine) this.line(`        worker ${list(s.engine.queues)} ${c.gray(`(concurrency ${s.engine.concurrency})`)}`)
     if (!s.beatRunning) this.line(`        beat   ${c.gray('off (--no-beat): schedules do not run')}`)
     else this.line(`        beat   ${schedules.length ? list(schedules) : c.gray('no schedules')}`)
+    if (s.dashboardUrl) this.line(`        ui     ${c.cyan(safe(s.dashboardUrl))}`)
     this.line(c.gray(`        enqueue: tq enqueue ${enqueueExample(tasks, s.schedules)}    watch: tq status    reloads on save`))
     this.flush()
   }
 
   job(e: EngineEvent): void {
+    if (e.type === 'progress') return // live in tq events and tq job, too chatty for the log
     if (this.mode.quiet && e.type !== 'failed' && e.type !== 'rejected') return
     this.event(this.mode.json ? eventToJson(e) : formatEvent(e, this.c))
   }

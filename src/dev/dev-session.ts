@@ -11,6 +11,9 @@ import { CodeWatcher, type CodeChange } from './code-watcher.js'
 import type { BeatEvent } from '../beat/beat.js'
 import type { EngineEvent } from '../worker/engine.js'
 import { toMs } from '../util/duration.js'
+import { parseMetricsAddress } from '../metrics/address.js'
+import type { MetricsServer } from '../metrics/server.js'
+import { startMetrics } from '../cli-support/metrics.js'
 
 export interface DevOptions extends ProjectOptions {
   /** The worker's queues (default: as tq worker's). */
@@ -22,6 +25,13 @@ export interface DevOptions extends ProjectOptions {
   beat?: boolean
   /** Watch and reload (default true). */
   watch?: boolean
+  /** Serve Prometheus metrics on this [host:]port (see src/metrics). */
+  metrics?: string
+  /**
+   * Runs once the engine is up, before the banner: `tq dev` starts the dashboard here and
+   * returns its address, which the banner shows. Kept a hook so this layer knows nothing of it.
+   */
+  beforeReady?: (session: DevSession) => Promise<string | undefined>
 }
 
 /** What a reload did, for logs and the reload benchmark. */
@@ -64,6 +74,10 @@ export class DevSession {
   private pendingChange: CodeChange | undefined
   private readonly draining = new Set<Promise<unknown>>()
   private readonly builds = new IncrementalBuilds()
+  /** The --metrics server, when asked for. */
+  metrics: MetricsServer | undefined
+  /** The dashboard's address (from beforeReady), for the banner. */
+  dashboardUrl: string | undefined
 
   constructor(
     private readonly opts: DevOptions,
@@ -72,7 +86,9 @@ export class DevSession {
 
   async start(): Promise<void> {
     this.project = await loadProject({ ...this.opts, requireConfig: true })
+    if (this.opts.metrics !== undefined) parseMetricsAddress(this.opts.metrics) // before anything is written
     this.broker = await openBroker(this.project.brokerUrl, this.project.root)
+    if (this.opts.metrics !== undefined) this.metrics = await startMetrics(this.opts.metrics, this.broker, () => this.engine)
     const bundle = await buildTasks(this.project, this.builds)
     this.code = await loadCode(this.project, bundle.file, threadCount(this.project, this.opts))
     await this.startEngine(this.code)
@@ -80,6 +96,7 @@ export class DevSession {
       this.watcher = new CodeWatcher(this.project.root, this.targets(bundle.inputs), (change) => this.schedule(change))
       await this.watcher.ready()
     }
+    if (this.opts.beforeReady) this.dashboardUrl = await this.opts.beforeReady(this)
     // Last: the banner promises reloads on save, so it comes once the watcher is listening.
     this.log.ready(this)
   }
@@ -111,6 +128,7 @@ export class DevSession {
     await Promise.all(this.draining)
     await this.stopEngine(toMs(this.project?.config.worker?.shutdownGrace ?? '30s', 'worker.shutdownGrace'))
     await this.builds.dispose()
+    await this.metrics?.close()
     await this.broker?.close()
   }
 
@@ -129,7 +147,7 @@ export class DevSession {
   }
 
   private async startEngine(code: LoadedCode): Promise<void> {
-    this.engine = await startWorker(this.project, this.broker, { queues: this.opts.queues, concurrency: this.opts.concurrency, onEvent: (e) => this.log.job(e), onError: (e) => this.log.brokerError(e), onWorkerLost: (l) => this.log.workerLost(l) }, code)
+    this.engine = await startWorker(this.project, this.broker, { queues: this.opts.queues, concurrency: this.opts.concurrency, onEngine: (e) => (this.engine = e), onEvent: (e) => (this.metrics?.observe(e), this.log.job(e)), onError: (e) => this.log.brokerError(e), onWorkerLost: (l) => this.log.workerLost(l) }, code)
     if (this.opts.beat !== false) {
       this.beat = new Beat(this.broker, code.schedules, { maxCatchUp: this.project.config.beat?.maxCatchUp, onEvent: (e) => this.log.beat(e) })
       await this.beat.start()

@@ -9,9 +9,9 @@ import { logTime } from './clock.js'
 /** One compact line per job event, for `tq worker` and `tq dev`; job text is made safe for a terminal. */
 export function formatEvent(e: EngineEvent, c: Colors): string {
   const who = `${c.bold(safe(e.job.task))} ${c.gray(safe(short(e.job.id)))}`
-  const attempt = e.job.attempt > 1 ? c.gray(` attempt ${e.job.attempt}/${e.job.maxAttempts}`) : ''
+  const attempt = e.type !== 'expired' && e.job.attempt > 1 ? c.gray(` attempt ${e.job.attempt}/${e.job.maxAttempts}`) : ''
   // A workflow's steps say which workflow they belong to, so a chain reads as it runs.
-  const workflow = e.job.workflowId ? c.gray(` workflow ${safe(short(e.job.workflowId))}`) : ''
+  const workflow = e.type !== 'expired' && e.job.workflowId ? c.gray(` workflow ${safe(short(e.job.workflowId))}`) : ''
   switch (e.type) {
     case 'started':
       return `${c.gray(logTime())} ${c.blue('▶')} ${who}${attempt}${workflow}`
@@ -32,12 +32,16 @@ export function formatEvent(e: EngineEvent, c: Colors): string {
       return `${c.gray(logTime())} ${c.gray('│')} ${who} ${safe(e.line, { multiline: true })}`
     case 'blocked':
       return `${c.gray(logTime())} ${c.yellow('⏳')} ${who} has blocked its thread for ${formatMs(e.ms)} and has no timeout (set one, or ownThread: true for CPU-heavy work)`
+    case 'progress':
+      return `${c.gray(logTime())} ${c.gray('…')} ${who} progress ${safe(e.value.slice(0, 200))}`
+    case 'expired':
+      return `${c.gray(logTime())} ${c.yellow('⌛')} ${who} expired before it started`
   }
 }
 
 /** The same events as one JSON object per line, for tools. */
 export function eventToJson(e: EngineEvent): string {
-  const base = { time: new Date().toISOString(), event: e.type, id: e.job.id, task: e.job.task, queue: e.job.queue, attempt: e.job.attempt, ...(e.job.workflowId ? { workflowId: e.job.workflowId } : {}) }
+  const base = { time: new Date().toISOString(), event: e.type, id: e.job.id, task: e.job.task, queue: e.job.queue, attempt: e.type === 'expired' ? 0 : e.job.attempt, ...(e.type !== 'expired' && e.job.workflowId ? { workflowId: e.job.workflowId } : {}) }
   switch (e.type) {
     case 'succeeded':
       return JSON.stringify({ ...base, ms: +e.ms.toFixed(2) })
@@ -52,6 +56,8 @@ export function eventToJson(e: EngineEvent): string {
       return JSON.stringify({ ...base, runAt: new Date(e.runAt).toISOString() })
     case 'blocked':
       return JSON.stringify({ ...base, ms: Math.round(e.ms) })
+    case 'progress':
+      return JSON.stringify({ ...base, progress: JSON.parse(e.value) as unknown })
     default:
       return JSON.stringify(base)
   }

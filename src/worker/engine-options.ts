@@ -31,4 +31,6 @@ export interface EngineOptions {
   onEvent?: (event: EngineEvent) => void
   /** Called when a broker call fails (the engine backs off and retries). */
   onError?: (error: Error) => void
+  /** Called once stop() has let jobs finish, before the worker's record is removed (bounded by the caller). */
+  onStopped?: () => Promise<void>
 }

@@ -24,6 +24,14 @@ const BURST_FAILURES = 5
 const IDLE_CHECK_MS = 5000
 
 /**
+ * The smallest claim worth splitting. At high concurrency a claim asks for half the slots at most,
+ * so the broker works on the second half (and on the settle of the first) while the task threads
+ * run the first: with one claim for every slot, the broker and the threads took turns. Below
+ * twice this, claims stay whole: smaller batches cost more per job than the overlap wins.
+ */
+const MIN_CLAIM_CHUNK = 100
+
+/**
  * The worker engine: claims jobs from the broker in batches, hands them to a thread pool,
  * renews their leases while they run and settles them in batches. It never runs task code
  * itself and talks to the broker only through the Broker interface.
@@ -32,6 +40,8 @@ export class WorkerEngine {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   queues: string[]
   readonly concurrency: number
+  /** Most jobs one claim asks for (see MIN_CLAIM_CHUNK). */
+  private readonly claimChunk: number
   private readonly leaseMs: number
   private pool: ThreadPool
   private tasks: TaskCatalog
@@ -65,6 +75,7 @@ export class WorkerEngine {
     private readonly opts: EngineOptions,
   ) {
     this.concurrency = Math.max(1, opts.concurrency ?? 10)
+    this.claimChunk = Math.max(MIN_CLAIM_CHUNK, Math.ceil(this.concurrency / 2))
     this.leaseMs = opts.leaseMs ?? 30_000
     this.tasks = opts.tasks
     this.queues = this.queuesFor(opts.tasks)
@@ -81,6 +92,7 @@ export class WorkerEngine {
       onProgress: (id, value) => {
         const r = this.running.get(id)
         if (r) void this.broker.progress(id, r.job.token, value).catch(() => undefined)
+        if (r) this.opts.onEvent?.({ type: 'progress', job: r.job, value })
       },
       onBlocked: (ids, ms) => {
         // A task with a timeout is stopped by it; one without can hold its thread for good, so say so.
@@ -174,7 +186,13 @@ export class WorkerEngine {
     clearInterval(this.renewTimer)
     clearInterval(this.heartbeatTimer)
     clearInterval(this.pruneTimer)
+    await this.opts.onStopped?.().catch(() => undefined)
     await this.broker.removeWorker(this.id).catch(() => undefined)
+  }
+
+  /** Jobs running now (slots busy), for metrics. */
+  get busy(): number {
+    return this.running.size - this.settling.size
   }
 
   /**
@@ -255,6 +273,7 @@ export class WorkerEngine {
   private async step(): Promise<'done' | 'again'> {
     const free = Math.min(this.concurrency - (this.running.size - this.settling.size), 2 * this.concurrency - this.running.size)
     let claimed = 0
+    let limit = 0
     // When the next delayed job of these queues is due: the claim reports it once the queues are
     // drained, and jobs a rate limit sent back are due at their turn.
     let nextAt: number | null = null
@@ -266,7 +285,9 @@ export class WorkerEngine {
         this.lastRecover = Date.now()
         await this.broker.recoverExpired()
       }
-      const { jobs, nextRunAt } = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      limit = Math.min(free, this.claimChunk)
+      const { jobs, nextRunAt, expired } = await this.broker.claim({ workerId: this.id, queues: this.queues, limit, leaseMs: this.leaseMs })
+      if (expired) for (const job of expired) this.opts.onEvent?.({ type: 'expired', job })
       sooner(nextRunAt)
       // Jobs sent back by a rate limit do not occupy a slot: with all of them sent back, fall
       // through to the idle wait (until the next is due) instead of waiting for a slot.
@@ -275,7 +296,16 @@ export class WorkerEngine {
       for (const job of runnable) this.run(job)
     }
     if (this.stopping) return 'done'
-    if (claimed > 0 && claimed === free) {
+    // Every slot taken (a settle committed while the jobs claimed after it still run): nothing
+    // can be claimed until one frees, so wait for that alone. Waiting for a change as well would
+    // wake on every write of our own.
+    if (free <= 0) {
+      await this.waitForSlot()
+      return 'again'
+    }
+    if (claimed > 0 && claimed === limit) {
+      // A part of the free slots: claim the rest at once, while the threads start on these.
+      if (limit < free) return 'again'
       await this.waitForSlot()
       return 'again'
     }
@@ -284,6 +314,7 @@ export class WorkerEngine {
     if (this.opts.burst && this.running.size === 0) {
       await this.flushing
       const next = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
+      if (next.expired) for (const job of next.expired) this.opts.onEvent?.({ type: 'expired', job })
       if (next.jobs.length === 0) return 'done'
       sooner(next.nextRunAt)
       const runnable = await this.applyRateLimits(next.jobs, sooner)
@@ -323,7 +354,7 @@ export class WorkerEngine {
       r.timer = setTimeout(() => this.stopJob(r, 'timeout', `timed out after ${timeout}`), ms)
     }
     pool
-      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts }, { own: def?.options.ownThread === true })
+      .run({ id: job.id, task: job.task, payload: job.payload, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, headers: job.headers }, { own: def?.options.ownThread === true })
       .then((res) => this.ended(r, res))
   }
 
@@ -349,7 +380,10 @@ export class WorkerEngine {
     const freed = this.slotFreed
     this.slotFreed = undefined
     freed?.()
-    if (this.outbox.push({ outcome, running: r, event }) === 1) setImmediate(() => void this.flush())
+    // Settled once this message's microtasks have run: every job a thread reported in one message
+    // goes in one settle, without waiting a turn of the event loop (that turn was in every job's
+    // enqueue-to-result time).
+    if (this.outbox.push({ outcome, running: r, event }) === 1) queueMicrotask(() => void this.flush())
   }
 
   /** Settles finished jobs in one broker call: that commit is the acknowledgement. */

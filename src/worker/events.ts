@@ -11,3 +11,7 @@ export type EngineEvent =
   | { type: 'log'; job: ClaimedJob; line: string }
   /** The job's thread has not turned its event loop for `ms`, and the task has no timeout to stop it. */
   | { type: 'blocked'; job: ClaimedJob; ms: number }
+  /** The task reported progress (JSON text). */
+  | { type: 'progress'; job: ClaimedJob; value: string }
+  /** A claim found this job past its `expires` deadline and ended it as expired (it never ran). */
+  | { type: 'expired'; job: { id: string; task: string; queue: string } }

@@ -2,8 +2,12 @@ import { availableParallelism } from 'node:os'
 import { toMs } from '../util/duration.js'
 import { toBytes } from '../app/size.js'
 import type { ScheduleDef } from '../beat/schedule-def.js'
-import type { Broker, ReapedWorker } from '../broker/types.js'
+import type { Broker, ReapedWorker, TqEvent } from '../broker/types.js'
+import { enqueuedEvents } from '../app/announce.js'
+import { WorkerObservers } from './observe.js'
 import { buildTasks, type Project } from '../loader/project.js'
+import { buildInstrumentation, importInstrumentation } from '../loader/instrumentation.js'
+import { loadOtel } from '../util/tracing.js'
 import { WorkerEngine, type EngineEvent } from './engine.js'
 import { catalogOf, type Manifest, type TaskCatalog } from './manifest.js'
 import { ThreadPool } from './pool.js'
@@ -22,6 +26,10 @@ export interface StartWorkerOptions {
   onError?: (e: Error) => void
   /** Another worker was found dead and its running jobs were put back. */
   onWorkerLost?: (lost: ReapedWorker) => void
+  /** The engine, made and not started yet (so observers know it before its first event). */
+  onEngine?: (engine: WorkerEngine) => void
+  /** A config hook threw or timed out (one line). Default: written to stderr. */
+  onHookError?: (line: string) => void
 }
 
 /** A started pool on one bundle, and what the bundle (plus the config) defines. */
@@ -49,7 +57,17 @@ export async function loadCode(project: Project, bundleFile: string, threads: nu
   // holds every schedule.
   const w = project.config.worker ?? {}
   const sizing = { size: threads, maxThreads: w.maxThreads, heapMb: w.threadHeap === undefined ? undefined : Math.ceil(toBytes(w.threadHeap, 'worker.threadHeap') / 1048576) }
-  const pool = new ThreadPool(bundleFile, sizing, { config: { schedules: configSchedules, maxPayload }, configFile: project.configFile })
+  // The user's OpenTelemetry SDK first, here and in each thread (see loader/instrumentation.ts).
+  const instrumentation = await buildInstrumentation(project)
+  await importInstrumentation(instrumentation)
+  await loadOtel() // only if the module registered an SDK (see util/tracing.ts)
+  const t = project.config.tracing ?? {}
+  const pool = new ThreadPool(bundleFile, sizing, {
+    config: { schedules: configSchedules, maxPayload },
+    configFile: project.configFile,
+    instrumentation,
+    tracing: { enabled: t.enabled !== false, parent: t.parent !== false },
+  })
   const manifest = await pool.start()
   return { pool, manifest, tasks: catalogOf(manifest), schedules: [...manifest.schedules] }
 }
@@ -63,7 +81,8 @@ export async function startWorker(
 ): Promise<WorkerEngine> {
   const loaded = code ?? (await loadCode(project, (await buildTasks(project)).file, threadCount(project, opts)))
   const w = project.config.worker ?? {}
-  const engine = new WorkerEngine(broker, {
+  const observers = new WorkerObservers(broker, project.config, opts.onHookError ?? ((line) => void process.stderr.write(`${line}\n`)))
+  const engine = new WorkerEngine(announcingEnqueues(broker, (events) => observers.enqueued(events)), {
     tasks: loaded.tasks,
     pool: loaded.pool,
     queues: opts.queues ?? w.queues,
@@ -74,12 +93,43 @@ export async function startWorker(
       finishedMs: project.config.retention?.finished !== undefined ? toMs(project.config.retention.finished, 'retention.finished') : undefined,
       failedMs: project.config.retention?.failed !== undefined ? toMs(project.config.retention.failed, 'retention.failed') : undefined,
     },
-    onEvent: opts.onEvent,
+    onEvent: (e) => {
+      observers.onEvent(e)
+      opts.onEvent?.(e)
+    },
     onError: opts.onError,
-    onWorkerLost: opts.onWorkerLost,
+    onWorkerLost: (lost) => {
+      observers.onWorkerLost(lost)
+      opts.onWorkerLost?.(lost)
+    },
+    onStopped: () => observers.stopped(),
   })
+  observers.attach(engine)
+  opts.onEngine?.(engine)
   await engine.start()
   return engine
+}
+
+/** The broker, with each enqueue (a task's ctx.enqueue) announced as live events. */
+function announcingEnqueues(broker: Broker, announce: (events: TqEvent[]) => void): Broker {
+  const enqueue: Broker['enqueue'] = async (jobs) => {
+    const res = await broker.enqueue(jobs)
+    announce(enqueuedEvents(jobs, res))
+    return res
+  }
+  // Methods are bound once: the engine calls the broker several times a batch.
+  const bound = new Map<PropertyKey, unknown>([['enqueue', enqueue]])
+  return new Proxy(broker, {
+    get(target, key) {
+      const known = bound.get(key)
+      if (known !== undefined) return known
+      const value = Reflect.get(target, key) as unknown
+      if (typeof value !== 'function') return value
+      const fn = value.bind(target)
+      bound.set(key, fn)
+      return fn
+    },
+  })
 }
 
 /**

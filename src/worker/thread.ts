@@ -10,13 +10,16 @@ import type { Registry } from '../loader/registry.js'
 import type { TaskContext } from '../app/task.js'
 import { LoadError } from '../load-error.js'
 import { importTasks } from '../loader/import-tasks.js'
+import { importInstrumentation } from '../loader/instrumentation.js'
+import { injectHeaders, loadOtel, otel, startConsumerSpan, withContext, type ConsumerSpan } from '../util/tracing.js'
 import { childJob, runAttemptIf } from './attempt.js'
 import { manifestOf } from './manifest.js'
 import { ALIVE_MS, FLAG_PENDING, FLAG_STARTED, unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
 
 process.setSourceMapsEnabled(true)
 const port = parentPort!
-const { bundleFile, config, configFile, flags: sharedFlags } = workerData as ThreadData
+const { bundleFile, config, configFile, flags: sharedFlags, instrumentation, tracing } = workerData as ThreadData
+const traced = tracing?.enabled !== false
 const flags = new Int32Array(sharedFlags)
 // While this thread's event loop turns, the pool hears from it: a thread gone quiet is blocked
 // (a CPU-bound task), so the pool sends it nothing new and takes back what it has not begun.
@@ -57,7 +60,11 @@ const enqueueReplies = new Map<number, (r: { jobId?: string; error?: string }) =
 
 let registry: Registry
 try {
+  // The user's OpenTelemetry SDK, registered before any task module runs.
+  await importInstrumentation(instrumentation)
   registry = await importTasks(bundleFile, { config, configFile })
+  // The OpenTelemetry API loads only if an SDK registered (here or in a task module).
+  if (tracing?.enabled !== false) await loadOtel()
   send({ type: 'ready', manifest: manifestOf(registry) })
 } catch (err) {
   const loc = err instanceof LoadError ? err.location : undefined
@@ -89,6 +96,9 @@ function start(job: RunJob): void {
         const reqId = nextReq++
         // Built here, where the child's schema and unique-key functions live.
         const newJob = childJob(registry.tasks, child, payload, opts, job.id, Date.now(), config.maxPayload)
+        // A child carries the trace context it was enqueued in (the attempt's span, or a task's own).
+        const headers = traced ? injectHeaders() : undefined
+        if (headers !== undefined) newJob.headers = headers
         enqueueReplies.set(reqId, (r) => (r.jobId ? resolve({ id: r.jobId }) : reject(new Error(r.error))))
         send({ type: 'enqueue', reqId, job: newJob })
       }),
@@ -96,8 +106,21 @@ function start(job: RunJob): void {
   currentJob.run(job.id, () => {
     // Begun only if the pool has not taken the job back meanwhile (an earlier job blocked this thread).
     const begin = () => job.flag === undefined || job.flag < 0 || Atomics.compareExchange(flags, job.flag, FLAG_PENDING, FLAG_STARTED) === FLAG_PENDING
+    // The attempt's span, started here in the task's thread so spans the task starts are its
+    // children; only once an SDK is registered (otel() loaded), else the path is as without tracing.
+    const span = traced && otel() ? startConsumerSpan({ id: job.id, task: job.task, queue: job.queue ?? '', attempt: job.attempt, headers: job.headers }, tracing?.parent !== false) : undefined
+    if (span) return runTraced(span, () => runAttemptIf(begin, def, job, ctx), job)
     runAttemptIf(begin, def, job, ctx)
       .then((end) => (end === 'skipped' ? send({ type: 'skipped', id: job.id, flag: job.flag! }) : finish(end)))
       .finally(() => running.delete(job.id))
   })
+}
+
+function runTraced(span: ConsumerSpan, run: () => Promise<AttemptEnd | 'skipped'>, job: RunJob): void {
+  ;(span.ctx ? withContext(span.ctx, run) : run())
+    .then((end) => {
+      span.end(end !== 'skipped' && !end.ok ? end.error : undefined)
+      return end === 'skipped' ? send({ type: 'skipped', id: job.id, flag: job.flag! }) : finish(end)
+    })
+    .finally(() => running.delete(job.id))
 }

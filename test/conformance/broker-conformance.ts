@@ -4,7 +4,10 @@
  * a broker is added here.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Broker, ClaimedJob, NewJob } from '../../src/broker/types.js'
+import type { Broker, ClaimedJob, NewJob, TqEvent } from '../../src/broker/types.js'
+import { canvasNode, chain } from '../../src/app/canvas.js'
+import { defineTask } from '../../src/app/task.js'
+import { layOutWorkflow } from '../../src/app/workflow-layout.js'
 import { workflowCases } from './workflow-cases.js'
 
 export interface BrokerFixture {
@@ -400,6 +403,49 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(await ids({})).toEqual([s2!.id, s1!.id, c!.id, b!.id, a!.id])
       })
 
+      it('pages a listing with offset: each page continues where the last ended, in every listing shape', async () => {
+        const made = await broker.enqueue(Array.from({ length: 7 }, (_, i) => job({ task: i % 2 ? 'odd' : 'even', queue: i < 4 ? 'q' : 'z' })))
+        const newest = made.map((r) => r.id).reverse()
+        const pages = async (f: Parameters<Broker['listJobs']>[0]) => {
+          const out: string[][] = []
+          for (let offset = 0; ; offset += 3) {
+            const page = (await broker.listJobs({ ...f, limit: 3, offset })).map((j) => j.id)
+            if (page.length === 0) return out
+            out.push(page)
+          }
+        }
+        expect(await pages({})).toEqual([newest.slice(0, 3), newest.slice(3, 6), newest.slice(6)])
+        expect((await pages({ state: 'queued' })).flat()).toEqual(newest)
+        const odd = newest.filter((_, i) => (6 - i) % 2 === 1)
+        expect((await pages({ task: 'odd' })).flat()).toEqual(odd)
+        expect((await pages({ queue: 'q', state: 'queued' })).flat()).toEqual(newest.slice(3))
+        expect(await broker.listJobs({ offset: 7 })).toEqual([])
+        // Finished jobs page by finish time, as they are listed.
+        const claimed = (await broker.claim(claimReq({ queues: ['q', 'z'], limit: 7 }))).jobs
+        for (const c of claimed) expect(await broker.settle([{ id: c.id, token: c.token, kind: 'succeeded', result: '1' }])).toEqual([true])
+        const done = (await broker.listJobs({ state: 'succeeded' })).map((j) => j.id)
+        expect((await pages({ state: 'succeeded' })).flat()).toEqual(done)
+        expect(done).toHaveLength(7)
+      })
+
+      it('pages a workflow\'s steps and the waiting state with offset, as it lists them', async () => {
+        const t = defineTask<any, any>('t')
+        // A chain of 7 links: 6 wait, and the join; 8 jobs of one workflow.
+        const { id, jobs } = layOutWorkflow(canvasNode(chain(t.s({}), t.s(), t.s(), t.s(), t.s(), t.s(), t.s())), Date.now())
+        await broker.enqueue(jobs)
+        const paged = async (f: Parameters<Broker['listJobs']>[0]) => {
+          const out: string[] = []
+          for (let offset = 0; offset < 20; offset += 3) out.push(...(await broker.listJobs({ ...f, limit: 3, offset })).map((j) => j.id))
+          return out
+        }
+        const all = (await broker.listJobs({ workflowId: id })).map((j) => j.id)
+        expect(all).toHaveLength(8)
+        expect(await paged({ workflowId: id })).toEqual(all)
+        const waiting = (await broker.listJobs({ state: 'waiting' })).map((j) => j.id)
+        expect(waiting).toHaveLength(7)
+        expect(await paged({ state: 'waiting' })).toEqual(waiting)
+      })
+
       it('lists jobs newest first with filters, and a job\'s children', async () => {
         const [parent] = await broker.enqueue([job({ task: 'p' })])
         await broker.enqueue([job({ task: 'c', parentId: parent!.id }), job({ task: 'c', parentId: parent!.id, queue: 'z' })])
@@ -522,6 +568,99 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect((await broker.getJob(b!.id))!.result).toBe(1)
         expect(await broker.prune({ finishedBefore: Date.now() + 1 })).toBe(2)
         expect(await broker.getJob(b!.id)).toBeNull()
+      })
+    })
+
+    describe('propagation headers', () => {
+      it('keeps the headers a job was enqueued with, through claim and in its JSON; stores none when not given', async () => {
+        const headers = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
+        const [withH, without] = await broker.enqueue([job({ headers }), job()])
+        expect((await broker.getJob(withH!.id))!.headers).toEqual(JSON.parse(headers))
+        expect((await broker.getJob(without!.id))!).not.toHaveProperty('headers')
+        const { jobs } = await broker.claim(claimReq())
+        expect(jobs.find((j) => j.id === withH!.id)!.headers).toBe(headers)
+        expect(jobs.find((j) => j.id === without!.id)!.headers ?? null).toBeNull()
+      })
+
+      it('keeps headers on jobs of a bulk enqueue (only those that have some)', async () => {
+        const jobs = Array.from({ length: 60 }, (_, i) => job({ payload: String(i), ...(i % 7 === 0 ? { headers: JSON.stringify({ traceparent: `tp-${i}` }) } : {}) }))
+        const res = await broker.enqueue(jobs)
+        for (const [i, r] of res.entries()) {
+          const j = (await broker.getJob(r.id))!
+          if (i % 7 === 0) expect(j.headers).toEqual({ traceparent: `tp-${i}` })
+          else expect(j).not.toHaveProperty('headers')
+        }
+      })
+    })
+
+    describe('expiry reported by claim', () => {
+      it('names the jobs a claim expired instead of handing out', async () => {
+        const [late] = await broker.enqueue([job({ task: 'late', expiresAt: Date.now() - 1 })])
+        const res = await broker.claim(claimReq())
+        expect(res.jobs).toEqual([])
+        expect(res.expired).toEqual([{ id: late!.id, task: 'late', queue: 'q' }])
+        expect((await broker.getJob(late!.id))!.state).toBe('expired')
+      })
+    })
+
+    describe('live events', () => {
+      const ev = (i: number): TqEvent => ({ type: 'enqueued', at: Date.now(), id: `j${i}`, task: 't', queue: 'q' })
+
+      it('delivers what another connection publishes after the subscription is in place, in order', async () => {
+        const peer = await fx.openPeer()
+        const ctl = new AbortController()
+        const got: TqEvent[] = []
+        try {
+          await broker.subscribeEvents((events) => got.push(...events), ctl.signal)
+          await peer.publishEvents([ev(1), ev(2)])
+          await peer.publishEvents([ev(3)])
+          await vi.waitFor(() => expect(got.map((e) => e.id)).toEqual(['j1', 'j2', 'j3']), { timeout: 5000 })
+          expect(got[0]).toMatchObject({ type: 'enqueued', task: 't', queue: 'q' })
+        } finally {
+          ctl.abort()
+          await peer.close()
+        }
+      })
+
+      it('delivers to every subscriber, and stops delivering once aborted', async () => {
+        const peer = await fx.openPeer()
+        const a = new AbortController()
+        const b = new AbortController()
+        const gotA: TqEvent[] = []
+        const gotB: TqEvent[] = []
+        try {
+          await broker.subscribeEvents((events) => gotA.push(...events), a.signal)
+          await peer.subscribeEvents((events) => gotB.push(...events), b.signal)
+          await broker.publishEvents([ev(1)])
+          await vi.waitFor(() => expect([gotA.length, gotB.length]).toEqual([1, 1]), { timeout: 5000 })
+          a.abort()
+          await broker.publishEvents([ev(2)])
+          await vi.waitFor(() => expect(gotB.map((e) => e.id)).toEqual(['j1', 'j2']), { timeout: 5000 })
+          // A's subscription ended before j2 was published; B saw j2, so A would have by now.
+          expect(gotA.map((e) => e.id)).toEqual(['j1'])
+        } finally {
+          a.abort()
+          b.abort()
+          await peer.close()
+        }
+      })
+
+      it('publishing with nobody subscribed says so and is not delivered later; with a subscriber it says one may listen', async () => {
+        const peer = await fx.openPeer()
+        expect(await broker.publishEvents([ev(1)])).toBe(false)
+        expect(await broker.publishEvents([])).toBe(false)
+        const ctl = new AbortController()
+        const got: TqEvent[] = []
+        try {
+          await peer.subscribeEvents((events) => got.push(...events), ctl.signal)
+          expect(await broker.publishEvents([])).toBe(true)
+          expect(await broker.publishEvents([ev(2)])).toBe(true)
+          await vi.waitFor(() => expect(got.length).toBeGreaterThan(0), { timeout: 5000 })
+          expect(got.map((e) => e.id)).toEqual(['j2'])
+        } finally {
+          ctl.abort()
+          await peer.close()
+        }
       })
     })
 

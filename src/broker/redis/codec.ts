@@ -57,7 +57,18 @@ export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
     createdAt: Number(r[i + 9]),
     parentId: r[i + 10] === '' ? null : String(r[i + 10]),
     workflowId: r[i + 11] === '' ? null : String(r[i + 11]),
+    headers: r[i + 12] === '' ? null : String(r[i + 12]),
   }
+}
+
+/** enqueue.lua's optional trailing section: how many jobs carry headers, then (index, headers) pairs. */
+export function headerArgs(jobs: readonly NewJob[]): (string | number)[] {
+  const out: (string | number)[] = [0]
+  jobs.forEach((j, i) => {
+    if (j.headers !== undefined) out.push(i, j.headers)
+  })
+  out[0] = (out.length - 1) / 2
+  return out.length > 1 ? out : []
 }
 
 /** A job hash as StoredJob (missing fields are null; toJobJSON converts the numbers). */
@@ -84,6 +95,7 @@ export function stored(h: Record<string, string>): StoredJob {
     key: v('key'),
     workflow_id: v('workflow_id'),
     depends_on: v('depends_on'),
+    headers: v('headers'),
   }
 }
 

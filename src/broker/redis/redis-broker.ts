@@ -27,13 +27,15 @@ import type {
 } from '../types.js'
 import { JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
-import { claimedJob, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, scheduleRecord, stored, str } from './codec.js'
+import { RedisEventChannel } from './event-channel.js'
+import type { TqEvent } from '../event-types.js'
+import { claimedJob, headerArgs, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, scheduleRecord, stored, str } from './codec.js'
 import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
 /** Fields per claimed job in claim.lua's reply. */
-const CLAIM_FIELDS = 12
+const CLAIM_FIELDS = 13
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
 const ENQUEUE_CHUNK = 1000
 /** Jobs deleted per script call by purge and prune (each call is short; they loop). */
@@ -49,6 +51,7 @@ export class RedisBroker implements Broker {
   private readonly redis: Redis
   private readonly ctx: { base: string; channel: string }
   private readonly listener: ChangeListener
+  private readonly events: RedisEventChannel
   private closed = false
 
   /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
@@ -73,6 +76,17 @@ export class RedisBroker implements Broker {
       () => openRedis(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false, connectionName: 'tq-events' }),
       this.ctx.channel,
     )
+    this.events = new RedisEventChannel(this.redis, () => openRedis(cfg, { connectionName: 'tq-live-events' }), `${cfg.prefix}live-events`)
+  }
+
+  // ---- live events (./event-channel.ts) -----------------------------------------------
+
+  publishEvents(events: readonly TqEvent[]): Promise<boolean> {
+    return this.events.publish(events)
+  }
+
+  subscribeEvents(onEvents: (events: TqEvent[]) => void, signal: AbortSignal): Promise<void> {
+    return this.events.subscribe(onEvents, signal)
   }
 
   private exec<T>(what: string, fn: () => Promise<T>, retry = false): Promise<T> {
@@ -107,6 +121,7 @@ export class RedisBroker implements Broker {
       const part = jobs.slice(from, from + ENQUEUE_CHUNK)
       const args: (string | number)[] = [part.length]
       part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
+      args.push(...headerArgs(part))
       chunks.push(args)
     }
     const reply = await this.exec(
@@ -143,12 +158,16 @@ export class RedisBroker implements Broker {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
     const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
     const out: ClaimedJob[] = []
-    for (let i = 1; i + CLAIM_FIELDS <= reply.length; i += CLAIM_FIELDS) out.push(claimedJob(reply, i))
+    // The last element is the list of jobs the claim expired (see claim.lua).
+    const tail = reply[reply.length - 1] as unknown as string[]
+    for (let i = 1; i + CLAIM_FIELDS < reply.length; i += CLAIM_FIELDS) out.push(claimedJob(reply, i))
+    const expired: { id: string; task: string; queue: string }[] = []
+    for (let i = 0; i + 2 < tail.length; i += 3) expired.push({ id: String(tail[i]), task: String(tail[i + 1]), queue: String(tail[i + 2]) })
     // Hand jobs out in claim order across queues, as SQLite does.
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
     // The script reports the next run time of these queues' delayed jobs; it matters once drained.
     const nextRunAt = out.length < req.limit && reply[0] !== '' ? Number(reply[0]) : null
-    return { jobs: out, nextRunAt }
+    return { jobs: out, nextRunAt, ...(expired.length ? { expired } : {}) }
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -217,7 +236,8 @@ export class RedisBroker implements Broker {
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
     const limit = filter.limit ?? 100
-    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit, filter.workflowId ?? '']), true)) as string[][]
+    const offset = Math.max(0, Math.floor(filter.offset ?? 0))
+    const rows = (await this.exec('list jobs', () => this.script('listJobs', [filter.state ?? '', filter.queue ?? '', filter.task ?? '', limit, filter.workflowId ?? '', offset]), true)) as string[][]
     return rows.map((r) => toJobJSON(stored(pairs(r))))
   }
 
@@ -394,6 +414,7 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.events.close()
     await this.listener.close()
     await this.conn.close()
   }

@@ -19,7 +19,7 @@ function stateLiteral(state: string): string {
 /** The SELECT for a listing, newest first, and its parameters. */
 export function listQuery(filter: JobFilter): { sql: string; params: Record<string, unknown> } {
   const where: string[] = []
-  const params: Record<string, unknown> = { limit: filter.limit ?? 100 }
+  const params: Record<string, unknown> = { limit: filter.limit ?? 100, offset: Math.max(0, Math.floor(filter.offset ?? 0)) }
   const finished = filter.state !== undefined && FINISHED.has(filter.state)
   // The state is written into the SQL, not bound: SQLite uses a partial index (WHERE state =
   // 'active') only when it sees the literal. Only known states get this far.
@@ -33,5 +33,5 @@ export function listQuery(filter: JobFilter): { sql: string; params: Record<stri
   const index = filter.workflowId ? 'jobs_workflow' : filter.state ? LIVE_INDEX[filter.state] : undefined
   const from = index ? `jobs INDEXED BY ${index}` : 'jobs'
   const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
-  return { sql: `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT @limit`, params }
+  return { sql: `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT @limit OFFSET @offset`, params }
 }

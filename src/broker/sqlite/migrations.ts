@@ -129,6 +129,19 @@ export const MIGRATIONS: readonly string[] = [
   -- Waiting steps, counted and listed like the other live states.
   CREATE INDEX jobs_waiting ON jobs (queue) WHERE state = 'waiting';
   `,
+  /* 5: observability. Propagation headers (trace context) kept with a job, written only when a
+        producer has some; live events for \`tq events\`: a small capped log of event batches,
+        written only while someone listens (event_listeners, each row renewed while subscribed). */ `
+  ALTER TABLE jobs ADD COLUMN headers TEXT;
+  CREATE TABLE events (
+    id   INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE event_listeners (
+    id    TEXT PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** Marks a file as tq's (PRAGMA application_id), so we refuse to write into someone else's database. */

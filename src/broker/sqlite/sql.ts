@@ -52,7 +52,7 @@ export const SQL = {
           WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND queue = @queue
                         ORDER BY priority DESC, run_at, seq LIMIT @limit)
           RETURNING seq, expires_at AS expiresAt, id, task, queue, payload, attempt, max_attempts AS maxAttempts,
-                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, workflow_id AS workflowId`,
+                    token, priority, run_at AS runAt, created_at AS createdAt, parent_id AS parentId, workflow_id AS workflowId, headers`,
   pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
 
   // Positional: the hottest statement after the claim (one run per finished job).
@@ -116,7 +116,7 @@ export const SQL = {
 
   // ---- workflows (workflow-steps.ts) ----
   stepEnded: `SELECT state, next FROM jobs WHERE id = ?`,
-  stepCountDown: `UPDATE step_waits SET pending = pending - 1, dep_failed = dep_failed + @failed WHERE id = @id RETURNING pending`,
+  stepCountDown: `UPDATE step_waits SET pending = pending - @n, dep_failed = dep_failed + @failed WHERE id = @id RETURNING pending`,
   stepToResolve: `SELECT id, queue, depends_on AS dependsOn, input, on_dep_failure AS onDepFailure, is_join AS isJoin, delay_ms AS delayMs
                   FROM jobs WHERE id = ? AND state = 'waiting'`,
   // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.
@@ -168,6 +168,8 @@ export const SQL = {
                   RETURNING queue, state`,
   pruneFailed: `DELETE FROM jobs WHERE finished_at < @before AND state = 'failed' AND ${KEEP_RUNNING_WORKFLOWS} RETURNING queue, state`,
   expireResults: `UPDATE jobs SET result = NULL, result_expires_at = NULL WHERE result_expires_at <= ?`,
+
+  setHeaders: `UPDATE jobs SET headers = ? WHERE id = ?`,
 
   setPaused: `INSERT INTO queues (name, paused) VALUES (@name, @paused) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
 } as const

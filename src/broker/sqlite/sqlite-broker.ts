@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import { emptyCounts, toJobJSON, type StoredJob } from '../job-json.js'
+import type { TqEvent } from '../event-types.js'
 import type {
   Broker,
   CancelResult,
@@ -24,6 +25,7 @@ import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
 import { SideTables } from './side-tables.js'
 import { reapDeadWorkers } from './worker-reaper.js'
+import { SqliteEventLog } from './event-log.js'
 import { JobInserts } from './job-inserts.js'
 import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
@@ -62,6 +64,7 @@ export class SqliteBroker implements Broker {
   private readonly inserts: JobInserts
   private readonly steps: WorkflowSteps
   private readonly notifier: ChangeNotifier
+  private readonly events: SqliteEventLog
   private lastDataVersion = 0
   /** Count changes of the write transaction in progress (better-sqlite3 runs one at a time). */
   private readonly counts_ = new CountDeltas()
@@ -99,7 +102,8 @@ export class SqliteBroker implements Broker {
       this.lastDataVersion = v
       return changed
     })
-    this.insertMany = this.counted((jobs: readonly NewJob[]) => this.inserts.insertMany(jobs, this.now()))
+    this.events = new SqliteEventLog(this.db, file === MEMORY ? null : file, this.now, () => this.notifier.notifyLocal())
+    this.insertMany = this.counted((jobs: readonly NewJob[]) => this.writeHeaders(jobs, this.inserts.insertMany(jobs, this.now())))
     this.claimTx = this.counted((req: ClaimRequest) => this.claimInTx(req))
     this.settleTx = this.counted((outcomes: readonly Outcome[]) => {
       const now = this.now()
@@ -134,6 +138,23 @@ export class SqliteBroker implements Broker {
     return out
   }
 
+  /** Headers go in a second statement, only for the jobs that have some: without tracing, inserts are unchanged. */
+  private writeHeaders(jobs: readonly NewJob[], out: EnqueueResult[]): EnqueueResult[] {
+    for (let i = 0; i < jobs.length; i++) {
+      const headers = jobs[i]!.headers
+      if (headers !== undefined && out[i]!.created) this.s.setHeaders.run(headers, out[i]!.id)
+    }
+    return out
+  }
+
+  async publishEvents(events: readonly TqEvent[]): Promise<boolean> {
+    return this.events.publish(events)
+  }
+
+  subscribeEvents(onEvents: (events: TqEvent[]) => void, signal: AbortSignal): Promise<void> {
+    return this.events.subscribe(onEvents, signal)
+  }
+
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
     return this.claimTx.immediate(req)
@@ -144,6 +165,7 @@ export class SqliteBroker implements Broker {
     for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
     const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
     const out: ClaimedJob[] = []
+    const expired: { id: string; task: string; queue: string }[] = []
     const expiredSteps: string[] = []
     for (const queue of req.queues) {
       if (paused.has(queue)) continue
@@ -156,6 +178,7 @@ export class SqliteBroker implements Broker {
         if (r.expiresAt !== null && r.expiresAt <= now) {
           this.s.expireClaimed.run({ seq: r.seq, now })
           this.counts_.move(queue, 'active', 'expired')
+          expired.push({ id: r.id, task: r.task, queue })
           if (r.workflowId) expiredSteps.push(r.id)
           continue
         }
@@ -168,7 +191,7 @@ export class SqliteBroker implements Broker {
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
     // Drained: say when the next delayed job of these queues is due, in the same transaction.
     const next = out.length < req.limit ? (this.s.nextRunAt.get(JSON.stringify(req.queues)) as { at: number } | undefined) : undefined
-    return { jobs: out, nextRunAt: next ? next.at : null }
+    return { jobs: out, nextRunAt: next ? next.at : null, ...(expired.length ? { expired } : {}) }
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {

@@ -32,14 +32,25 @@ export class WorkflowSteps {
    * chain in this one transaction). Returns whether any step became ready (to wake workers).
    */
   ended(ids: readonly string[], now: number): boolean {
-    const todo = [...ids]
+    let round: readonly string[] = ids
     let woke = false
-    for (let i = 0; i < todo.length; i++) {
-      const row = this.s.stepEnded.get(todo[i]) as { state: JobState; next: string | null } | undefined
-      if (!row?.next) continue
-      const failed = row.state === 'succeeded' ? 0 : 1
-      for (const id of JSON.parse(row.next) as string[]) {
-        const count = this.s.stepCountDown.get({ id, failed }) as { pending: number } | undefined
+    while (round.length > 0) {
+      // One count-down per waiting step, by how many of the jobs it waits for ended in this round:
+      // a settle of 200 header jobs writes the chord body's counter once, not 200 times.
+      const down = new Map<string, { n: number; failed: number }>()
+      for (const endedId of round) {
+        const row = this.s.stepEnded.get(endedId) as { state: JobState; next: string | null } | undefined
+        if (!row?.next) continue
+        const failed = row.state === 'succeeded' ? 0 : 1
+        for (const id of JSON.parse(row.next) as string[]) {
+          const d = down.get(id)
+          if (d) (d.n++, (d.failed += failed))
+          else down.set(id, { n: 1, failed })
+        }
+      }
+      const endedNow: string[] = []
+      for (const [id, d] of down) {
+        const count = this.s.stepCountDown.get({ id, n: d.n, failed: d.failed }) as { pending: number } | undefined
         if (!count || count.pending > 0) continue
         this.s.deleteWait.run(id)
         // Read once, when it is due: a chord body's row holds every header id.
@@ -47,8 +58,10 @@ export class WorkflowSteps {
         if (!step) continue
         const to = this.resolve(step, now)
         if (to === 'queued' || to === 'scheduled') woke = true
-        else todo.push(id)
+        else endedNow.push(id)
       }
+      // Steps that ended by the rules end the steps after them in turn (a failure runs down a chain).
+      round = endedNow
     }
     return woke
   }

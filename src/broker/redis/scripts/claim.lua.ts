@@ -10,9 +10,10 @@
  * <base>finished:expired, <base>keys, and each job's <base>job:<id>
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id, ARGV[6..] queues
- * Returns { nextRunAt ('' = none), then 11 fields per claimed job:
+ * Returns { nextRunAt ('' = none), then 13 fields per claimed job:
  *   id, task, queue, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id ('' = none),
- *   workflow_id ('' = none) }
+ *   workflow_id ('' = none), headers ('' = none); then, last, a list of the jobs it expired:
+ *   id, task, queue, id, task, queue… }
  * A workflow step that expires here releases the steps waiting for it (lib run_steps).
  */
 export const CLAIM = String.raw`
@@ -23,11 +24,16 @@ local worker = ARGV[5]
 local out = { '' }
 local next_at = nil
 local taken = 0
-local CLAIM_FIELDS = with_fields({ 'payload', 'max_attempts', 'created_at' })
+-- ZADD arguments for every claimed job's lease: one ZADD per call (in chunks: unpack's limit).
+local leases = {}
+local expired = {}
 
 local function expire(h)
   finish(h, 'expired', now)
   flush(h)
+  expired[#expired + 1] = h.id
+  expired[#expired + 1] = h.task
+  expired[#expired + 1] = h.queue
 end
 
 for i = 6, #ARGV do
@@ -54,47 +60,63 @@ for i = 6, #ARGV do
         redis.call('ZREM', B .. 'expiring:' .. q, id)
       end
     end
+    -- The hot path, per job: one HMGET, one HSET and the output. No per-job tables (lib.lua's
+    -- load/put/flush build three a job); counts and the leases ZADD are written once per call.
+    local claimed = 0
     while taken < limit do
       local popped = redis.call('ZPOPMIN', B .. 'ready:' .. q, limit - taken)
       if #popped == 0 then break end
       for j = 1, #popped, 2 do
-        local h = load(string.sub(popped[j], 35), CLAIM_FIELDS)
-        if h and h.state == 'queued' and ready_member(h.id, h.run_at, h.seq) == popped[j] then
-          -- ZPOPMIN took it out of the ready set already.
-          if h.expires_at and tonumber(h.expires_at) <= now then
-            expire(h)
+        local member = popped[j]
+        local id = string.sub(member, 35)
+        local k = jkey(id)
+        local v = redis.call('HMGET', k, 'state', 'run_at', 'seq', 'expires_at', 'attempt', 'token', 'task', 'priority', 'parent_id', 'payload', 'max_attempts', 'created_at', 'workflow_id', 'headers')
+        -- ZPOPMIN took it out of the ready set already; a member that no longer matches the job
+        -- (requeued with another run time since) is a stale entry and is just dropped.
+        if v[1] == 'queued' and ready_member(id, v[2], v[3]) == member then
+          if v[4] and tonumber(v[4]) <= now then
+            expire(load(id))
           else
-            local attempt = tonumber(h.attempt) + 1
-            local token = tonumber(h.token) + 1
-            if h.expires_at then redis.call('ZREM', B .. 'expiring:' .. q, h.id) end
-            set_state(h, 'active')
-            put(h, 'attempt', attempt); put(h, 'token', token); put(h, 'started_at', now)
-            put(h, 'lease_until', lease_until); put(h, 'worker_id', worker)
-            flush(h)
-            redis.call('ZADD', B .. 'leases', lease_until, h.id)
-            out[#out + 1] = h.id
-            out[#out + 1] = h.task
-            out[#out + 1] = q
-            out[#out + 1] = h.payload
-            out[#out + 1] = attempt
-            out[#out + 1] = h.max_attempts
-            out[#out + 1] = token
-            out[#out + 1] = h.priority
-            out[#out + 1] = h.run_at
-            out[#out + 1] = h.created_at
-            out[#out + 1] = h.parent_id or ''
-            out[#out + 1] = h.workflow_id or ''
+            local attempt = tonumber(v[5]) + 1
+            local token = tonumber(v[6]) + 1
+            if v[4] then redis.call('ZREM', B .. 'expiring:' .. q, id) end
+            redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'lease_until', lease_until, 'worker_id', worker)
+            leases[#leases + 1] = lease_until
+            leases[#leases + 1] = id
+            local n = #out
+            out[n + 1] = id
+            out[n + 2] = v[7]
+            out[n + 3] = q
+            out[n + 4] = v[10]
+            out[n + 5] = attempt
+            out[n + 6] = v[11]
+            out[n + 7] = token
+            out[n + 8] = v[8]
+            out[n + 9] = v[2]
+            out[n + 10] = v[12]
+            out[n + 11] = v[9] or ''
+            out[n + 12] = v[13] or ''
+            out[n + 13] = v[14] or ''
+            claimed = claimed + 1
             taken = taken + 1
           end
         end
       end
+    end
+    if claimed > 0 then
+      count(q, 'queued', -claimed)
+      count(q, 'active', claimed)
     end
   end
   local first = redis.call('ZRANGE', B .. 'scheduled:' .. q, 0, 0, 'WITHSCORES')
   if first[2] and (next_at == nil or tonumber(first[2]) < tonumber(next_at)) then next_at = first[2] end
 end
 if next_at then out[1] = next_at end
+for i = 1, #leases, 2000 do
+  redis.call('ZADD', B .. 'leases', unpack(leases, i, math.min(i + 1999, #leases)))
+end
 if run_steps(now) then redis.call('PUBLISH', CHANNEL, 'claim') end
+out[#out + 1] = expired
 write_counts()
 return out
 `

@@ -11,6 +11,7 @@
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 11 fields per job:
  *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none),
  *   workflow step as JSON ('' = none; see lib insert_job), which also writes <base>workflow:<id> and <base>waiting:<queue>
+ * then (optional) the number of jobs with headers h, then h pairs: job index (0-based), headers (JSON text).
  * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
  */
 export const ENQUEUE = String.raw`
@@ -24,6 +25,13 @@ for i = 0, n - 1 do
   out[#out + 1] = r[1]
   out[#out + 1] = r[2]
   created = created + r[2]
+end
+-- Propagation headers (trace context) of the jobs that have some, stored only on jobs created here.
+local t = 4 + n * 11
+local nh = tonumber(ARGV[t] or '0')
+for k = 0, nh - 1 do
+  local idx = tonumber(ARGV[t + 1 + k * 2])
+  if out[idx * 2 + 2] == 1 then redis.call('HSET', jkey(out[idx * 2 + 1]), 'headers', ARGV[t + 2 + k * 2]) end
 end
 write_counts()
 if created > 0 then redis.call('PUBLISH', CHANNEL, 'enqueue') end

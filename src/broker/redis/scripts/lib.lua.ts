@@ -25,7 +25,7 @@ local FINAL = { succeeded = true, failed = true, cancelled = true, expired = tru
 
 -- The fields scripts read to move a job; missing ones come back false. A script that needs more
 -- builds its list once with with_fields() and passes it to load().
-local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'expires_at', 'token', 'task', 'parent_id', 'attempt', 'workflow_id' }
+local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'expires_at', 'token', 'task', 'parent_id', 'attempt', 'workflow_id', 'next' }
 local function with_fields(extra)
   local names = {}
   for i, f in ipairs(FIELDS) do names[i] = f end
@@ -133,13 +133,14 @@ local function to_waiting(h, st, run_at)
   if h.expires_at then redis.call('ZADD', B .. 'expiring:' .. h.queue, h.expires_at, h.id) end
 end
 
--- Workflow steps that ended in this script: run_steps() (workflow section below) releases the
--- steps waiting for them before the script returns, so it happens in the same atomic step.
+-- Workflow steps that ended in this script, as { state, next (JSON ids) }: run_steps() (workflow
+-- section below) releases the steps waiting for them before the script returns, so it happens in
+-- the same atomic step.
 local ended_steps = {}
 
 -- Moves a job to a final state (the caller flushes).
 local function finish(h, to, now)
-  if h.workflow_id then ended_steps[#ended_steps + 1] = h.id end
+  if h.workflow_id and h.next then ended_steps[#ended_steps + 1] = { to, h.next } end
   unwait(h)
   if h.state == 'active' then unlease(h) end
   set_state(h, to)
@@ -203,15 +204,17 @@ local function insert_job(now, id, task, q, payload, priority, run_at, max_attem
   local waits = false
   if step and step ~= '' then
     local w = cjson.decode(step)
-    put(h, 'workflow_id', w.w); put(h, 'on_dep_failure', w.f)
+    put(h, 'workflow_id', w.w)
     if w.n ~= '' then put(h, 'next', w.n) end
-    if w.i ~= '' then put(h, 'input', w.i) end
-    if w.j == 1 then put(h, 'is_join', 1) end
-    if w.y > 0 then put(h, 'delay_ms', w.y) end
     redis.call('ZADD', B .. 'workflow:' .. w.w, seq, id)
     if w.p > 0 then
+      -- What only a step that waits needs: how to resolve it.
       waits = true
       put(h, 'depends_on', w.d); put(h, 'pending', w.p); put(h, 'dep_failed', 0); put(h, 'run_at', run_at)
+      put(h, 'on_dep_failure', w.f)
+      if w.i ~= '' then put(h, 'input', w.i) end
+      if w.j == 1 then put(h, 'is_join', 1) end
+      if w.y > 0 then put(h, 'delay_ms', w.y) end
       set_state(h, 'waiting')
       redis.call('ZADD', B .. 'waiting:' .. q, seq, id)
     end
@@ -246,7 +249,7 @@ end
 
 -- ---- workflows: the rules of src/broker/workflow.ts, in Lua ------------------------------
 
-local STEP_FIELDS = with_fields({ 'depends_on', 'input', 'on_dep_failure', 'is_join', 'delay_ms', 'next' })
+local STEP_FIELDS = with_fields({ 'depends_on', 'input', 'on_dep_failure', 'is_join', 'delay_ms' })
 
 -- The dependencies of a step, in order: { id, task, state, result, error } (false when absent).
 local function dep_outcomes(depends_on)
@@ -363,25 +366,37 @@ end
 -- step became ready.
 local function run_steps(now)
   local woke = false
-  local i = 1
-  while i <= #ended_steps do
-    local id = ended_steps[i]
-    i = i + 1
-    local v = redis.call('HMGET', jkey(id), 'state', 'next')
-    if v[2] then
-      local failed = v[1] ~= 'succeeded'
-      for _, nid in ipairs(cjson.decode(v[2])) do
-        local k = jkey(nid)
-        if redis.call('HGET', k, 'state') == 'waiting' then
-          if failed then redis.call('HINCRBY', k, 'dep_failed', 1) end
-          if redis.call('HINCRBY', k, 'pending', -1) <= 0 then
-            if resolve_step(load(nid, STEP_FIELDS), now) then woke = true end
-          end
+  while #ended_steps > 0 do
+    -- One count-down per waiting step, by how many of the jobs it waits for ended in this round:
+    -- a settle of 200 header jobs writes the chord body's counter once, not 200 times.
+    local order, down = {}, {}
+    for _, ended in ipairs(ended_steps) do
+      local failed = 0
+      if ended[1] ~= 'succeeded' then failed = 1 end
+      for _, nid in ipairs(cjson.decode(ended[2])) do
+        local d = down[nid]
+        if d then
+          d[1] = d[1] + 1
+          d[2] = d[2] + failed
+        else
+          down[nid] = { 1, failed }
+          order[#order + 1] = nid
+        end
+      end
+    end
+    -- Steps that end by the rules below add to ended_steps: the next round.
+    ended_steps = {}
+    for _, nid in ipairs(order) do
+      local k = jkey(nid)
+      if redis.call('HGET', k, 'state') == 'waiting' then
+        local d = down[nid]
+        if d[2] > 0 then redis.call('HINCRBY', k, 'dep_failed', d[2]) end
+        if redis.call('HINCRBY', k, 'pending', 0 - d[1]) <= 0 then
+          if resolve_step(load(nid, STEP_FIELDS), now) then woke = true end
         end
       end
     end
   end
-  ended_steps = {}
   return woke
 end
 

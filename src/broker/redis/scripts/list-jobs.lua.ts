@@ -14,14 +14,24 @@
  * - a workflow's steps: <base>workflow:<id>, by seq, newest first (any other filter checked per job);
  * - waiting (workflow steps): <base>waiting:<q>, by seq, newest first.
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] state (''), ARGV[4] queue (''), ARGV[5] task (''), ARGV[6] limit,
- * ARGV[7] workflow id ('')
+ * ARGV[7] workflow id (''), ARGV[8] offset (jobs to skip first, in listing order; default 0)
+ * A page (offset) is collected the same way, skipping the first offset matches; a scan with no
+ * filter to check starts at the offset itself, so any page of a plain listing costs one page.
  * Returns one HGETALL array per job.
  */
 export const LIST_JOBS = String.raw`
 local state, queue, task, limit, workflow = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7] or ''
+local offset = tonumber(ARGV[8] or '0') or 0
 local LIVE_CAP, SCAN_CAP, PAGE = 10000, 100000, 500
 if limit <= 0 then return {} end
 local ids = {}
+-- Matches seen so far, skipped ones included; a match is kept once offset of them have been skipped.
+local seen = 0
+local function keep(id)
+  seen = seen + 1
+  if seen > offset then ids[#ids + 1] = id end
+  return #ids >= limit
+end
 
 -- Whether job 'id' passes the filters its source set does not answer by itself.
 local function passes(id, check_state)
@@ -34,14 +44,16 @@ end
 -- Newest first through a zset (highest score first), keeping jobs that pass.
 local function scan(key, check_state)
   local start = 0
-  while #ids < limit and start < SCAN_CAP do
+  -- Nothing to check on each job: every entry matches, so the page starts at the offset.
+  if (not check_state or state == '') and queue == '' and task == '' then
+    start, seen = offset, offset
+  end
+  local first = start
+  while #ids < limit and start - first < SCAN_CAP do
     local page = redis.call('ZREVRANGE', key, start, start + PAGE - 1)
     if #page == 0 then return end
     for _, id in ipairs(page) do
-      if passes(id, check_state) then
-        ids[#ids + 1] = id
-        if #ids >= limit then return end
-      end
+      if passes(id, check_state) and keep(id) then return end
     end
     start = start + #page
   end
@@ -51,10 +63,7 @@ end
 local function newest(cands)
   table.sort(cands, function(x, y) return x[2] > y[2] end)
   for _, c in ipairs(cands) do
-    if passes(c[1], false) then
-      ids[#ids + 1] = c[1]
-      if #ids >= limit then return end
-    end
+    if passes(c[1], false) and keep(c[1]) then return end
   end
 end
 

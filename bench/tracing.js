@@ -1,0 +1,102 @@
+// Tracing overhead on a drain: the same no-op drain with tracing disabled (config tracing.enabled
+// false), enabled with no OpenTelemetry SDK (the default), and with a real SDK (BasicTracerProvider
+// + BatchSpanProcessor, exporting to nowhere) loaded by the instrumentation module, jobs carrying a
+// producer's trace context. Variants alternate run by run, so each sees the same machine.
+//   node bench/tracing.js [runs] [jobs] [concurrency]      (also: node bench/run.js tracing)
+import { symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
+import { BIN, fmtInt, makeProject, median, newJob, NOOP_TASK, openSqlite, removeDir, ROOT } from './helpers.js'
+import { createRequire } from 'node:module'
+
+const Database = createRequire(import.meta.url)('better-sqlite3')
+
+const SDK = `import { trace, propagation, context } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base'
+// An exporter that drops spans: what is measured is tq's side and the SDK's, not a network.
+const exporter = { export: (spans, done) => done({ code: 0 }), shutdown: async () => {} }
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] }))
+`
+
+const VARIANTS = {
+  disabled: { config: `{ broker: 'sqlite://.tq/tq.db', tracing: { enabled: false } }` },
+  'no-sdk': { config: `{ broker: 'sqlite://.tq/tq.db' }` },
+  'sdk-batch': { config: `{ broker: 'sqlite://.tq/tq.db', instrumentation: './otel.mjs' }`, sdk: true },
+  // The same SDK, its async context manager registered only in task threads (isMainThread false):
+  // the worker process starts no spans, and an AsyncLocalStorage there puts hooks on every promise.
+  'sdk-threads-ctx': { config: `{ broker: 'sqlite://.tq/tq.db', instrumentation: './otel.mjs' }`, sdk: true, threadsOnlyContext: true },
+}
+
+// TQ_BENCH_VARIANTS=disabled,no-sdk runs only those (for a tighter A/B).
+const CHOSEN = process.env.TQ_BENCH_VARIANTS ? process.env.TQ_BENCH_VARIANTS.split(',') : Object.keys(VARIANTS)
+
+const TRACEPARENT = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
+
+async function once(variant, n, concurrency) {
+  const v = VARIANTS[variant]
+  const project = makeProject(`trace-${variant}`, { noop: NOOP_TASK })
+  try {
+    writeFileSync(join(project.dir, 'tq.config.ts'), `import { defineConfig } from 'tqjs'\nexport default defineConfig(${v.config})\n`)
+    if (v.sdk) {
+      const sdk = v.threadsOnlyContext
+        ? SDK.replace('context.setGlobalContextManager(', "import { isMainThread } from 'node:worker_threads'\nif (!isMainThread) context.setGlobalContextManager(")
+        : SDK
+      writeFileSync(join(project.dir, 'otel.mjs'), sdk)
+      symlinkSync(join(ROOT, 'node_modules'), join(project.dir, 'node_modules'), 'dir')
+    }
+    const broker = await openSqlite(project.dbFile)
+    for (let i = 0; i < n; i += 1000) {
+      const now = Date.now()
+      await broker.enqueue(Array.from({ length: Math.min(1000, n - i) }, () => ({ ...newJob('noop', '{}', now), ...(v.sdk ? { headers: TRACEPARENT } : {}) })))
+    }
+    await broker.close()
+    // Under /usr/bin/time: CPU per job (user + system, threads included) moves far less than jobs/s
+    // when the machine is shared.
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, 'worker', '--burst', '--quiet', '--concurrency', String(concurrency)], { cwd: project.dir, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
+    if (r.status !== 0) throw new Error(`worker exited with ${r.status}: ${r.stderr}`)
+    const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+    const db = new Database(project.dbFile, { readonly: true })
+    const s = db.prepare(`SELECT count(*) FILTER (WHERE state = 'succeeded') AS ok, min(started_at) AS first, max(finished_at) AS last FROM jobs`).get()
+    db.close()
+    if (s.ok !== n) throw new Error(`only ${s.ok} of ${n} jobs succeeded`)
+    return { rate: n / (Math.max(1, s.last - s.first) / 1000), cpuUs: ((user + sys) / n) * 1e6 }
+  } finally {
+    removeDir(project.dir)
+  }
+}
+
+export async function tracingOverhead({ quick, log, runs = quick ? 3 : 7, n = quick ? 10_000 : 30_000, concurrency = 200 }) {
+  const rates = Object.fromEntries(CHOSEN.map((k) => [k, []]))
+  const cpu = Object.fromEntries(CHOSEN.map((k) => [k, []]))
+  for (let i = 0; i < runs; i++) {
+    // A different variant goes first each run: the first of a round tends to run on a quieter machine.
+    const names = CHOSEN
+    for (let k = 0; k < names.length; k++) {
+      const variant = names[(i + k) % names.length]
+      const r = await once(variant, n, concurrency)
+      rates[variant].push(r.rate)
+      cpu[variant].push(r.cpuUs)
+    }
+    log(`  run ${i + 1}: ${CHOSEN.map((k) => `${k} ${fmtInt(rates[k].at(-1))} jobs/s ${cpu[k].at(-1).toFixed(1)} µs CPU/job`).join(', ')}`)
+  }
+  const med = Object.fromEntries(Object.entries(rates).map(([k, r]) => [k, median(r)]))
+  const medCpu = Object.fromEntries(Object.entries(cpu).map(([k, r]) => [k, median(r)]))
+  const rel = (k) => (med[k] / med.disabled - 1) * 100
+  const relCpu = (k) => (medCpu[k] / medCpu.disabled - 1) * 100
+  const rows = [{ name: `drain ${fmtInt(n)} no-op jobs c=${concurrency}, tracing disabled (median of ${runs})`, unit: 'jobs/s', value: med.disabled, target: '', detail: ` (${medCpu.disabled.toFixed(1)} µs CPU/job)` }]
+  if (med['no-sdk']) rows.push({ name: '  tracing on, no SDK registered', unit: 'jobs/s', value: med['no-sdk'], target: 'within 3% of disabled', detail: ` (${rel('no-sdk').toFixed(1)}%; CPU/job ${medCpu['no-sdk'].toFixed(1)} µs, ${relCpu('no-sdk').toFixed(1)}%)` })
+  if (med['sdk-threads-ctx']) rows.push({ name: '  same, context manager in task threads only', unit: 'jobs/s', value: med['sdk-threads-ctx'], target: '', detail: ` (${rel('sdk-threads-ctx').toFixed(1)}%; CPU/job ${medCpu['sdk-threads-ctx'].toFixed(1)} µs, ${relCpu('sdk-threads-ctx').toFixed(1)}%)` })
+  if (med['sdk-batch']) rows.push({ name: '  tracing on, SDK + BatchSpanProcessor', unit: 'jobs/s', value: med['sdk-batch'], target: 'within 25% of disabled', detail: ` (${rel('sdk-batch').toFixed(1)}%; CPU/job ${medCpu['sdk-batch'].toFixed(1)} µs, ${relCpu('sdk-batch').toFixed(1)}%)` })
+  return rows
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [runs, n, c] = process.argv.slice(2).map(Number)
+  const rows = await tracingOverhead({ quick: false, log: console.log, runs: runs || undefined, n: n || undefined, concurrency: c || undefined })
+  for (const r of rows) console.log(`${r.name}: ${fmtInt(r.value)} ${r.unit}${r.detail ?? ''} ${r.target ? `[target ${r.target}]` : ''}`)
+}
