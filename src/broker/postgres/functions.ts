@@ -27,7 +27,7 @@ export const FUNCTIONS = `
   -- claimed, one last row with id NULL carries the earliest run time of the queues' delayed jobs.
   CREATE FUNCTION S.claim(p_worker text, p_queues text[], p_limit integer, p_lease_ms bigint)
   RETURNS TABLE (id text, task text, queue text, payload text, attempt integer, max_attempts integer, token bigint,
-                 priority integer, run_at bigint, created_at bigint, parent_id text, workflow_id text,
+                 priority integer, run_at bigint, created_at bigint, parent_id text, workflow_id text, headers text,
                  expired boolean, deferred boolean, next_run_at bigint)
   LANGUAGE plpgsql AS $fn$
   #variable_conflict use_column
@@ -62,11 +62,11 @@ export const FUNCTIONS = `
             worker_id = p_worker
           FROM picked p WHERE j.id = p.id AND NOT (p.late AND p.has_next)
           RETURNING j.id, j.task, j.queue, j.payload, j.attempt, j.max_attempts, j.token, j.priority, j.run_at,
-                    j.created_at, j.parent_id, j.workflow_id, p.late, false, NULL::bigint
+                    j.created_at, j.parent_id, j.workflow_id, j.headers, p.late, false, NULL::bigint
         )
         SELECT * FROM claimed
         UNION ALL
-        SELECT p.id, NULL, v_queue, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true, true, NULL
+        SELECT p.id, NULL, v_queue, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true, true, NULL
         FROM picked p WHERE p.late AND p.has_next;
       GET DIAGNOSTICS v_n = ROW_COUNT;
       v_left := v_left - v_n;
@@ -75,7 +75,7 @@ export const FUNCTIONS = `
       SELECT min(n.at) INTO v_next FROM unnest(p_queues) AS q(name),
         LATERAL (SELECT d.run_at AS at FROM S.jobs d WHERE d.state = 'scheduled' AND d.queue = q.name ORDER BY d.run_at LIMIT 1) n;
       RETURN QUERY SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, NULL::integer, NULL::bigint, NULL::integer,
-                          NULL::bigint, NULL::bigint, NULL::text, NULL::text, false, false, v_next;
+                          NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, false, false, v_next;
     END IF;
   END
   $fn$;

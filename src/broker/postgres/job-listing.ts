@@ -1,9 +1,8 @@
 import { UsageError } from '../../errors.js'
 import { FINAL_STATES, JOB_STATES, type JobFilter, type JobState } from '../types.js'
+import { JOB_COLUMNS as COLUMNS } from './sql.js'
 
 const FINISHED = new Set<JobState>(FINAL_STATES)
-const COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
-  finished_at, result, error, errors, progress, parent_id, key, workflow_id, depends_on`
 
 /**
  * The SELECT for a listing, newest first, and its parameters. A state is written into the SQL as
@@ -26,5 +25,7 @@ export function listQuery(schema: string, filter: JobFilter): { sql: string; par
   if (filter.workflowId) where.push(`workflow_id = ${param(filter.workflowId)}`)
   const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
   const limit = param(filter.limit ?? 100)
-  return { sql: `SELECT ${COLUMNS} FROM ${schema}.jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ${limit}`, params }
+  // A page reads the same index as the first one and skips what came before (cost: the skipped rows).
+  const offset = param(Math.max(0, Math.floor(filter.offset ?? 0)))
+  return { sql: `SELECT ${COLUMNS} FROM ${schema}.jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params }
 }

@@ -11,7 +11,7 @@ export const NEXT_SEPARATOR = '\u001f'
  */
 export function enqueueParams(jobs: readonly NewJob[], ids: readonly string[]): unknown[] {
   const n = jobs.length
-  const cols = Array.from({ length: 18 }, () => new Array<unknown>(n))
+  const cols = Array.from({ length: 19 }, () => new Array<unknown>(n))
   for (let i = 0; i < n; i++) {
     const j = jobs[i]!
     const step = j.step
@@ -33,6 +33,7 @@ export function enqueueParams(jobs: readonly NewJob[], ids: readonly string[]): 
     cols[15]![i] = step?.join ?? false
     cols[16]![i] = step?.delayMs ?? null
     cols[17]![i] = step?.dependsOn.length ?? 0
+    cols[18]![i] = j.headers ?? null
   }
   return cols
 }

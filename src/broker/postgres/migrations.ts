@@ -54,7 +54,9 @@ export const MIGRATIONS: readonly string[] = [
     is_join        boolean NOT NULL DEFAULT false,
     delay_ms       bigint,
     pending        integer NOT NULL DEFAULT 0,
-    dep_failed     integer NOT NULL DEFAULT 0
+    dep_failed     integer NOT NULL DEFAULT 0,
+    -- Propagation headers (W3C trace context) as JSON text, when the producer gave some.
+    headers        text
   ) WITH (fillfactor = 85); -- room on each page for HOT updates (renewals, progress, cancel flags)
   -- Ready jobs in claim order; partial, so it holds only what can be handed out.
   CREATE INDEX jobs_ready ON S.jobs (queue, priority DESC, run_at, seq) WHERE state = 'queued';

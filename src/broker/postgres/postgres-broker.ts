@@ -24,9 +24,11 @@ import type {
   ReapedWorker,
   RenewResult,
   ScheduleRecord,
+  TqEvent,
   WorkerInfo,
 } from '../types.js'
 import { ChangeListener } from './change-listener.js'
+import { PgEventChannel } from './event-channel.js'
 import { PgConnection, type Db } from './connection.js'
 import { enqueueParams } from './job-params.js'
 import { listQuery } from './job-listing.js'
@@ -49,6 +51,7 @@ interface ClaimRow {
   created_at: number
   parent_id: string | null
   workflow_id: string | null
+  headers: string | null
   expired: boolean
   deferred: boolean
   next_run_at: number | null
@@ -67,6 +70,7 @@ export class PostgresBroker implements Broker {
   private readonly conn: PgConnection
   private readonly s: Statements
   private readonly listener: ChangeListener
+  private readonly events: PgEventChannel
   private closed = false
 
   /** Connects, brings tq's schema to the current version, and returns the broker (or throws a BrokerError). */
@@ -88,6 +92,17 @@ export class PostgresBroker implements Broker {
     this.s = sqlFor(cfg.schema)
     this.conn = new PgConnection(cfg, cfg.describe, preparedNames(this.s))
     this.listener = new ChangeListener(cfg, channelFor(cfg.schema))
+    this.events = new PgEventChannel(cfg, (what, fn) => this.conn.exec(what, fn), this.s.publishEvents)
+  }
+
+  // ---- live events (./event-channel.ts) -----------------------------------------------
+
+  publishEvents(events: readonly TqEvent[]): Promise<boolean> {
+    return this.events.publish(events)
+  }
+
+  subscribeEvents(onEvents: (events: TqEvent[]) => void, signal: AbortSignal): Promise<void> {
+    return this.events.subscribe(onEvents, signal)
   }
 
   /** Connections this broker may hold: the pool's limit, plus one for LISTEN once something waits. */
@@ -153,33 +168,38 @@ export class PostgresBroker implements Broker {
     const out: ClaimedJob[] = []
     let nextRunAt: number | null = null
     const expiredSteps: string[] = []
-    let expired = false
+    const expired: { id: string; task: string; queue: string }[] = []
     for (const r of rows) {
       if (r.id === null) {
         nextRunAt = r.next_run_at
         continue
       }
-      if (r.deferred) expiredSteps.push(r.id)
+      if (r.deferred) {
+        expiredSteps.push(r.id)
+        continue
+      }
       if (r.expired) {
-        expired = true
+        expired.push({ id: r.id, task: r.task, queue: r.queue })
         continue
       }
       out.push({
         id: r.id, task: r.task, queue: r.queue, payload: r.payload, attempt: r.attempt, maxAttempts: r.max_attempts, token: r.token,
-        priority: r.priority, runAt: r.run_at, createdAt: r.created_at, parentId: r.parent_id, workflowId: r.workflow_id,
+        priority: r.priority, runAt: r.run_at, createdAt: r.created_at, parentId: r.parent_id, workflowId: r.workflow_id, headers: r.headers,
       })
     }
     // Past their deadline and waited for by other steps: expired with their cascade, in one transaction.
     if (expiredSteps.length > 0) {
-      await this.tx('expire workflow steps', async (db) => {
-        const ended = (await db.query<{ id: string }>(this.s.expireDeferred, [expiredSteps])).rows.map((r) => r.id)
-        await endedJobs(db, this.s, ended)
+      const ended = await this.tx('expire workflow steps', async (db) => {
+        const rows = (await db.query<{ id: string; task: string; queue: string }>(this.s.expireDeferred, [expiredSteps])).rows
+        await endedJobs(db, this.s, rows.map((r) => r.id))
         await db.query(this.s.notify)
+        return rows
       })
-    } else if (expired) await this.exec('notify', (db) => db.query(this.s.notify), true)
+      expired.push(...ended)
+    } else if (expired.length > 0) await this.exec('notify', (db) => db.query(this.s.notify), true)
     // Hand jobs out in claim order across queues, as the other brokers do.
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
-    return { jobs: out, nextRunAt: out.length < req.limit ? nextRunAt : null }
+    return { jobs: out, nextRunAt: out.length < req.limit ? nextRunAt : null, ...(expired.length > 0 ? { expired } : {}) }
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -404,6 +424,7 @@ export class PostgresBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.events.close()
     await this.listener.close()
     await this.conn.close()
   }

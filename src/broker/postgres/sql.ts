@@ -19,8 +19,8 @@ const KEEP_RUNNING_WORKFLOWS = `(j.workflow_id IS NULL OR j.workflow_id = j.id
   OR (SELECT w.state FROM S.jobs w WHERE w.id = j.workflow_id) IS DISTINCT FROM 'waiting')`
 
 /** Columns a listing or getJob reads (what ../job-json.ts's StoredJob needs). */
-const JOB_COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
-  finished_at, result, error, errors, progress, parent_id, key, workflow_id, depends_on`
+export const JOB_COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
+  finished_at, result, error, errors, progress, parent_id, key, workflow_id, depends_on, headers`
 
 export const STATEMENTS = {
   // Jobs with a random id and no key cannot conflict; ON CONFLICT DO NOTHING covers the rest
@@ -29,17 +29,17 @@ export const STATEMENTS = {
   enqueue: `
     WITH ins AS (
       INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at,
-                          workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending)
+                          workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, headers)
       SELECT u.id, u.task, u.queue,
              CASE WHEN u.pending > 0 THEN 'waiting' WHEN u.run_at > ${NOW_MS} THEN 'scheduled' ELSE 'queued' END,
              u.payload, u.priority, u.max_attempts, ${NOW_MS}, u.run_at, u.key, u.parent_id, u.expires_at,
              u.workflow_id, u.depends_on, CASE WHEN u.next = '' THEN NULL ELSE string_to_array(u.next, chr(31)) END,
-             u.input, u.on_dep_failure, coalesce(u.is_join, false), u.delay_ms, coalesce(u.pending, 0)
+             u.input, u.on_dep_failure, coalesce(u.is_join, false), u.delay_ms, coalesce(u.pending, 0), u.headers
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::text[],
                   $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[],
-                  $17::bigint[], $18::integer[])
+                  $17::bigint[], $18::integer[], $19::text[])
            WITH ORDINALITY AS u(id, task, queue, payload, priority, max_attempts, run_at, key, parent_id, expires_at,
-                                workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, ord)
+                                workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, headers, ord)
       ORDER BY u.ord
       ON CONFLICT DO NOTHING
       RETURNING id
@@ -65,7 +65,7 @@ export const STATEMENTS = {
   // A job that its claim found past its deadline and that others wait for: expired in the
   // client's transaction, with its cascade.
   expireDeferred: `UPDATE S.jobs SET state = 'expired', finished_at = ${NOW_MS}, token = token + 1
-                   WHERE id = ANY($1::text[]) AND state = 'queued' RETURNING id, queue`,
+                   WHERE id = ANY($1::text[]) AND state = 'queued' RETURNING id, task, queue`,
   renew: `
     UPDATE S.jobs j SET lease_until = ${NOW_MS} + $3::bigint
     FROM unnest($1::text[], $2::bigint[]) AS l(id, token)
@@ -195,6 +195,12 @@ export const STATEMENTS = {
           WHERE w.id = ANY($1::text[]) GROUP BY w.id) c
     WHERE j.id = c.id
     RETURNING j.id`,
+
+  // Live events: sent only while a subscriber's connection (application_name $3) is in this
+  // database; each piece is one NOTIFY (at most 8000 bytes), delivered in order.
+  publishEvents: `
+    WITH l AS (SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $3) AS on)
+    SELECT l.on AS listening, (SELECT count(pg_notify($1, u.p)) FROM unnest($2::text[]) AS u(p) WHERE l.on)::int AS sent FROM l`,
 
   version: `SELECT max(version)::int AS v FROM S.schema_version`,
 } as const
