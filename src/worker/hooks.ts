@@ -39,18 +39,21 @@ export class HookRunner {
     if (!which) return
     const hook = this.hooks[which.name]
     if (typeof hook !== 'function') return
-    const run = this.call(hook, which.name, e.job.id, which.error)
+    const run = this.call(hook, which.name, e.job.id, which.error, 'attempt' in e.job ? e.job.attempt : 0)
     this.inFlight.add(run)
     void run.finally(() => this.inFlight.delete(run))
   }
 
-  private async call(hook: JobHook, name: HookName, id: string, error: JobError | undefined): Promise<void> {
+  private async call(hook: JobHook, name: HookName, id: string, error: JobError | undefined, attempt: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.timeoutMs)))
     try {
       // The read is inside the bound too: a broker that hangs must not hold the hook forever.
       const work = (async () => {
-        const job = await this.getJob(id)
+        const read = await this.getJob(id)
+        // A job being retried may be running its next attempt by the time it is read: the hook
+        // sees it as the retry left it, waiting for the attempt after this one.
+        const job = read && name === 'retrying' ? { ...read, state: 'scheduled' as const, attempt, startedAt: null } : read
         if (job) await hook(job, error)
       })()
       const outcome = await Promise.race([work, timeout])

@@ -23,11 +23,41 @@ local n = tonumber(ARGV[3])
 local res = {}
 local accepted = 0
 local finished = {}
+-- The hot path: a success of a plain job (no unique key, not a workflow step, no result expiry)
+-- is one HMGET, one HSET and one HDEL; its lease and finished entries are written with one ZREM
+-- and one ZADD per call. Everything else goes through lib.lua's general transitions.
+local unleased, done = {}, {}
+local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id' }
+local function fast_success(id, token, a, v)
+  if v[1] ~= 'active' or v[2] ~= token then return 0 end
+  local k = jkey(id)
+  if a ~= '' then
+    redis.call('HSET', k, 'state', 'succeeded', 'finished_at', now, 'result', a)
+    redis.call('HDEL', k, 'lease_until')
+  else
+    redis.call('HSET', k, 'state', 'succeeded', 'finished_at', now)
+    redis.call('HDEL', k, 'lease_until', 'result')
+  end
+  count(v[3], 'active', -1)
+  count(v[3], 'succeeded', 1)
+  unleased[#unleased + 1] = id
+  done[#done + 1] = now
+  done[#done + 1] = id
+  finished[v[3]] = (finished[v[3]] or 0) + 1
+  return 1
+end
+
 for i = 0, n - 1 do
   local o = 4 + i * 5
   local id, token, kind, a, b = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
-  local h = load(id)
+  local h = nil
   local ok = 0
+  if kind == 'succeeded' and b == '' then
+    local v = redis.call('HMGET', jkey(id), unpack(FAST_FIELDS))
+    if not v[4] and not v[5] then ok = fast_success(id, token, a, v) else h = load(id) end
+  else
+    h = load(id)
+  end
   if h and h.state == 'active' and h.token == token then
     ok = 1
     if kind == 'succeeded' then
@@ -73,6 +103,8 @@ for i = 0, n - 1 do
   res[#res + 1] = ok
   accepted = accepted + ok
 end
+for j = 1, #unleased, 4000 do redis.call('ZREM', B .. 'leases', unpack(unleased, j, math.min(j + 3999, #unleased))) end
+for j = 1, #done, 4000 do redis.call('ZADD', B .. 'finished:succeeded', unpack(done, j, math.min(j + 3999, #done))) end
 local tp = B .. 'tp:' .. math.floor(now / 1000)
 for q, c in pairs(finished) do
   redis.call('HINCRBY', tp, q, c)
