@@ -179,7 +179,9 @@ describe('kill -9 of two of four workers on Postgres', () => {
     const N = 10_000
     const CONCURRENCY = 10
     const url = freshUrl()
-    const project = makeProject({ config: `{ broker: ${JSON.stringify(url)}, worker: { lease: '2s' } }` })
+    // 5 s leases: long enough that a survivor's renewal is never late on a busy machine (a lapsed
+    // live lease would make a job run twice without a kill), short enough to finish soon.
+    const project = makeProject({ config: `{ broker: ${JSON.stringify(url)}, worker: { lease: '5s' } }` })
     const out = project.path('ran.txt')
     project.write('tasks/work.ts', recordingTask(out))
     const ids = await enqueueMany(project, 'work', Array.from({ length: N }, (_, n) => ({ n })))
@@ -207,7 +209,7 @@ describe('kill -9 of two of four workers on Postgres', () => {
         if (e.event === 'started') open.add(e.id)
         else open.delete(e.id)
       }
-      expect(open.size).toBeLessThanOrEqual(2 * CONCURRENCY)
+      expect(open.size, `jobs started and not reported finished on a killed worker`).toBeLessThanOrEqual(2 * CONCURRENCY)
       for (const id of open) inFlight.add(id)
     }
 
@@ -218,10 +220,10 @@ describe('kill -9 of two of four workers on Postgres', () => {
     expect(jobs).toHaveLength(N)
     expect(countStates(jobs)).toEqual({ succeeded: N })
     for (const j of jobs) {
-      expect(j.result).toBe(nOf.get(j.id))
-      expect(j.error).toBeNull()
-      expect(j.attempt).toBe(1)
-      expect(j.errors).toEqual([])
+      expect(j.result, j.id).toBe(nOf.get(j.id))
+      expect(j.error, j.id).toBeNull()
+      expect(j.attempt, `attempts of ${j.id}`).toBe(1)
+      expect(j.errors, j.id).toEqual([])
     }
     const lines = readLines(out).map((l) => l.split(' ') as [string, string])
     const ranIds = lines.map(([id]) => id)
