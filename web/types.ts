@@ -1,40 +1,10 @@
 /** The shapes the API returns (src/ui/*.ts on the server side; kept apart so no server code is bundled). */
-export const JOB_STATES = ['waiting', 'scheduled', 'queued', 'active', 'succeeded', 'failed', 'cancelled', 'expired'] as const
-export type JobState = (typeof JOB_STATES)[number]
-export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'expired']
+// The job's own shapes are the broker's (type-only imports and two constants: no server code).
+import { FINAL_STATES, JOB_STATES, type JobState, type WorkerInfo } from '../src/broker/types.js'
+export { FINAL_STATES, JOB_STATES }
+export type { JobError, JobJSON, JobState } from '../src/broker/types.js'
 export const RETRYABLE: readonly JobState[] = ['failed', 'cancelled', 'expired']
 export const CANCELLABLE: readonly JobState[] = ['waiting', 'scheduled', 'queued', 'active']
-
-export interface JobError {
-  message: string
-  name?: string
-  stack?: string
-  at?: string
-  attempt?: number
-}
-
-export interface JobJSON {
-  id: string
-  task: string
-  queue: string
-  state: JobState
-  payload: unknown
-  priority: number
-  attempt: number
-  maxAttempts: number
-  createdAt: string
-  runAt: string
-  startedAt: string | null
-  finishedAt: string | null
-  result: unknown
-  error: JobError | null
-  progress: unknown
-  parentId: string | null
-  key: string | null
-  errors: JobError[]
-  workflowId: string | null
-  dependsOn: string[]
-}
 
 export interface JobSummary {
   id: string
@@ -74,21 +44,7 @@ export interface Overview {
   history: { seconds: number; end: string; series: Record<string, number[]> }
 }
 
-export interface WorkerView {
-  id: string
-  host: string
-  pid: number
-  queues: string[]
-  concurrency: number
-  running: string[]
-  startedAt: number
-  lastBeatAt: number
-  threads?: number
-  threadStates?: { jobs: number; blocked: boolean; own: boolean }[]
-  done?: number
-  failed?: number
-  rssBytes?: number
-  blocked?: { id: string; task: string; since: number }[]
+export interface WorkerView extends WorkerInfo {
   alive: boolean
   jobs: { id: string; task: string; runningMs: number | null }[]
 }
