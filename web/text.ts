@@ -3,26 +3,16 @@
  * never markup; on top of that, control characters are shown as visible symbols (ESC as ␛), as
  * the CLI shows them, so a job cannot make text look other than it is.
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+import { safeText } from '../src/format/safe-text.js'
 
-function visibleChar(ch: string): string {
-  const code = ch.charCodeAt(0)
-  if (code === 0x09) return ' '
-  if (code === 0x0a) return '\u2424'
-  if (code < 0x20) return String.fromCharCode(0x2400 + code)
-  if (code === 0x7f) return '\u2421'
-  return '\ufffd'
-}
-
-/** One line of job text, every control character made visible. */
+/** One line of job text, every control character made visible (the CLI's own rule). */
 export function visible(text: unknown): string {
-  return String(text ?? '').replace(CONTROL, visibleChar)
+  return safeText(String(text ?? ''))
 }
 
-/** A block (a stack, JSON): line breaks and tabs kept, other control characters made visible. */
+/** A block (a stack, JSON): line breaks kept, other control characters made visible. */
 export function visibleBlock(text: unknown): string {
-  return String(text ?? '').replace(CONTROL_BUT_NEWLINE, visibleChar)
+  return safeText(String(text ?? ''), { multiline: true })
 }
 
 /** A value as indented JSON (JSON escapes control characters inside strings itself). */
