@@ -126,6 +126,11 @@ export class RedisConnection {
     }
   }
 
+  /** Runs `fn` (a command sent outside exec(), e.g. a best-effort PUBLISH) holding the process open on a background connection. */
+  held<T>(fn: () => Promise<T>): Promise<T> {
+    return this.hold ? this.hold.around(fn) : fn()
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

@@ -82,7 +82,9 @@ export class RedisBroker implements Broker {
   // ---- live events (./event-channel.ts) -----------------------------------------------
 
   publishEvents(events: readonly TqEvent[]): Promise<boolean> {
-    return this.events.publish(events)
+    // A producer's default client is a background connection: its last events (flushed by
+    // close()) must keep the process alive until Redis has them.
+    return this.conn.held(() => this.events.publish(events))
   }
 
   subscribeEvents(onEvents: (events: TqEvent[]) => void, signal: AbortSignal): Promise<void> {
