@@ -23,11 +23,12 @@ local n = tonumber(ARGV[3])
 local res = {}
 local accepted = 0
 local finished = {}
--- The hot path: a success of a plain job (no unique key, not a workflow step, no result expiry)
--- is one HMGET, one HSET and one HDEL; its lease and finished entries are written with one ZREM
--- and one ZADD per call. Everything else goes through lib.lua's general transitions.
+-- The hot path: a success of a job without a unique key or a result expiry is one HMGET, one
+-- HSET and one HDEL; its lease and finished entries are written with one ZREM and one ZADD per
+-- call; a workflow step's end is handed to run_steps as finish() would. Everything else goes
+-- through lib.lua's general transitions.
 local unleased, done = {}, {}
-local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id' }
+local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next' }
 local function fast_success(id, token, a, v)
   if v[1] ~= 'active' or v[2] ~= token then return 0 end
   local k = jkey(id)
@@ -44,6 +45,7 @@ local function fast_success(id, token, a, v)
   done[#done + 1] = now
   done[#done + 1] = id
   finished[v[3]] = (finished[v[3]] or 0) + 1
+  if v[5] and v[6] then ended_steps[#ended_steps + 1] = { 'succeeded', v[6] } end
   return 1
 end
 
@@ -54,7 +56,7 @@ for i = 0, n - 1 do
   local ok = 0
   if kind == 'succeeded' and b == '' then
     local v = redis.call('HMGET', jkey(id), unpack(FAST_FIELDS))
-    if not v[4] and not v[5] then ok = fast_success(id, token, a, v) else h = load(id) end
+    if not v[4] then ok = fast_success(id, token, a, v) else h = load(id) end
   else
     h = load(id)
   end
