@@ -33,9 +33,10 @@ export function layOutWorkflow(root: CanvasNode, now: number, maxPayload?: Size)
 
   // `job` is a fresh object from buildNewJob: completed in place rather than copied.
   const add = (job: NewJob, id: string, step: WorkflowStep) => {
-    const j = Object.assign(job, { id, step })
-    jobs.push(j)
-    byId.set(id, j)
+    job.id = id
+    job.step = step
+    jobs.push(job)
+    byId.set(id, job as NewJob & { step: WorkflowStep })
   }
 
   /** Lays `n` out after `prev` (null: nothing before it); `rule` applies to the steps that wait on prev. */
