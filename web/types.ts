@@ -6,24 +6,7 @@ export type { JobError, JobJSON, JobState } from '../src/broker/types.js'
 export const RETRYABLE: readonly JobState[] = ['failed', 'cancelled', 'expired']
 export const CANCELLABLE: readonly JobState[] = ['waiting', 'scheduled', 'queued', 'active']
 
-export interface JobSummary {
-  id: string
-  task: string
-  queue: string
-  state: JobState
-  priority: number
-  attempt: number
-  maxAttempts: number
-  createdAt: string
-  runAt: string
-  startedAt: string | null
-  finishedAt: string | null
-  progress: unknown
-  error: { name: string; message: string } | null
-  parentId: string | null
-  workflowId: string | null
-  dependsOn: string[]
-}
+export type { JobSummary } from '../src/ui/job-views.js'
 
 export interface QueueStatus {
   queue: string
@@ -49,13 +32,4 @@ export interface WorkerView extends WorkerInfo {
   jobs: { id: string; task: string; runningMs: number | null }[]
 }
 
-export interface ScheduleView {
-  name: string
-  task: string
-  expression: string
-  tz: string
-  catchUp: string
-  next: string[]
-  lastRun: string | null
-  lastJob: { id: string; state: JobState | 'purged' } | null
-}
+export type { ScheduleView } from '../src/beat/schedule-list.js'

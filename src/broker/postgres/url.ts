@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
+import { urlDuration, urlPemFile } from '../url-options.js'
 import { BrokerError } from '../../errors.js'
-import { toMs } from '../../util/duration.js'
 import { redactUrl } from '../redact.js'
 
 /** What a `postgres://` or `postgresql://` broker URL says. */
@@ -101,8 +100,8 @@ export function parsePostgresUrl(url: string): PostgresUrlConfig {
   const poolText = u.searchParams.get('pool')
   const pool = poolText === null ? DEFAULT_POOL : Number(poolText)
   if (!Number.isInteger(pool) || pool < 1 || pool > 100) throw new BrokerError(`broker URL "${safe}" has an invalid pool "${poolText}"`, 'use a whole number of connections from 1 to 100, e.g. ?pool=4')
-  const connectTimeoutMs = duration(u.searchParams.get('connectTimeout'), 'connectTimeout', safe) ?? DEFAULT_CONNECT_TIMEOUT_MS
-  const statementTimeoutMs = duration(u.searchParams.get('statementTimeout'), 'statementTimeout', safe) ?? DEFAULT_STATEMENT_TIMEOUT_MS
+  const connectTimeoutMs = urlDuration(u, 'connectTimeout', safe) ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const statementTimeoutMs = urlDuration(u, 'statementTimeout', safe) ?? DEFAULT_STATEMENT_TIMEOUT_MS
 
   const syncText = (u.searchParams.get('synchronousCommit') ?? 'on').toLowerCase()
   if (syncText !== 'on' && syncText !== 'off') throw new BrokerError(`broker URL "${safe}" has an invalid synchronousCommit "${syncText}"`, 'use ?synchronousCommit=on (the default: an enqueue is durable when it returns) or off')
@@ -123,16 +122,7 @@ export function parsePostgresUrl(url: string): PostgresUrlConfig {
  */
 function tlsOptions(u: URL, mode: SslMode, host: string, safe: string): false | ConnectionOptions {
   const files: ConnectionOptions = {}
-  const read = (param: string): Buffer | undefined => {
-    const path = u.searchParams.get(param)
-    if (path === null) return undefined
-    try {
-      return readFileSync(path)
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err)
-      throw new BrokerError(`broker URL "${safe}": cannot read ${param} file ${path} (${code})`, `give ?${param}= the path of a readable PEM file`)
-    }
-  }
+  const read = (param: string) => urlPemFile(u, param, safe)
   if (mode === 'disable' || mode === 'allow' || mode === 'prefer') {
     if (['sslrootcert', 'sslcert', 'sslkey'].some((p) => u.searchParams.has(p))) {
       throw new BrokerError(`broker URL "${safe}" gives TLS files but sslmode=${mode} connects without TLS`, 'add ?sslmode=verify-full (or require) to use TLS')
@@ -153,14 +143,3 @@ function tlsOptions(u: URL, mode: SslMode, host: string, safe: string): false | 
   return { ...files, rejectUnauthorized: true, servername: /^[\d.]+$|:/.test(host) ? undefined : host }
 }
 
-function duration(text: string | null, what: string, safe: string): number | undefined {
-  if (text === null) return undefined
-  let ms = NaN
-  try {
-    ms = toMs(text, what)
-  } catch {
-    /* reported below, with the URL */
-  }
-  if (!(ms > 0)) throw new BrokerError(`broker URL "${safe}" has an invalid ${what} "${text}"`, `use milliseconds or a unit, e.g. ?${what}=5000 or ?${what}=5s`)
-  return ms
-}

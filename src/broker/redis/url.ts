@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
 import type { RedisOptions } from 'ioredis'
-import { toMs } from '../../util/duration.js'
+import { urlDuration, urlPemFile } from '../url-options.js'
 import { BrokerError } from '../../errors.js'
 import { redactUrl } from '../redact.js'
 
@@ -73,8 +72,8 @@ export function parseRedisUrl(url: string): RedisUrlConfig {
   if (/[{}]/.test(prefix) && !/^[^{}]*\{[^{}]+\}[^{}]*$/.test(prefix)) {
     throw new BrokerError(`broker URL "${safe}" has a prefix with unbalanced braces`, 'braces in a prefix must form one hash tag, e.g. ?prefix=app:{tq}:')
   }
-  const connectTimeoutMs = duration(u.searchParams.get('connectTimeout'), 'connectTimeout', safe) ?? DEFAULT_CONNECT_TIMEOUT_MS
-  const commandTimeoutMs = duration(u.searchParams.get('commandTimeout'), 'commandTimeout', safe)
+  const connectTimeoutMs = urlDuration(u, 'connectTimeout', safe) ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const commandTimeoutMs = urlDuration(u, 'commandTimeout', safe)
 
   const connection: RedisUrlConfig['connection'] = { host, port, db }
   if (username !== undefined) connection.username = username
@@ -100,31 +99,13 @@ export function parseRedisUrl(url: string): RedisUrlConfig {
 function tlsFiles(u: URL, safe: string): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
   const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {}
   for (const [param, option] of Object.entries(TLS_FILES)) {
-    const path = u.searchParams.get(param)
-    if (path === null) continue
-    try {
-      tls[option] = readFileSync(path)
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err)
-      throw new BrokerError(`broker URL "${safe}": cannot read ${param} file ${path} (${code})`, `give ?${param}= the path of a readable PEM file`)
-    }
+    const pem = urlPemFile(u, param, safe)
+    if (pem) tls[option] = pem
   }
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new BrokerError(`broker URL "${safe}" gives ${tls.cert ? 'tls_cert without tls_key' : 'tls_key without tls_cert'}`, 'a client certificate needs both ?tls_cert= and ?tls_key=')
   }
   return tls
-}
-
-function duration(text: string | null, what: string, safe: string): number | undefined {
-  if (text === null) return undefined
-  let ms = NaN
-  try {
-    ms = toMs(text, what)
-  } catch {
-    /* reported below, with the URL */
-  }
-  if (!(ms > 0)) throw new BrokerError(`broker URL "${safe}" has an invalid ${what} "${text}"`, `use milliseconds or a unit, e.g. ?${what}=5000 or ?${what}=5s`)
-  return ms
 }
 
 /**
