@@ -30,7 +30,7 @@ import { JobInserts } from './job-inserts.js'
 import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
 import { WorkflowSteps } from './workflow-steps.js'
-import { JOIN_TASK } from '../workflow.js'
+import { JobAdmin } from './job-admin.js'
 
 /** The file name that opens a private in-memory database. */
 export const MEMORY = ':memory:'
@@ -63,6 +63,7 @@ export class SqliteBroker implements Broker {
   private readonly side: SideTables
   private readonly inserts: JobInserts
   private readonly steps: WorkflowSteps
+  private readonly admin: JobAdmin
   private readonly notifier: ChangeNotifier
   private readonly events: SqliteEventLog
   private lastDataVersion = 0
@@ -95,6 +96,7 @@ export class SqliteBroker implements Broker {
     this.side = new SideTables(this.db, this.s, this.now)
     this.inserts = new JobInserts(this.s)
     this.steps = new WorkflowSteps(this.s, this.counts_)
+    this.admin = new JobAdmin(this.s, this.counts_, this.steps)
     this.lastDataVersion = this.dataVersion()
     this.notifier = new ChangeNotifier(file === MEMORY ? null : file, () => {
       const v = this.dataVersion()
@@ -313,47 +315,13 @@ export class SqliteBroker implements Broker {
   }
 
   async cancel(ids: readonly string[]): Promise<CancelResult> {
-    const result: CancelResult = { cancelled: [], aborting: [] }
-    const now = this.now()
-    this.counted(() => {
-      const endedSteps: string[] = []
-      for (const id of ids) {
-        const before = this.s.stateOf.get(id) as { queue: string; state: string; task: string; workflowId: string | null } | undefined
-        if (before?.task === JOIN_TASK && before.workflowId === id) {
-          // A workflow's id: every step of it that has not ended.
-          const wf = this.steps.cancelWorkflow(id, now)
-          result.cancelled.push(...wf.cancelled)
-          result.aborting.push(...wf.aborting)
-        } else if (this.s.cancelWaiting.get({ id, now, error: null })) {
-          result.cancelled.push(id)
-          this.counts_.move(before!.queue, before!.state, 'cancelled')
-          if (before!.state === 'waiting') this.s.deleteWait.run(id)
-          if (before!.workflowId) endedSteps.push(id)
-        } else if (this.s.flagActiveCancel.get({ id })) result.aborting.push(id)
-      }
-      if (endedSteps.length > 0) this.steps.ended(endedSteps, now)
-    }).immediate()
+    const result = this.counted(() => this.admin.cancel(ids, this.now())).immediate()
     this.notifier.notifyLocal()
     return result
   }
 
   async retry(ids: readonly string[]): Promise<string[]> {
-    const now = this.now()
-    const done: string[] = []
-    this.counted(() => {
-      const retryOne = (id: string) => {
-        const before = this.s.stateOf.get(id) as { queue: string; state: string; task: string; workflowId: string | null } | undefined
-        if (before?.task === JOIN_TASK && before.workflowId === id) {
-          // A workflow's id: its failed steps, which resume the workflow from there.
-          for (const step of this.steps.failedSteps(id)) retryOne(step)
-        } else if (this.s.retry.get({ id, now })) {
-          done.push(id)
-          this.counts_.move(before!.queue, before!.state, 'queued')
-          if (before!.workflowId) this.steps.resume(id)
-        }
-      }
-      for (const id of ids) retryOne(id)
-    }).immediate()
+    const done = this.counted(() => this.admin.retry(ids, this.now())).immediate()
     this.notifier.notifyLocal()
     return done
   }

@@ -1,5 +1,5 @@
 import { endedByDependency, resolveStep, type DepOutcome } from '../workflow.js'
-import { FINAL_STATES, type DepFailureRule, type JobError, type JobState } from '../types.js'
+import { FINAL_STATES, type DepFailureRule, type JobState } from '../types.js'
 import type { CountDeltas } from './count-deltas.js'
 import type { Statements } from './sql.js'
 
@@ -83,23 +83,9 @@ export class WorkflowSteps {
     return r.kind
   }
 
-  /**
-   * Cancels every step of a workflow that has not ended (`workflowId` is its join's id): those not
-   * started end `cancelled` at once, running ones are flagged for their worker to abort.
-   */
-  cancelWorkflow(workflowId: string, now: number): { cancelled: string[]; aborting: string[] } {
-    const error = JSON.stringify({ name: 'Cancelled', message: 'the workflow was cancelled', at: new Date(now).toISOString() } satisfies JobError)
-    const out = { cancelled: [] as string[], aborting: [] as string[] }
-    for (const job of this.s.workflowOpen.all(workflowId) as { id: string; queue: string; state: JobState }[]) {
-      if (job.state === 'active') {
-        if (this.s.flagActiveCancel.get({ id: job.id })) out.aborting.push(job.id)
-      } else if (this.s.cancelWaiting.get({ id: job.id, now, error })) {
-        out.cancelled.push(job.id)
-        this.counts.move(job.queue, job.state, 'cancelled')
-        if (job.state === 'waiting') this.s.deleteWait.run(job.id)
-      }
-    }
-    return out
+  /** The steps of a workflow that have not ended (`workflowId` is its join's id), for cancel. */
+  openSteps(workflowId: string): { id: string; queue: string; state: JobState }[] {
+    return this.s.workflowOpen.all(workflowId) as { id: string; queue: string; state: JobState }[]
   }
 
   /** The failed steps of a workflow that a retry of the workflow retries (not those that never ran). */
