@@ -5,6 +5,11 @@ import type { PostgresUrlConfig } from './url.js'
 /** What an operation runs its statements on: a pooled connection, for the length of the operation. */
 export interface Db {
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
+  /**
+   * The rows as arrays of column values (node-postgres's rowMode 'array'): no object with every
+   * column's name per row, for the hot statements that return one compact column (claim, settle).
+   */
+  values<T extends unknown[] = unknown[]>(text: string, values?: unknown[]): Promise<T[]>
 }
 
 /** node-postgres returns bigint as text; tq's times and tokens fit in a double (epoch ms, counters). */
@@ -91,6 +96,10 @@ export class PgConnection {
         query: (text, values) => {
           const name = this.names.get(text)
           return client.query(name ? { name, text, values } : { text, values })
+        },
+        values: async <T extends unknown[]>(text: string, values?: unknown[]) => {
+          const name = this.names.get(text)
+          return (await client.query<T>({ name, text, values, rowMode: 'array' })).rows
         },
       }
       try {

@@ -27,6 +27,7 @@ import type {
   TqEvent,
   WorkerInfo,
 } from '../types.js'
+import { readClaimRows, readSettled } from './claim-rows.js'
 import { ChangeListener } from './change-listener.js'
 import { PgEventChannel } from './event-channel.js'
 import { PgConnection, type Db } from './connection.js'
@@ -36,26 +37,6 @@ import { migrate } from './migrate.js'
 import { channelFor, sqlFor, type Statements } from './sql.js'
 import { parsePostgresUrl, type PostgresUrlConfig } from './url.js'
 import { cancelWorkflows, endedJobs, failedSteps, resumeWorkflows, workflowIds } from './workflow-steps.js'
-
-/** A row of the claim function (./functions.ts). */
-interface ClaimRow {
-  id: string | null
-  task: string
-  queue: string
-  payload: string
-  attempt: number
-  max_attempts: number
-  token: number
-  priority: number
-  run_at: number
-  created_at: number
-  parent_id: string | null
-  workflow_id: string | null
-  headers: string | null
-  expired: boolean
-  deferred: boolean
-  next_run_at: number | null
-}
 
 export interface PostgresOpenOptions {
   /** Connections that do not keep the process alive while idle (the default client). */
@@ -164,29 +145,8 @@ export class PostgresBroker implements Broker {
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
-    const rows = (await this.exec('claim', (db) => db.query<ClaimRow>(this.s.claim, [req.workerId, req.queues, req.limit, req.leaseMs]))).rows
-    const out: ClaimedJob[] = []
-    let nextRunAt: number | null = null
-    const expiredSteps: string[] = []
-    const expired: { id: string; task: string; queue: string }[] = []
-    for (const r of rows) {
-      if (r.id === null) {
-        nextRunAt = r.next_run_at
-        continue
-      }
-      if (r.deferred) {
-        expiredSteps.push(r.id)
-        continue
-      }
-      if (r.expired) {
-        expired.push({ id: r.id, task: r.task, queue: r.queue })
-        continue
-      }
-      out.push({
-        id: r.id, task: r.task, queue: r.queue, payload: r.payload, attempt: r.attempt, maxAttempts: r.max_attempts, token: r.token,
-        priority: r.priority, runAt: r.run_at, createdAt: r.created_at, parentId: r.parent_id, workflowId: r.workflow_id, headers: r.headers,
-      })
-    }
+    const rows = await this.exec('claim', (db) => db.values<[string]>(this.s.claim, [req.workerId, req.queues, req.limit, req.leaseMs]))
+    const { jobs: out, expired, deferred: expiredSteps, nextRunAt } = readClaimRows(rows)
     // Past their deadline and waited for by other steps: expired with their cascade, in one transaction.
     if (expiredSteps.length > 0) {
       const ended = await this.tx('expire workflow steps', async (db) => {
@@ -204,19 +164,14 @@ export class PostgresBroker implements Broker {
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return []
-    const accepted = new Array<boolean>(outcomes.length).fill(false)
     // Fast path, one statement: every outcome except those ending a workflow step others wait for.
-    const rows = (await this.exec('settle', (db) => db.query<{ ord: number; deferred: boolean }>(this.s.settle, settleParams(outcomes, true)))).rows
-    const deferred: number[] = []
-    for (const r of rows) {
-      if (r.deferred) deferred.push(r.ord - 1)
-      else accepted[r.ord - 1] = true
-    }
+    const [[answer]] = await this.exec('settle', (db) => db.values<[string | null]>(this.s.settle, settleParams(outcomes)))
+    const { accepted, deferred } = readSettled(answer, outcomes.length)
     if (deferred.length > 0) {
       // Those end in one transaction with what they start or end downstream (../workflow.ts).
       const slow = deferred.map((i) => outcomes[i]!)
       const done = await this.tx('settle workflow steps', async (db) => {
-        const r = (await db.query<{ ord: number; id: string; state: string }>(this.s.settle, settleParams(slow, false))).rows
+        const r = (await db.query<{ ord: number; id: string; state: string }>(this.s.settleSteps, settleParams(slow))).rows
         await endedJobs(db, this.s, r.filter((x) => x.state === 'succeeded' || x.state === 'failed' || x.state === 'cancelled').map((x) => x.id))
         return r.map((x) => x.ord - 1)
       })
@@ -437,7 +392,7 @@ function preparedNames(s: Statements): Map<string, string> {
 }
 
 /** A settle call's parallel arrays (see S.settle in ./functions.ts). */
-function settleParams(outcomes: readonly Outcome[], fast: boolean): unknown[] {
+function settleParams(outcomes: readonly Outcome[]): unknown[] {
   const ids: string[] = []
   const tokens: number[] = []
   const kinds: string[] = []
@@ -454,5 +409,5 @@ function settleParams(outcomes: readonly Outcome[], fast: boolean): unknown[] {
     runAts.push(o.kind === 'failed' ? (o.retryAt ?? null) : o.kind === 'retry' ? o.runAt : o.kind === 'released' ? (o.runAt ?? null) : null)
     resultExpires.push(o.kind === 'succeeded' ? (o.resultExpiresAt ?? null) : null)
   }
-  return [ids, tokens, kinds, results, errors, runAts, resultExpires, fast]
+  return [ids, tokens, kinds, results, errors, runAts, resultExpires]
 }

@@ -60,8 +60,25 @@ export const STATEMENTS = {
     )
     SELECT count(*)::int AS created, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
 
-  claim: `SELECT * FROM S.claim($1, $2::text[], $3, $4)`,
-  settle: `SELECT * FROM S.settle($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8)`,
+  // One text column per claimed job, its fields joined by U+001F (CLAIM_FIELDS in ./claim-rows.ts),
+  // the payload last: node-postgres then reads one value per row instead of sixteen (with a
+  // name and a type parser each). Only the payload can hold the separator (ids, task and queue
+  // names never hold control characters; headers are JSON, which escapes them), and a payload
+  // is everything after the last field before it. The row of a drained claim (id NULL) is
+  // its next run time alone, without a separator.
+  claim: `
+    SELECT CASE WHEN c.id IS NULL THEN coalesce(c.next_run_at::text, '') ELSE
+      concat(c.id, chr(31), c.task, chr(31), c.queue, chr(31), c.attempt, chr(31), c.max_attempts, chr(31), c.token, chr(31),
+             c.priority, chr(31), c.run_at, chr(31), c.created_at, chr(31), c.parent_id, chr(31), c.workflow_id, chr(31),
+             c.headers, chr(31), CASE WHEN c.deferred THEN 'd' WHEN c.expired THEN 'x' END, chr(31), c.payload) END
+    FROM S.claim($1, $2::text[], $3, $4) c`,
+  // The fast settle's answer in one value: the ordinals of the outcomes applied, and of those
+  // left for the client's transaction (workflow steps others wait for) with a minus sign.
+  settle: `
+    SELECT string_agg(CASE WHEN s.deferred THEN '-' ELSE '' END || s.ord, ',')
+    FROM S.settle($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], true) s`,
+  // The settle of workflow steps, in the client's transaction with their cascade.
+  settleSteps: `SELECT * FROM S.settle($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], false)`,
   // A job that its claim found past its deadline and that others wait for: expired in the
   // client's transaction, with its cascade.
   expireDeferred: `UPDATE S.jobs SET state = 'expired', finished_at = ${NOW_MS}, token = token + 1
