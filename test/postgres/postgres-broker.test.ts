@@ -148,6 +148,41 @@ describe('bounds', () => {
   })
 })
 
+describe('claims read back from one joined value per job (./claim-rows.ts)', () => {
+  it('every field of a claimed job comes back as stored, a payload holding the separator and non-ASCII text included', async () => {
+    const url = fresh()
+    const b = await open(url)
+    const payload = '{"s":"a\u001fb\u001f","t":"é 日本 🎉"}' // raw U+001F characters, not JSON escapes
+    expect(payload).toContain('\u001f')
+    const [{ id: parentId }] = await b.enqueue([job()])
+    const [{ id }] = await b.enqueue([job({ payload, priority: 7, maxAttempts: 3, parentId, headers: '{"traceparent":"00-abc-def-01"}', runAt: Date.now() - 5 })])
+    const { jobs } = await b.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })
+    const [stored] = await sql<{ run_at: string; created_at: string }>(`SELECT run_at, created_at FROM ${new URL(url).searchParams.get('schema')}.jobs WHERE id = $1`, [id])
+    expect(jobs).toEqual([
+      { id, task: 't', queue: 'q', payload, attempt: 1, maxAttempts: 3, token: 1, priority: 7, runAt: Number(stored!.run_at), createdAt: Number(stored!.created_at), parentId, workflowId: null, headers: '{"traceparent":"00-abc-def-01"}' },
+    ])
+    expect(await b.settle([{ id, token: 1, kind: 'succeeded', result: '1' }])).toEqual([true])
+  })
+
+  it('a drained claim reports the next delayed job, and jobs past their deadline come back expired', async () => {
+    const b = await open(fresh())
+    const runAt = Date.now() + 60_000
+    await b.enqueue([job({ runAt })])
+    const [{ id }] = await b.enqueue([job({ expiresAt: Date.now() - 1 })])
+    const got = await b.claim({ workerId: 'w', queues: ['q'], limit: 5, leaseMs: 30_000 })
+    expect(got).toEqual({ jobs: [], nextRunAt: runAt, expired: [{ id, task: 't', queue: 'q' }] })
+  })
+
+  it('a settle tells which outcomes were applied: stale tokens are not', async () => {
+    const b = await open(fresh())
+    await b.enqueue([job(), job(), job()])
+    const { jobs } = await b.claim({ workerId: 'w', queues: ['q'], limit: 3, leaseMs: 30_000 })
+    const outcomes = jobs.map((j, i) => ({ id: j.id, token: i === 1 ? j.token + 1 : j.token, kind: 'succeeded' as const, result: undefined }))
+    expect(await b.settle(outcomes)).toEqual([true, false, true])
+    expect(await b.settle(outcomes)).toEqual([false, false, false])
+  })
+})
+
 describe('LISTEN/NOTIFY', () => {
   it('the LISTEN connection comes back by itself after the server drops it, and wakes waiters again', async () => {
     const url = fresh({ application_name: `tqlisten${Date.now()}` })
