@@ -7,6 +7,8 @@ import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { openBroker } from '../../src/broker/open-broker.js'
 import { PostgresBroker } from '../../src/broker/postgres/postgres-broker.js'
+import { MIGRATIONS } from '../../src/broker/postgres/migrations.js'
+import { migrationsFor } from '../../src/broker/postgres/sql.js'
 import { parsePostgresUrl } from '../../src/broker/postgres/url.js'
 import { BrokerError } from '../../src/errors.js'
 import { dropSchema, sql, TEST_POSTGRES, uniqueSchema, urlWith } from './helpers.js'
@@ -88,9 +90,27 @@ describe('schema and migrations', () => {
     const all = await Promise.all(Array.from({ length: 6 }, () => open(url)))
     const schema = all[0]!.schema
     const rows = await sql<{ version: number }>(`SELECT version FROM ${schema}.schema_version ORDER BY version`)
-    expect(rows.map((r) => r.version)).toEqual([1])
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
     const [r] = await all[3]!.enqueue([job()])
     expect((await all[5]!.getJob(r!.id))!.state).toBe('queued')
+  })
+
+  it('a schema made by an older tq (version 1) is brought to the current version, and its jobs work on', async () => {
+    const url = fresh()
+    const first = await open(url)
+    const [{ id }] = await first.enqueue([job()])
+    const { jobs } = await first.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })
+    await first.close()
+    // As an older tq left it: the version-2 settle not there (its version-1 body back) and the version at 1.
+    await sql(migrationsFor(first.schema)[0]!.replace(/[\s\S]*(CREATE FUNCTION \w+\.settle[\s\S]*?\$fn\$[\s\S]*?\$fn\$;)[\s\S]*/, '$1').replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'))
+    await sql(`DELETE FROM ${first.schema}.schema_version WHERE version > 1`)
+    const again = await open(url)
+    const rows = await sql<{ version: number }>(`SELECT version FROM ${first.schema}.schema_version ORDER BY version`)
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
+    const [{ def }] = await sql<{ def: string }>(`SELECT pg_get_functiondef('${first.schema}.settle'::regproc) AS def`)
+    expect(def).toContain(`state COLLATE "C" = 'active'`)
+    expect(await again.settle([{ id, token: jobs[0]!.token, kind: 'succeeded', result: '"ok"' }])).toEqual([true])
+    expect((await again.getJob(id))!.state).toBe('succeeded')
   })
 
   it('commands that must not create it refuse a missing schema', async () => {

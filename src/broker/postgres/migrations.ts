@@ -12,6 +12,8 @@
  * (payload, result, error, progress) are text: they cross the Broker interface as JSON text,
  * so the database never parses them.
  */
+import { SETTLE_BY_ID } from './settle-function.js'
+
 export const MIGRATIONS: readonly string[] = [
   /* 1: jobs and the side tables */ `
   CREATE TABLE S.jobs (
@@ -105,4 +107,5 @@ export const MIGRATIONS: readonly string[] = [
     beat_at bigint NOT NULL
   );
   `,
+  /* 2: settle finds its jobs by primary key (./settle-function.ts) */ SETTLE_BY_ID,
 ]

@@ -83,10 +83,11 @@ export const STATEMENTS = {
   // client's transaction, with its cascade.
   expireDeferred: `UPDATE S.jobs SET state = 'expired', finished_at = ${NOW_MS}, token = token + 1
                    WHERE id = ANY($1::text[]) AND state = 'queued' RETURNING id, task, queue`,
+  // By primary key, not by a scan of jobs_active (state COLLATE "C": see ./settle-function.ts).
   renew: `
     UPDATE S.jobs j SET lease_until = ${NOW_MS} + $3::bigint
     FROM unnest($1::text[], $2::bigint[]) AS l(id, token)
-    WHERE j.id = l.id AND j.token = l.token AND j.state = 'active'
+    WHERE j.id = l.id AND j.token = l.token AND j.state COLLATE "C" = 'active'
     RETURNING j.id, j.cancel_requested`,
   // SKIP LOCKED: a lapsed job a settle or a peer's recovery is writing right now is left to it.
   recoverExpired: `

@@ -1,0 +1,92 @@
+// The Postgres broker's own cost per job, before/after, alternated: 50,000 jobs enqueued into a
+// fresh schema, then claimed and settled in batches (claim B, settle B, repeat) by this process
+// alone, with no worker threads: client CPU µs per job (this process), Postgres CPU µs per job
+// (every postgres process) and jobs/s. Isolates the client path that a worker's drain pays.
+//   node bench/pg-broker-ab.js <before-clone> <after-clone> [rounds] [batch]
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+
+const [beforeDir, afterDir, roundsArg = '5', batchArg = '250'] = process.argv.slice(2)
+if (!beforeDir || !afterDir) {
+  console.error('usage: node bench/pg-broker-ab.js <before-clone> <after-clone> [rounds] [batch]')
+  process.exit(2)
+}
+const BASE = process.env.TQ_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/tq_test'
+const N = 50_000
+const B = Number(batchArg)
+
+function postgresCpu() {
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+  }
+  return ticks / 100
+}
+const cpu = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+async function once(root) {
+  const schema = `bench_bab_${randomBytes(4).toString('hex')}`
+  const u = new URL(BASE)
+  u.searchParams.set('schema', schema)
+  const { PostgresBroker } = await import(join(root, 'dist/src/broker/postgres/postgres-broker.js'))
+  const broker = await PostgresBroker.connect(u.toString())
+  try {
+    const e0 = cpu()
+    const t0 = performance.now()
+    for (let i = 0; i < N; i += 1000) {
+      const now = Date.now()
+      await broker.enqueue(Array.from({ length: 1000 }, () => ({ task: 'noop', queue: 'default', payload: '{}', priority: 0, runAt: now, maxAttempts: 1 })))
+    }
+    const enqS = (performance.now() - t0) / 1000
+    const enqCpu = cpu() - e0
+    const c0 = cpu()
+    const p0 = postgresCpu()
+    const t1 = performance.now()
+    let done = 0
+    for (;;) {
+      const { jobs } = await broker.claim({ workerId: 'ab', queues: ['default'], limit: B, leaseMs: 30_000 })
+      if (jobs.length === 0) break
+      const ok = await broker.settle(jobs.map((j) => ({ id: j.id, token: j.token, kind: 'succeeded', result: undefined })))
+      done += ok.filter(Boolean).length
+    }
+    if (done !== N) throw new Error(`settled ${done} of ${N}`)
+    const s = (performance.now() - t1) / 1000
+    return { rate: N / s, clientUs: ((cpu() - c0) / N) * 1e6, pgUs: ((postgresCpu() - p0) / N) * 1e6, bulk: N / enqS, enqUs: (enqCpu / N) * 1e6 }
+  } finally {
+    await broker.close()
+    const c = new pg.Client({ connectionString: BASE })
+    await c.connect()
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await c.end()
+  }
+}
+
+const sides = { before: resolve(beforeDir), after: resolve(afterDir) }
+const out = { before: [], after: [] }
+for (let r = 0; r < Number(roundsArg); r++) {
+  for (const side of r % 2 === 0 ? ['before', 'after'] : ['after', 'before']) {
+    const x = await once(sides[side])
+    out[side].push(x)
+    console.error(`${side}: claim+settle ${Math.round(x.rate)} jobs/s, client ${x.clientUs.toFixed(1)} µs/job, postgres ${x.pgUs.toFixed(1)} µs/job; enqueue ${Math.round(x.bulk)} jobs/s, client ${x.enqUs.toFixed(1)} µs/job`)
+  }
+}
+const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
+for (const side of ['before', 'after']) {
+  const a = out[side]
+  console.log(`${side.padEnd(6)} median claim+settle ${Math.round(med(a.map((x) => x.rate)))} jobs/s, client ${med(a.map((x) => x.clientUs)).toFixed(1)} µs/job, postgres ${med(a.map((x) => x.pgUs)).toFixed(1)} µs/job; enqueue ${Math.round(med(a.map((x) => x.bulk)))} jobs/s, client ${med(a.map((x) => x.enqUs)).toFixed(1)} µs/job`)
+}
+process.exit(0)
