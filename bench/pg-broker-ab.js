@@ -57,15 +57,21 @@ async function once(root) {
     const p0 = postgresCpu()
     const t1 = performance.now()
     let done = 0
+    let claimMs = 0
+    let settleMs = 0
     for (;;) {
+      const ta = performance.now()
       const { jobs } = await broker.claim({ workerId: 'ab', queues: ['default'], limit: B, leaseMs: 30_000 })
+      const tb = performance.now()
+      claimMs += tb - ta
       if (jobs.length === 0) break
       const ok = await broker.settle(jobs.map((j) => ({ id: j.id, token: j.token, kind: 'succeeded', result: undefined })))
+      settleMs += performance.now() - tb
       done += ok.filter(Boolean).length
     }
     if (done !== N) throw new Error(`settled ${done} of ${N}`)
     const s = (performance.now() - t1) / 1000
-    return { rate: N / s, clientUs: ((cpu() - c0) / N) * 1e6, pgUs: ((postgresCpu() - p0) / N) * 1e6, bulk: N / enqS, enqUs: (enqCpu / N) * 1e6 }
+    return { claimUs: (claimMs * 1000) / N, settleUs: (settleMs * 1000) / N, rate: N / s, clientUs: ((cpu() - c0) / N) * 1e6, pgUs: ((postgresCpu() - p0) / N) * 1e6, bulk: N / enqS, enqUs: (enqCpu / N) * 1e6 }
   } finally {
     await broker.close()
     const c = new pg.Client({ connectionString: BASE })
@@ -81,12 +87,12 @@ for (let r = 0; r < Number(roundsArg); r++) {
   for (const side of r % 2 === 0 ? ['before', 'after'] : ['after', 'before']) {
     const x = await once(sides[side])
     out[side].push(x)
-    console.error(`${side}: claim+settle ${Math.round(x.rate)} jobs/s, client ${x.clientUs.toFixed(1)} µs/job, postgres ${x.pgUs.toFixed(1)} µs/job; enqueue ${Math.round(x.bulk)} jobs/s, client ${x.enqUs.toFixed(1)} µs/job`)
+    console.error(`${side}: claim+settle ${Math.round(x.rate)} jobs/s (claim ${x.claimUs.toFixed(1)}, settle ${x.settleUs.toFixed(1)} µs/job wall), client ${x.clientUs.toFixed(1)} µs/job, postgres ${x.pgUs.toFixed(1)} µs/job; enqueue ${Math.round(x.bulk)} jobs/s, client ${x.enqUs.toFixed(1)} µs/job`)
   }
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
 for (const side of ['before', 'after']) {
   const a = out[side]
-  console.log(`${side.padEnd(6)} median claim+settle ${Math.round(med(a.map((x) => x.rate)))} jobs/s, client ${med(a.map((x) => x.clientUs)).toFixed(1)} µs/job, postgres ${med(a.map((x) => x.pgUs)).toFixed(1)} µs/job; enqueue ${Math.round(med(a.map((x) => x.bulk)))} jobs/s, client ${med(a.map((x) => x.enqUs)).toFixed(1)} µs/job`)
+  console.log(`${side.padEnd(6)} median claim+settle ${Math.round(med(a.map((x) => x.rate)))} jobs/s (claim ${med(a.map((x) => x.claimUs)).toFixed(1)}, settle ${med(a.map((x) => x.settleUs)).toFixed(1)} µs/job wall), client ${med(a.map((x) => x.clientUs)).toFixed(1)} µs/job, postgres ${med(a.map((x) => x.pgUs)).toFixed(1)} µs/job; enqueue ${Math.round(med(a.map((x) => x.bulk)))} jobs/s, client ${med(a.map((x) => x.enqUs)).toFixed(1)} µs/job`)
 }
 process.exit(0)

@@ -7,8 +7,11 @@ import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { openBroker } from '../../src/broker/open-broker.js'
 import { PostgresBroker } from '../../src/broker/postgres/postgres-broker.js'
+import type { Db } from '../../src/broker/postgres/connection.js'
+import { insertBatch } from '../../src/broker/postgres/enqueue-batch.js'
+import { enqueueParams } from '../../src/broker/postgres/job-params.js'
 import { MIGRATIONS } from '../../src/broker/postgres/migrations.js'
-import { migrationsFor } from '../../src/broker/postgres/sql.js'
+import { migrationsFor, sqlFor } from '../../src/broker/postgres/sql.js'
 import { parsePostgresUrl } from '../../src/broker/postgres/url.js'
 import { BrokerError } from '../../src/errors.js'
 import { dropSchema, sql, TEST_POSTGRES, uniqueSchema, urlWith } from './helpers.js'
@@ -200,6 +203,38 @@ describe('claims read back from one joined value per job (./claim-rows.ts)', () 
     const outcomes = jobs.map((j, i) => ({ id: j.id, token: i === 1 ? j.token + 1 : j.token, kind: 'succeeded' as const, result: undefined }))
     expect(await b.settle(outcomes)).toEqual([true, false, true])
     expect(await b.settle(outcomes)).toEqual([false, false, false])
+  })
+})
+
+describe('enqueue: a plain INSERT when nothing can conflict (./enqueue-batch.ts)', () => {
+  it('a batch meeting an existing id (a random id drawn twice) goes again skipping it, and the rest are inserted', async () => {
+    const url = fresh()
+    const b = await open(url)
+    const [{ id: taken }] = await b.enqueue([job({ payload: '"first"' })])
+    const client = new pg.Client({ connectionString: TEST_POSTGRES })
+    await client.connect()
+    try {
+      const db: Db = {
+        query: (text, values) => client.query(text, values),
+        values: async (text, values) => (await client.query({ text, values, rowMode: 'array' })).rows,
+      }
+      const jobs = [job({ payload: '"a"' }), job({ payload: '"b"' }), job({ payload: '"c"' })]
+      const ids = ['fresh-1', taken, 'fresh-2']
+      const out = await insertBatch(db, sqlFor(b.schema), jobs, ids, enqueueParams(jobs, ids), true)
+      expect(out.map((r) => r.id)).toEqual(ids)
+      const rows = await sql<{ id: string; payload: string }>(`SELECT id, payload FROM ${b.schema}.jobs ORDER BY seq`)
+      expect(rows).toEqual([{ id: taken, payload: '"first"' }, { id: 'fresh-1', payload: '"a"' }, { id: 'fresh-2', payload: '"c"' }])
+    } finally {
+      await client.end()
+    }
+  })
+
+  it('a batch of plain jobs keeps its order and its columns; unset columns are NULL', async () => {
+    const b = await open(fresh())
+    const rs = await b.enqueue([job({ payload: '1' }), job({ payload: '2', key: null, parentId: null })])
+    const rows = await sql(`SELECT payload, key, parent_id, workflow_id, next, is_join, pending, headers, state FROM ${b.schema}.jobs ORDER BY seq`)
+    expect(rows).toEqual([1, 2].map((p) => ({ payload: String(p), key: null, parent_id: null, workflow_id: null, next: null, is_join: false, pending: 0, headers: null, state: 'queued' })))
+    expect(rs.every((r) => r.created)).toBe(true)
   })
 })
 

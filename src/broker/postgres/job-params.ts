@@ -4,14 +4,22 @@ import type { NewJob } from '../types.js'
 export const NEXT_SEPARATOR = '\u001f'
 
 /**
- * The enqueue statement's parallel arrays (see STATEMENTS.enqueue), one entry per job, in order.
- * Arrays of text and numbers bind as a handful of parameters whatever the batch size, so one
- * statement inserts a whole batch. `next` travels as one separated text (arrays of arrays must
- * be rectangular in Postgres).
+ * The enqueue statement's parallel arrays (see insertJobs in ./sql.ts), one entry per job, in
+ * order. Arrays of text and numbers bind as a handful of parameters whatever the batch size, so
+ * one statement inserts a whole batch. `next` travels as one separated text (arrays of arrays
+ * must be rectangular in Postgres). A column that no job of the batch sets (the workflow columns,
+ * keys, parents, headers of a plain batch) is sent as NULL rather than as an array of NULLs:
+ * node-postgres writes each array element in JavaScript, and unnest() pads a NULL array anyway.
  */
 export function enqueueParams(jobs: readonly NewJob[], ids: readonly string[]): unknown[] {
   const n = jobs.length
-  const cols = Array.from({ length: 19 }, () => new Array<unknown>(n))
+  const cols: (unknown[] | null)[] = Array.from({ length: 19 }, () => new Array<unknown>(n))
+  /** Which of the columns from 7 on some job sets. */
+  const used = new Array<boolean>(19).fill(false)
+  const set = (c: number, i: number, v: unknown): void => {
+    cols[c]![i] = v
+    if (v !== null) used[c] = true
+  }
   for (let i = 0; i < n; i++) {
     const j = jobs[i]!
     const step = j.step
@@ -22,18 +30,19 @@ export function enqueueParams(jobs: readonly NewJob[], ids: readonly string[]): 
     cols[4]![i] = j.priority
     cols[5]![i] = j.maxAttempts
     cols[6]![i] = j.runAt
-    cols[7]![i] = j.key ?? null
-    cols[8]![i] = j.parentId ?? null
-    cols[9]![i] = j.expiresAt ?? null
-    cols[10]![i] = step?.workflowId ?? null
-    cols[11]![i] = step && step.dependsOn.length > 0 ? JSON.stringify(step.dependsOn) : null
-    cols[12]![i] = step && step.next.length > 0 ? step.next.join(NEXT_SEPARATOR) : ''
-    cols[13]![i] = step?.input ? JSON.stringify(step.input) : null
-    cols[14]![i] = step?.onDepFailure ?? null
-    cols[15]![i] = step?.join ?? false
-    cols[16]![i] = step?.delayMs ?? null
-    cols[17]![i] = step?.dependsOn.length ?? 0
-    cols[18]![i] = j.headers ?? null
+    set(7, i, j.key ?? null)
+    set(8, i, j.parentId ?? null)
+    set(9, i, j.expiresAt ?? null)
+    set(10, i, step?.workflowId ?? null)
+    set(11, i, step && step.dependsOn.length > 0 ? JSON.stringify(step.dependsOn) : null)
+    set(12, i, step && step.next.length > 0 ? step.next.join(NEXT_SEPARATOR) : null)
+    set(13, i, step?.input ? JSON.stringify(step.input) : null)
+    set(14, i, step?.onDepFailure ?? null)
+    set(15, i, step ? (step.join ?? false) : null)
+    set(16, i, step?.delayMs ?? null)
+    set(17, i, step ? step.dependsOn.length : null)
+    set(18, i, j.headers ?? null)
   }
+  for (let c = 7; c < 19; c++) if (!used[c]) cols[c] = null
   return cols
 }

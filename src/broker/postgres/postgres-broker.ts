@@ -31,6 +31,7 @@ import { readClaimRows, readSettled } from './claim-rows.js'
 import { ChangeListener } from './change-listener.js'
 import { PgEventChannel } from './event-channel.js'
 import { PgConnection, type Db } from './connection.js'
+import { insertBatch } from './enqueue-batch.js'
 import { enqueueParams } from './job-params.js'
 import { listQuery } from './job-listing.js'
 import { migrate } from './migrate.js'
@@ -106,24 +107,15 @@ export class PostgresBroker implements Broker {
     // Ids are chosen here, so a call retried after a dropped connection finds its own jobs.
     const now = Date.now()
     const ids = jobs.map((j) => j.id ?? newJobId(now))
-    const keys = jobs.map((j) => j.key ?? null).filter((k): k is string => k !== null)
+    const params = enqueueParams(jobs, ids)
+    // Random ids and no keys cannot conflict the first time they are sent; a retry may find its own rows.
+    let first = jobs.every((j) => j.id === undefined && j.key == null)
     return this.exec(
       'enqueue',
-      async (db) => {
-        const { rows } = await db.query<{ ids: string[] }>(this.s.enqueue, enqueueParams(jobs, ids))
-        const inserted = new Set(rows[0]!.ids)
-        if (inserted.size === jobs.length) return ids.map((id) => ({ id, created: true }))
-        // Some conflicted: a deterministic id already taken, or a unique key held by a live job.
-        const byKey = new Map<string, string>()
-        if (keys.length > 0) for (const r of (await db.query<{ key: string; id: string }>(this.s.liveByKeys, [keys])).rows) byKey.set(r.key, r.id)
-        return jobs.map((j, i) => {
-          const id = ids[i]!
-          if (inserted.has(id)) return { id, created: true }
-          // A retried call finds the random-id jobs it inserted the first time: those are ours.
-          if (j.id === undefined && (j.key == null || byKey.get(j.key) === id)) return { id, created: true }
-          if (j.key != null && byKey.has(j.key)) return { id: byKey.get(j.key)!, created: false }
-          return { id, created: false }
-        })
+      (db) => {
+        const plain = first
+        first = false
+        return insertBatch(db, this.s, jobs, ids, params, plain)
       },
       true,
     )
@@ -386,7 +378,7 @@ export class PostgresBroker implements Broker {
 }
 
 /** The statements worth preparing once per connection: the hot paths, whose text never varies. */
-const PREPARED = ['enqueue', 'claim', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
+const PREPARED = ['enqueue', 'enqueueOrSkip', 'claim', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
 function preparedNames(s: Statements): Map<string, string> {
   return new Map(PREPARED.map((k) => [s[k], `tq_${k}`]))
 }

@@ -22,18 +22,19 @@ const KEEP_RUNNING_WORKFLOWS = `(j.workflow_id IS NULL OR j.workflow_id = j.id
 export const JOB_COLUMNS = `id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
   finished_at, result, error, errors, progress, parent_id, key, workflow_id, depends_on, headers`
 
-export const STATEMENTS = {
-  // Jobs with a random id and no key cannot conflict; ON CONFLICT DO NOTHING covers the rest
-  // (a deterministic id taken, a unique key held by a live job), and RETURNING tells which went in.
-  // Rows are inserted in the order given, so seq (FIFO) follows the batch.
-  enqueue: `
-    WITH ins AS (
+/**
+ * The INSERT of a batch of jobs from parallel arrays, one per column ($1 ids … $19 headers, see
+ * ./job-params.ts). An array passed as NULL (a column no job of the batch sets) is read as all
+ * NULLs: unnest() pads it. `conflict`: the ON CONFLICT clause, or nothing.
+ */
+function insertJobs(conflict: string): string {
+  return `
       INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at,
                           workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, headers)
       SELECT u.id, u.task, u.queue,
              CASE WHEN u.pending > 0 THEN 'waiting' WHEN u.run_at > ${NOW_MS} THEN 'scheduled' ELSE 'queued' END,
              u.payload, u.priority, u.max_attempts, ${NOW_MS}, u.run_at, u.key, u.parent_id, u.expires_at,
-             u.workflow_id, u.depends_on, CASE WHEN u.next = '' THEN NULL ELSE string_to_array(u.next, chr(31)) END,
+             u.workflow_id, u.depends_on, CASE WHEN u.next <> '' THEN string_to_array(u.next, chr(31)) END,
              u.input, u.on_dep_failure, coalesce(u.is_join, false), u.delay_ms, coalesce(u.pending, 0), u.headers
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::text[],
                   $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[],
@@ -41,10 +42,27 @@ export const STATEMENTS = {
            WITH ORDINALITY AS u(id, task, queue, payload, priority, max_attempts, run_at, key, parent_id, expires_at,
                                 workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, headers, ord)
       ORDER BY u.ord
-      ON CONFLICT DO NOTHING
-      RETURNING id
-    )
-    SELECT coalesce(array_agg(id), '{}') AS ids, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
+      ${conflict}
+      RETURNING id`
+}
+
+export const STATEMENTS = {
+  // A batch of jobs (./job-params.ts's parallel arrays). Rows are inserted in the order given, so
+  // seq (FIFO) follows the batch. Two forms of one INSERT:
+  //   enqueue: jobs with random ids and no unique key, sent for the first time, cannot conflict:
+  //     a plain INSERT (a conflict would be a random id drawn twice: the statement fails with
+  //     unique_violation, and the batch goes again as enqueueOrSkip). ON CONFLICT costs every row
+  //     a speculative insertion (a check of each unique index first, and a second WAL record).
+  //   enqueueOrSkip: a deterministic id taken, a unique key held by a live job, or a call retried
+  //     after a dropped connection: those rows are skipped, and the answer lists the ids inserted
+  //     (only when some were skipped: a thousand ids are otherwise a thousand values to read back).
+  enqueue: `
+    WITH ins AS (${insertJobs('')})
+    SELECT count(*)::int AS n, NULL::text[] AS ids, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
+  enqueueOrSkip: `
+    WITH ins AS (${insertJobs('ON CONFLICT DO NOTHING')})
+    SELECT count(*)::int AS n, CASE WHEN count(*) < cardinality($1::text[]) THEN coalesce(array_agg(id), '{}') END AS ids,
+           CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
   liveByKeys: `SELECT key, id FROM S.jobs WHERE key = ANY($1::text[]) AND state IN ('scheduled', 'queued', 'active')`,
   // A beat's slot: the job if absent, and the slot as the schedule's latest unless a later one is recorded.
   enqueueSlot: `
