@@ -12,6 +12,7 @@
  * (payload, result, error, progress) are text: they cross the Broker interface as JSON text,
  * so the database never parses them.
  */
+import { CLAIM_PLANNED_ONCE } from './claim-function.js'
 import { SETTLE_BY_ID } from './settle-function.js'
 
 export const MIGRATIONS: readonly string[] = [
@@ -107,5 +108,5 @@ export const MIGRATIONS: readonly string[] = [
     beat_at bigint NOT NULL
   );
   `,
-  /* 2: settle finds its jobs by primary key (./settle-function.ts) */ SETTLE_BY_ID,
+  /* 2: settle finds its jobs by primary key; claim and settle are planned once per connection */ SETTLE_BY_ID + CLAIM_PLANNED_ONCE,
 ]

@@ -71,4 +71,7 @@ export const SETTLE_BY_ID = `
     END IF;
   END
   $fn$;
+  -- Planned once per connection (see ./claim-function.ts): its generic plan is the same probe of the
+  -- primary key per outcome (unnest's length unknown, the join is estimated at ten rows).
+  ALTER FUNCTION S.settle(text[], bigint[], text[], text[], text[], bigint[], bigint[], boolean) SET plan_cache_mode = force_generic_plan;
 `
