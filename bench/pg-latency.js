@@ -3,7 +3,8 @@
 // so the enqueue's own commit is inside the figure, as in bench/peers/pg-vs-tq.js) and the task
 // returns how long after the enqueue call it started (hrtime: one machine).
 //   node bench/pg-latency.js <before-clone> <after-clone> [rounds] [samples] [query, e.g. synchronousCommit=off]
-// Also reports the enqueue call alone (its return, before the worker hears of the job).
+// Also reports the enqueue call alone (its return, before the worker hears of the job), and the
+// time from the enqueue statement's start to the claim statement's start by the database's clock.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,7 +56,12 @@ async function once(root) {
         enq.push(e)
       }
     }
-    return { p50: pct(start, 50), p99: pct(start, 99), enq50: pct(enq, 50) }
+    // By the database's clock (ms): the enqueue statement's start to the claim statement's start.
+    const c = new pg.Client({ connectionString: BASE })
+    await c.connect()
+    const gaps = (await c.query(`SELECT (started_at - created_at)::float8 AS gap FROM ${schema}.jobs WHERE started_at IS NOT NULL ORDER BY seq OFFSET 30`)).rows.map((r) => r.gap)
+    await c.end()
+    return { p50: pct(start, 50), p99: pct(start, 99), enq50: pct(enq, 50), claimGap: pct(gaps, 50) }
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.on('exit', r))
@@ -74,7 +80,7 @@ for (let r = 0; r < Number(roundsArg); r++) {
   for (const side of r % 2 === 0 ? ['before', 'after'] : ['after', 'before']) {
     const x = await once(sides[side])
     out[side].push(x)
-    console.error(`${side}: enqueue-to-start p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} ms; enqueue call p50 ${x.enq50.toFixed(2)} ms`)
+    console.error(`${side}: enqueue-to-start p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} ms; enqueue call p50 ${x.enq50.toFixed(2)} ms; enqueue statement to claim statement p50 ${x.claimGap} ms (database clock)`)
   }
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
