@@ -13,7 +13,7 @@ import { enqueueParams } from '../../src/broker/postgres/job-params.js'
 import { MIGRATIONS } from '../../src/broker/postgres/migrations.js'
 import { migrationsFor, sqlFor } from '../../src/broker/postgres/sql.js'
 import { parsePostgresUrl } from '../../src/broker/postgres/url.js'
-import { BrokerError } from '../../src/errors.js'
+import { BrokerError, UsageError } from '../../src/errors.js'
 import { dropSchema, sql, TEST_POSTGRES, uniqueSchema, urlWith } from './helpers.js'
 import { destroyPgServers, PgServer } from './server.js'
 
@@ -185,6 +185,15 @@ describe('claims read back from one joined value per job (./claim-rows.ts)', () 
       { id, task: 't', queue: 'q', payload, attempt: 1, maxAttempts: 3, token: 1, priority: 7, runAt: Number(stored!.run_at), createdAt: Number(stored!.created_at), parentId, workflowId: null, headers: '{"traceparent":"00-abc-def-01"}' },
     ])
     expect(await b.settle([{ id, token: 1, kind: 'succeeded', result: '1' }])).toEqual([true])
+  })
+
+  it('an id given with a control character is refused before anything is written (ids are joined by U+001F)', async () => {
+    const b = await open(fresh())
+    const err = await failure(b.enqueue([job(), job({ id: 'schedule:a\u001fb:2026' })]))
+    expect(err).toBeInstanceOf(UsageError)
+    expect(err.message).toMatch(/control character/)
+    expect(await failure(b.enqueueSlot('a\u001fb', 1, { ...job(), id: 'schedule:a\u001fb:1' }))).toBeInstanceOf(UsageError)
+    expect(await b.counts()).toEqual([])
   })
 
   it('a drained claim reports the next delayed job, and jobs past their deadline come back expired', async () => {

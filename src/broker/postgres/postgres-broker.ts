@@ -5,6 +5,7 @@
  * bounded waits (./connection.ts). Workflow steps end in the client's transactions
  * (./workflow-steps.ts). Layout, costs and connection behaviour: ./README.md.
  */
+import { UsageError } from '../../errors.js'
 import { newJobId } from '../job-id.js'
 import { emptyCounts, toJobJSON, type StoredJob } from '../job-json.js'
 import type {
@@ -105,6 +106,7 @@ export class PostgresBroker implements Broker {
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return []
     // Ids are chosen here, so a call retried after a dropped connection finds its own jobs.
+    for (const j of jobs) if (j.id !== undefined) checkId(j.id)
     const now = Date.now()
     const ids = jobs.map((j) => j.id ?? newJobId(now))
     const params = enqueueParams(jobs, ids)
@@ -122,6 +124,7 @@ export class PostgresBroker implements Broker {
   }
 
   async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
+    checkId(job.id)
     const { rows } = await this.exec(
       'enqueue a schedule slot',
       (db) =>
@@ -381,6 +384,15 @@ export class PostgresBroker implements Broker {
 const PREPARED = ['enqueue', 'enqueueOrSkip', 'claim', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
 function preparedNames(s: Statements): Map<string, string> {
   return new Map(PREPARED.map((k) => [s[k], `tq_${k}`]))
+}
+
+/**
+ * A job id chosen by the caller (schedule slots, workflow steps) must hold no control character:
+ * ids are joined by U+001F in a workflow step's `next` and in the claim's answer (./claim-rows.ts).
+ * tq's own ids never do; this stops a schedule named with one before it could be misread.
+ */
+function checkId(id: string): void {
+  if (/[\u0000-\u001f]/.test(id)) throw new UsageError(`job id ${JSON.stringify(id)} holds a control character`, 'use printable characters in schedule names and job ids')
 }
 
 /** A settle call's parallel arrays (see S.settle in ./functions.ts). */
