@@ -142,6 +142,15 @@ export class SqliteBroker implements Broker {
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return []
+    const one = jobs.length === 1 ? jobs[0]! : undefined
+    if (one !== undefined && one.step === undefined && one.headers === undefined && one.key == null) {
+      // One job, one statement: it commits on its own (autocommit takes the write lock, waiting
+      // as BEGIN IMMEDIATE would, and is durable when run() returns), so it skips the BEGIN and
+      // COMMIT statements and the transaction wrapper. It writes no counter (a live state).
+      const out = [this.inserts.insertOne(one, this.now())]
+      this.notifier.notifyLocal()
+      return out
+    }
     const out = this.insertMany.immediate(jobs)
     this.notifier.notifyLocal()
     return out
