@@ -35,7 +35,8 @@ describe('group commit for producers', () => {
     expect(new Set(handles.filter((_, i) => i % 10 === 0).map((h) => h.id)).size).toBe(1)
   })
 
-  it("an enqueue that returned survives kill -9 of a process with 50 concurrent producers", async () => {
+  /** Kills a process of `producers` concurrent producers mid-stream; every id an enqueue returned must be stored. */
+  async function killedWhileEnqueueing(producers: number): Promise<void> {
     const script = join(db.dir, 'produce.mjs')
     const ids = join(db.dir, 'ids.txt')
     writeFileSync(
@@ -43,8 +44,8 @@ describe('group commit for producers', () => {
       `import { appendFileSync } from 'node:fs'
 import { connect } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href)}
 const tq = await connect({ broker: ${JSON.stringify('sqlite://' + db.file)} })
-// Fifty producers, each enqueueing as fast as it can; an id is written only once enqueue returned.
-await Promise.all(Array.from({ length: 50 }, async (_, p) => {
+// Producers, each enqueueing as fast as it can; an id is written only once enqueue returned.
+await Promise.all(Array.from({ length: ${producers} }, async (_, p) => {
   for (let n = 0; ; n++) {
     const job = await tq.enqueue('t', { p, n })
     appendFileSync(${JSON.stringify(ids)}, job.id + '\\n')
@@ -61,5 +62,10 @@ await Promise.all(Array.from({ length: 50 }, async (_, p) => {
     db.broker = new SqliteBroker(db.file)
     const stored = new Set((await db.broker.listJobs({ state: 'queued', limit: 1_000_000 })).map((j) => j.id))
     expect(returned.filter((id) => !stored.has(id))).toEqual([])
-  })
+  }
+
+  it('an enqueue that returned survives kill -9 of a process with 50 concurrent producers', () => killedWhileEnqueueing(50))
+
+  // A lone caller's job is one autocommit INSERT (no BEGIN/COMMIT): it too is durable once enqueue returns.
+  it('an enqueue that returned survives kill -9 of a process with one producer', () => killedWhileEnqueueing(1))
 })

@@ -10,7 +10,8 @@ const LIVE = new Set(['waiting', 'scheduled', 'queued', 'active'])
  * claim writes no counter.
  */
 export class CountDeltas {
-  private readonly deltas = new Map<string, number>()
+  /** By queue, then state: no key string is built per job (a settle moves every job it writes). */
+  private readonly deltas = new Map<string, Map<string, number>>()
 
   /** A job of `queue` moved from `from` to `to` (either may be null: inserted, deleted). */
   move(queue: string, from: string | null, to: string | null, n = 1): void {
@@ -21,17 +22,14 @@ export class CountDeltas {
 
   /** Writes the deltas with `addCount` (queue, state, n) and clears them. Call inside the transaction. */
   flush(addCount: Database.Statement): void {
-    for (const [key, n] of this.deltas) {
-      if (n === 0) continue
-      const cut = key.indexOf('\u0000')
-      addCount.run(key.slice(0, cut), key.slice(cut + 1), n)
-    }
+    for (const [queue, byState] of this.deltas) for (const [state, n] of byState) if (n !== 0) addCount.run(queue, state, n)
     this.deltas.clear()
   }
 
   private add(queue: string, state: string, n: number): void {
     if (LIVE.has(state)) return
-    const key = `${queue}\u0000${state}`
-    this.deltas.set(key, (this.deltas.get(key) ?? 0) + n)
+    let byState = this.deltas.get(queue)
+    if (!byState) this.deltas.set(queue, (byState = new Map()))
+    byState.set(state, (byState.get(state) ?? 0) + n)
   }
 }

@@ -47,8 +47,23 @@ interface Located {
   workflowId?: string | null
 }
 
-/** A claimed row: already shaped as a ClaimedJob by the claim statement's RETURNING aliases. */
-type ClaimRow = ClaimedJob & { seq: number; expiresAt: number | null }
+/** A claimed row, as the raw claim statement returns it (see CLAIM_RETURNS in sql.ts). */
+type ClaimRow = [
+  seq: number,
+  expiresAt: number | null,
+  id: string,
+  task: string,
+  payload: string,
+  attempt: number,
+  maxAttempts: number,
+  token: number,
+  priority: number,
+  runAt: number,
+  createdAt: number,
+  parentId: string | null,
+  workflowId: string | null,
+  headers: string | null,
+]
 
 /**
  * The embedded broker: one SQLite file in WAL mode, shared safely by any number of
@@ -93,6 +108,7 @@ export class SqliteBroker implements Broker {
     this.now = opts.now ?? Date.now
     this.db = openDatabase(file)
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
+    this.s.claim.raw(true)
     this.side = new SideTables(this.db, this.s, this.now)
     this.inserts = new JobInserts(this.s)
     this.steps = new WorkflowSteps(this.s, this.counts_)
@@ -107,16 +123,7 @@ export class SqliteBroker implements Broker {
     this.events = new SqliteEventLog(this.db, file === MEMORY ? null : file, this.now, () => this.notifier.notifyLocal())
     this.insertMany = this.counted((jobs: readonly NewJob[]) => this.writeHeaders(jobs, this.inserts.insertMany(jobs, this.now())))
     this.claimTx = this.counted((req: ClaimRequest) => this.claimInTx(req))
-    this.settleTx = this.counted((outcomes: readonly Outcome[]) => {
-      const now = this.now()
-      const finished = new Map<string, number>()
-      const endedSteps: string[] = []
-      const accepted = outcomes.map((o) => this.settleOne(o, now, finished, endedSteps))
-      const second = Math.floor(now / 1000)
-      for (const [queue, n] of finished) this.s.countThroughput.run({ second, queue, n })
-      if (endedSteps.length > 0) this.steps.ended(endedSteps, now)
-      return accepted
-    })
+    this.settleTx = this.counted((outcomes: readonly Outcome[]) => this.settleInTx(outcomes))
   }
 
   /** A write transaction that also applies the count changes it recorded. */
@@ -135,6 +142,15 @@ export class SqliteBroker implements Broker {
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return []
+    const one = jobs.length === 1 ? jobs[0]! : undefined
+    if (one !== undefined && one.step === undefined && one.headers === undefined && one.key == null) {
+      // One job, one statement: it commits on its own (autocommit takes the write lock, waiting
+      // as BEGIN IMMEDIATE would, and is durable when run() returns), so it skips the BEGIN and
+      // COMMIT statements and the transaction wrapper. It writes no counter (a live state).
+      const out = [this.inserts.insertOne(one, this.now())]
+      this.notifier.notifyLocal()
+      return out
+    }
     const out = this.insertMany.immediate(jobs)
     this.notifier.notifyLocal()
     return out
@@ -176,16 +192,19 @@ export class SqliteBroker implements Broker {
       const rows = this.s.claim.all({ queue, limit, now, leaseUntil: now + req.leaseMs, workerId: req.workerId }) as ClaimRow[]
       this.counts_.move(queue, 'queued', 'active', rows.length)
       for (const r of rows) {
+        const id = r[2]
+        const workflowId = r[12]
         // Past its expiry: it never runs. Checked here, on the few claimed rows, not by scanning the queue.
-        if (r.expiresAt !== null && r.expiresAt <= now) {
-          this.s.expireClaimed.run({ seq: r.seq, now })
+        const expiresAt = r[1]
+        if (expiresAt !== null && expiresAt <= now) {
+          this.s.expireClaimed.run({ seq: r[0], now })
           this.counts_.move(queue, 'active', 'expired')
-          expired.push({ id: r.id, task: r.task, queue })
-          if (r.workflowId) expiredSteps.push(r.id)
+          expired.push({ id, task: r[3], queue })
+          if (workflowId) expiredSteps.push(id)
           continue
         }
-        this.claimedSeq.set(r.id, r)
-        out.push(r)
+        this.claimedSeq.set(id, { seq: r[0], queue, workflowId })
+        out.push({ id, task: r[3], queue, payload: r[4], attempt: r[5], maxAttempts: r[6], token: r[7], priority: r[8], runAt: r[9], createdAt: r[10], parentId: r[11], workflowId, headers: r[13] })
       }
     }
     if (expiredSteps.length > 0) this.steps.ended(expiredSteps, now)
@@ -212,35 +231,53 @@ export class SqliteBroker implements Broker {
     return this.locate(id).seq
   }
 
-  private settleOne(o: Outcome, now: number, finished: Map<string, number>, endedSteps: string[]): boolean {
-    const { seq, queue, workflowId } = this.locate(o.id)
-    this.claimedSeq.delete(o.id)
-    const base = { seq, token: o.token }
-    /** Applies the count change when the write was accepted; finished jobs count towards throughput. */
-    const moved = (changes: number, to: string, finishes = false) => {
-      if (changes !== 1) return false
-      this.counts_.move(queue, 'active', to)
-      if (finishes) finished.set(queue, (finished.get(queue) ?? 0) + 1)
+  /**
+   * One batch of outcomes, in the caller's transaction. Per job: one UPDATE by row id; the count
+   * changes and throughput are summed per queue and written once per batch.
+   */
+  private settleInTx(outcomes: readonly Outcome[]): boolean[] {
+    const now = this.now()
+    /** Jobs of a queue that ended (succeeded, failed, cancelled): the throughput of this second. */
+    const finished = new Map<string, number>()
+    const endedSteps: string[] = []
+    const accepted: boolean[] = new Array(outcomes.length)
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!
+      const at = this.locate(o.id)
+      this.claimedSeq.delete(o.id)
+      const to = this.settleOne(o, at.seq, now)
+      accepted[i] = to !== null
+      if (to === null) continue
+      this.counts_.move(at.queue, 'active', to)
+      if (to === 'scheduled' || to === 'queued') continue
+      finished.set(at.queue, (finished.get(at.queue) ?? 0) + 1)
       // A workflow step that ended may release the steps waiting for it (after the batch, same transaction).
-      if (finishes && workflowId) endedSteps.push(o.id)
-      return true
+      if (at.workflowId) endedSteps.push(o.id)
     }
+    const second = Math.floor(now / 1000)
+    for (const [queue, n] of finished) this.s.countThroughput.run({ second, queue, n })
+    if (endedSteps.length > 0) this.steps.ended(endedSteps, now)
+    return accepted
+  }
+
+  /** Writes one outcome, fenced by its token; returns the job's new state, or null when the lease was not current. */
+  private settleOne(o: Outcome, seq: number, now: number): JobState | null {
     switch (o.kind) {
       case 'succeeded':
-        return moved(this.s.succeed.run(o.result ?? null, now, o.resultExpiresAt ?? null, seq, o.token).changes, 'succeeded', true)
+        return this.s.succeed.run(o.result ?? null, now, o.resultExpiresAt ?? null, seq, o.token).changes === 1 ? 'succeeded' : null
       case 'failed': {
         const error = JSON.stringify(o.error)
-        if (o.retryAt !== undefined) return moved(this.s.retryLater.run({ ...base, runAt: o.retryAt, error }).changes, 'scheduled')
-        return moved(this.s.fail.run({ ...base, now, error }).changes, 'failed', true)
+        if (o.retryAt !== undefined) return this.s.retryLater.run({ seq, token: o.token, runAt: o.retryAt, error }).changes === 1 ? 'scheduled' : null
+        return this.s.fail.run({ seq, token: o.token, now, error }).changes === 1 ? 'failed' : null
       }
       case 'retry':
-        return moved(this.s.retryRequested.run({ ...base, runAt: o.runAt }).changes, 'scheduled')
+        return this.s.retryRequested.run({ seq, token: o.token, runAt: o.runAt }).changes === 1 ? 'scheduled' : null
       case 'released': {
         const runAt = o.runAt ?? 0
-        return moved(this.s.release.run({ ...base, now, runAt }).changes, runAt > now ? 'scheduled' : 'queued')
+        return this.s.release.run({ seq, token: o.token, now, runAt }).changes === 1 ? (runAt > now ? 'scheduled' : 'queued') : null
       }
       case 'cancelled':
-        return moved(this.s.cancelActive.run({ ...base, now, error: o.error ? JSON.stringify(o.error) : null }).changes, 'cancelled', true)
+        return this.s.cancelActive.run({ seq, token: o.token, now, error: o.error ? JSON.stringify(o.error) : null }).changes === 1 ? 'cancelled' : null
     }
   }
 
