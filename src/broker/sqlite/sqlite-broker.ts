@@ -4,7 +4,6 @@ import type { TqEvent } from '../event-types.js'
 import type {
   Broker,
   CancelResult,
-  ClaimedJob,
   ClaimRequest,
   ClaimResult,
   EnqueueResult,
@@ -31,6 +30,7 @@ import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
 import { WorkflowSteps } from './workflow-steps.js'
 import { JobAdmin } from './job-admin.js'
+import { ClaimSettle } from './claim-settle.js'
 
 /** The file name that opens a private in-memory database. */
 export const MEMORY = ':memory:'
@@ -39,31 +39,6 @@ export interface SqliteBrokerOptions {
   /** The clock (epoch ms). Default Date.now; tqjs/testing passes its fake clock. */
   now?: () => number
 }
-
-/** Where a job is, and whether it is a workflow step (whose end may release others). */
-interface Located {
-  seq: number
-  queue: string
-  workflowId?: string | null
-}
-
-/** A claimed row, as the raw claim statement returns it (see CLAIM_RETURNS in sql.ts). */
-type ClaimRow = [
-  seq: number,
-  expiresAt: number | null,
-  id: string,
-  task: string,
-  payload: string,
-  attempt: number,
-  maxAttempts: number,
-  token: number,
-  priority: number,
-  runAt: number,
-  createdAt: number,
-  parentId: string | null,
-  workflowId: string | null,
-  headers: string | null,
-]
 
 /**
  * The embedded broker: one SQLite file in WAL mode, shared safely by any number of
@@ -84,8 +59,8 @@ export class SqliteBroker implements Broker {
   private lastDataVersion = 0
   /** Count changes of the write transaction in progress (better-sqlite3 runs one at a time). */
   private readonly counts_ = new CountDeltas()
-  /** Row id and queue of the jobs this connection claimed: settling by rowid skips the id index. */
-  private readonly claimedSeq = new Map<string, Located>()
+  /** Claims and settles: the working role's writes. */
+  private readonly work: ClaimSettle
   private readonly listStatements = new Map<string, Database.Statement>()
 
   private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
@@ -122,8 +97,9 @@ export class SqliteBroker implements Broker {
     })
     this.events = new SqliteEventLog(this.db, file === MEMORY ? null : file, this.now, () => this.notifier.notifyLocal())
     this.insertMany = this.counted((jobs: readonly NewJob[]) => this.writeHeaders(jobs, this.inserts.insertMany(jobs, this.now())))
-    this.claimTx = this.counted((req: ClaimRequest) => this.claimInTx(req))
-    this.settleTx = this.counted((outcomes: readonly Outcome[]) => this.settleInTx(outcomes))
+    this.work = new ClaimSettle(this.s, this.counts_, this.steps, this.now)
+    this.claimTx = this.counted((req: ClaimRequest) => this.work.claim(req))
+    this.settleTx = this.counted((outcomes: readonly Outcome[]) => this.work.settle(outcomes))
   }
 
   /** A write transaction that also applies the count changes it recorded. */
@@ -178,107 +154,11 @@ export class SqliteBroker implements Broker {
     return this.claimTx.immediate(req)
   }
 
-  private claimInTx(req: ClaimRequest): ClaimResult {
-    const now = this.now()
-    for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
-    const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
-    const out: ClaimedJob[] = []
-    const expired: { id: string; task: string; queue: string }[] = []
-    const expiredSteps: string[] = []
-    for (const queue of req.queues) {
-      if (paused.has(queue)) continue
-      const limit = req.limit - out.length
-      if (limit <= 0) break
-      const rows = this.s.claim.all({ queue, limit, now, leaseUntil: now + req.leaseMs, workerId: req.workerId }) as ClaimRow[]
-      this.counts_.move(queue, 'queued', 'active', rows.length)
-      for (const r of rows) {
-        const id = r[2]
-        const workflowId = r[12]
-        // Past its expiry: it never runs. Checked here, on the few claimed rows, not by scanning the queue.
-        const expiresAt = r[1]
-        if (expiresAt !== null && expiresAt <= now) {
-          this.s.expireClaimed.run({ seq: r[0], now })
-          this.counts_.move(queue, 'active', 'expired')
-          expired.push({ id, task: r[3], queue })
-          if (workflowId) expiredSteps.push(id)
-          continue
-        }
-        this.claimedSeq.set(id, { seq: r[0], queue, workflowId })
-        out.push({ id, task: r[3], queue, payload: r[4], attempt: r[5], maxAttempts: r[6], token: r[7], priority: r[8], runAt: r[9], createdAt: r[10], parentId: r[11], workflowId, headers: r[13] })
-      }
-    }
-    if (expiredSteps.length > 0) this.steps.ended(expiredSteps, now)
-    // RETURNING order is unspecified; hand jobs out in claim order.
-    out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
-    // Drained: say when the next delayed job of these queues is due, in the same transaction.
-    const next = out.length < req.limit ? (this.s.nextRunAt.get(JSON.stringify(req.queues)) as { at: number } | undefined) : undefined
-    return { jobs: out, nextRunAt: next ? next.at : null, ...(expired.length ? { expired } : {}) }
-  }
-
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return []
     const accepted = this.settleTx.immediate(outcomes)
     this.notifier.notifyLocal()
     return accepted
-  }
-
-  /** Row id and queue of a job: remembered from our own claim, else looked up. */
-  private locate(id: string): Located {
-    return this.claimedSeq.get(id) ?? (this.s.seqOf.get(id) as Located | undefined) ?? { seq: -1, queue: '' }
-  }
-
-  private seqOf(id: string): number {
-    return this.locate(id).seq
-  }
-
-  /**
-   * One batch of outcomes, in the caller's transaction. Per job: one UPDATE by row id; the count
-   * changes and throughput are summed per queue and written once per batch.
-   */
-  private settleInTx(outcomes: readonly Outcome[]): boolean[] {
-    const now = this.now()
-    /** Jobs of a queue that ended (succeeded, failed, cancelled): the throughput of this second. */
-    const finished = new Map<string, number>()
-    const endedSteps: string[] = []
-    const accepted: boolean[] = new Array(outcomes.length)
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!
-      const at = this.locate(o.id)
-      this.claimedSeq.delete(o.id)
-      const to = this.settleOne(o, at.seq, now)
-      accepted[i] = to !== null
-      if (to === null) continue
-      this.counts_.move(at.queue, 'active', to)
-      if (to === 'scheduled' || to === 'queued') continue
-      finished.set(at.queue, (finished.get(at.queue) ?? 0) + 1)
-      // A workflow step that ended may release the steps waiting for it (after the batch, same transaction).
-      if (at.workflowId) endedSteps.push(o.id)
-    }
-    const second = Math.floor(now / 1000)
-    for (const [queue, n] of finished) this.s.countThroughput.run({ second, queue, n })
-    if (endedSteps.length > 0) this.steps.ended(endedSteps, now)
-    return accepted
-  }
-
-  /** Writes one outcome, fenced by its token; returns the job's new state, or null when the lease was not current. */
-  private settleOne(o: Outcome, seq: number, now: number): JobState | null {
-    switch (o.kind) {
-      case 'succeeded':
-        return this.s.succeed.run(o.result ?? null, now, o.resultExpiresAt ?? null, seq, o.token).changes === 1 ? 'succeeded' : null
-      case 'failed': {
-        const error = JSON.stringify(o.error)
-        if (o.retryAt !== undefined) return this.s.retryLater.run({ seq, token: o.token, runAt: o.retryAt, error }).changes === 1 ? 'scheduled' : null
-        return this.s.fail.run({ seq, token: o.token, now, error }).changes === 1 ? 'failed' : null
-      }
-      case 'retry':
-        return this.s.retryRequested.run({ seq, token: o.token, runAt: o.runAt }).changes === 1 ? 'scheduled' : null
-      case 'released': {
-        const runAt = o.runAt ?? 0
-        return this.s.release.run({ seq, token: o.token, now, runAt }).changes === 1 ? (runAt > now ? 'scheduled' : 'queued') : null
-      }
-      case 'cancelled':
-        return this.s.cancelActive.run({ seq, token: o.token, now, error: o.error ? JSON.stringify(o.error) : null }).changes === 1 ? 'cancelled' : null
-    }
   }
 
   async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {
@@ -287,7 +167,7 @@ export class SqliteBroker implements Broker {
     const lost: string[] = []
     let cancelRequested: string[] = []
     this.db.transaction(() => {
-      for (const l of leases) if (this.s.renew.run({ seq: this.seqOf(l.id), token: l.token, leaseUntil }).changes === 0) lost.push(l.id)
+      for (const l of leases) if (this.s.renew.run({ seq: this.work.seqOf(l.id), token: l.token, leaseUntil }).changes === 0) lost.push(l.id)
       cancelRequested = (this.s.cancelRequested.all(JSON.stringify(leases.map((l) => l.id))) as { id: string }[]).map((r) => r.id)
     }).immediate()
     return { lost, cancelRequested }
@@ -304,7 +184,7 @@ export class SqliteBroker implements Broker {
   }
 
   async progress(id: string, token: number, progress: string): Promise<boolean> {
-    const ok = this.s.progress.run({ seq: this.seqOf(id), token, progress }).changes === 1
+    const ok = this.s.progress.run({ seq: this.work.seqOf(id), token, progress }).changes === 1
     this.notifier.notifyLocal()
     return ok
   }
