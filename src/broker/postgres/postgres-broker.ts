@@ -11,7 +11,6 @@ import { emptyCounts, toJobJSON, type StoredJob } from '../job-json.js'
 import type {
   Broker,
   CancelResult,
-  ClaimedJob,
   ClaimRequest,
   ClaimResult,
   EnqueueResult,
@@ -38,7 +37,8 @@ import { listQuery } from './job-listing.js'
 import { migrate } from './migrate.js'
 import { channelFor, sqlFor, type Statements } from './sql.js'
 import { parsePostgresUrl, type PostgresUrlConfig } from './url.js'
-import { cancelWorkflows, endedJobs, failedSteps, resumeWorkflows, workflowIds } from './workflow-steps.js'
+import { cancelJobs, retryJobs } from './job-admin.js'
+import { endedJobs } from './workflow-steps.js'
 
 export interface PostgresOpenOptions {
   /** Connections that do not keep the process alive while idle (the default client). */
@@ -265,41 +265,12 @@ export class PostgresBroker implements Broker {
 
   async cancel(ids: readonly string[]): Promise<CancelResult> {
     if (ids.length === 0) return { cancelled: [], aborting: [] }
-    return this.tx(
-      'cancel',
-      async (db) => {
-        // A workflow's id (its join's) cancels every step of it that has not ended.
-        const workflows = await workflowIds(db, this.s, ids)
-        const out = workflows.size > 0 ? await cancelWorkflows(db, this.s, [...workflows]) : { cancelled: [], aborting: [] }
-        const plain = ids.filter((id) => !workflows.has(id))
-        const cancelled = (await db.query<{ id: string; has_next: boolean }>(this.s.cancelWaiting, [plain])).rows
-        out.aborting.push(...(await db.query<{ id: string }>(this.s.flagActiveCancel, [plain])).rows.map((r) => r.id))
-        out.cancelled.push(...cancelled.map((r) => r.id))
-        // A step cancelled on its own ends: the steps after it learn of it in this transaction.
-        await endedJobs(db, this.s, cancelled.filter((r) => r.has_next).map((r) => r.id))
-        if (workflows.size > 0) await db.query(this.s.notify)
-        return out
-      },
-      true,
-    )
+    return this.tx('cancel', (db) => cancelJobs(db, this.s, ids), true)
   }
 
   async retry(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return []
-    return this.tx(
-      'retry',
-      async (db) => {
-        // A workflow's id retries its failed steps, which resume the workflow from there.
-        const workflows = await workflowIds(db, this.s, ids)
-        const steps = new Map<string, string[]>()
-        if (workflows.size > 0) for (const w of workflows) steps.set(w, await failedSteps(db, this.s, [w]))
-        const asked = ids.flatMap((id) => steps.get(id) ?? [id])
-        const done = new Set((await db.query<{ id: string }>(this.s.retry, [asked])).rows.map((x) => x.id))
-        await resumeWorkflows(db, this.s, [...done])
-        return asked.filter((id) => done.has(id))
-      },
-      true,
-    )
+    return this.tx('retry', (db) => retryJobs(db, this.s, ids), true)
   }
 
   async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
