@@ -10,18 +10,30 @@ import { Waiters } from '../waiters.js'
  * The subscriber connects on the first wait (producers that never wait never open it). That
  * first wait, and the first one after any reconnection, returns as soon as the subscription is
  * in place: changes made before it could not be seen, so the caller should look again.
+ *
+ * The same connection also subscribes to this broker's own channel, where the scripts that end
+ * a job publish it to the brokers waiting for it (see ./job-ends.ts): those messages wake no
+ * change waiter.
  */
 export class ChangeListener {
   private sub: Redis | undefined
   private subscribed = false
   private readonly waiters = new Waiters()
+  /** ready() calls waiting for the subscription. */
+  private readonly subscribing = new Set<() => void>()
   private closed = false
   /** Bumped on every change seen (or possibly missed); caches compare it to stay honest. */
   epoch = 0
 
+  /**
+   * `own`: a second channel, this broker's alone, subscribed on the same connection: messages on
+   * it go to `own.onMessage`; `own.onLost` is told when the subscription drops (both channels'
+   * messages may be lost until it is back).
+   */
   constructor(
     private readonly open: () => Redis,
     private readonly channel: string,
+    private readonly own?: { channel: string; onMessage: (message: string) => void; onLost: () => void },
   ) {}
 
   /** True while the subscription is in place, so no change can go unseen. */
@@ -40,9 +52,30 @@ export class ChangeListener {
     return this.waiters.wait(timeoutMs, signal)
   }
 
+  /**
+   * Resolves true once the subscription is in place (at once if it is), false if it is not after
+   * `timeoutMs` or the listener is closed. Connects on first use, as wait() does.
+   */
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.live) return Promise.resolve(true)
+    if (this.closed) return Promise.resolve(false)
+    if (!this.sub) this.start()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.subscribing.delete(done)
+        resolve(this.live)
+      }
+      const timer = setTimeout(done, Math.max(0, timeoutMs))
+      this.subscribing.add(done)
+    })
+  }
+
   async close(): Promise<void> {
     this.closed = true
     this.wakeAll()
+    for (const done of [...this.subscribing]) done()
+    this.own?.onLost()
     const sub = this.sub
     this.sub = undefined
     this.subscribed = false
@@ -56,22 +89,27 @@ export class ChangeListener {
     const sub = this.open()
     this.sub = sub
     sub.on('error', () => undefined) // reconnects on its own; waits fall back to their timeouts
-    sub.on('message', () => {
+    const own = this.own
+    sub.on('message', (channel: string, message: string) => {
+      if (own && channel === own.channel) return own.onMessage(message)
       this.epoch++
       this.wakeAll()
     })
     sub.on('close', () => {
+      if (this.subscribed) own?.onLost()
       this.subscribed = false
       this.epoch++
     })
     // Subscribe on every (re)connection ourselves, then wake: anything before it went unseen.
     sub.on('ready', () => {
-      sub.subscribe(this.channel).then(
+      const channels = own ? [this.channel, own.channel] : [this.channel]
+      sub.subscribe(...channels).then(
         () => {
           if (this.sub !== sub) return
           this.subscribed = true
           this.epoch++
           this.wakeAll()
+          for (const done of [...this.subscribing]) done()
         },
         () => undefined,
       )

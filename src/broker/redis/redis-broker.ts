@@ -3,6 +3,7 @@
  * operation, with pub/sub wake-ups (./change-listener.ts) and a bounded-wait connection
  * (./connection.ts). Key layout, clock, costs and connection behaviour: ./README.md.
  */
+import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { newJobId } from '../job-id.js'
 import { emptyCounts, toJobJSON } from '../job-json.js'
@@ -25,8 +26,9 @@ import type {
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
-import { JOB_STATES } from '../types.js'
+import { FINAL_STATES, JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
+import { JobEnds } from './job-ends.js'
 import { RedisEventChannel } from './event-channel.js'
 import type { TqEvent } from '../event-types.js'
 import { claimedJob, headerArgs, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, scheduleRecord, stored, str } from './codec.js'
@@ -34,6 +36,7 @@ import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
+const FINAL = new Set<JobState>(FINAL_STATES)
 /** Fields per claimed job in claim.lua's reply. */
 const CLAIM_FIELDS = 13
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
@@ -51,6 +54,9 @@ export class RedisBroker implements Broker {
   private readonly redis: Redis
   private readonly ctx: { base: string; channel: string }
   private readonly listener: ChangeListener
+  /** This broker's id as a waiter on jobs (watch-job.lua); its own channel is `<prefix>events:<id>`. */
+  private readonly waiterId = randomBytes(8).toString('hex')
+  private readonly jobEnds = new JobEnds()
   private readonly events: RedisEventChannel
   private closed = false
 
@@ -75,6 +81,7 @@ export class RedisBroker implements Broker {
     this.listener = new ChangeListener(
       () => openRedis(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false, connectionName: 'tq-events' }),
       this.ctx.channel,
+      { channel: `${this.ctx.channel}:${this.waiterId}`, onMessage: (m) => this.jobEnds.deliver(m), onLost: () => this.jobEnds.interrupt() },
     )
     this.events = new RedisEventChannel(this.redis, () => openRedis(cfg, { connectionName: 'tq-live-events' }), `${cfg.prefix}live-events`)
   }
@@ -203,6 +210,29 @@ export class RedisBroker implements Broker {
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.resolve()
     return this.listener.wait(timeoutMs, signal)
+  }
+
+  /**
+   * Reads the job and, in the same script, records this broker as waiting for it; the script
+   * that ends it publishes the ended job to this broker's own channel (see watch-job.lua), so
+   * the result needs no read after the notification: one round trip fewer than getJob after
+   * waitForChange, and nothing more for jobs nobody waits for.
+   */
+  async waitForJob(id: string, timeoutMs: number): Promise<JobJSON | null> {
+    // The mark is only safe once the subscription is in place: the end could come before it.
+    if (this.closed || !(await this.listener.ready(timeoutMs))) return this.getJob(id)
+    const end = this.jobEnds.expect(id)
+    let job: JobJSON | null
+    try {
+      const h = (await this.exec('wait for a job', () => this.script('watchJob', [this.waiterId], [this.key(`job:${id}`)]), true)) as string[]
+      job = h.length === 0 ? null : toJobJSON(stored(pairs(h)))
+    } catch (err) {
+      end.cancel()
+      throw err
+    }
+    if (!job || FINAL.has(job.state)) return end.cancel(), job
+    // Not ended in time (or the subscription dropped): the job as it is now.
+    return (await end.ended(timeoutMs)) ?? this.getJob(id)
   }
 
   // ---- reading -------------------------------------------------------------------------

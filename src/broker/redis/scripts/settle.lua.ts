@@ -15,7 +15,8 @@
  *   released:  a = runAt ('' = now; attempt not counted)
  *   cancelled: a = error JSON ('' = none)
  * A workflow step that ends releases the steps waiting for it in this same call (lib run_steps).
- * Returns { 1 | 0 per outcome }. Publishes once if any was accepted.
+ * Returns { 1 | 0 per outcome }. Publishes once if any was accepted (after the ended jobs some
+ * producer waits for went to their waiters' own channels: see watch-job.lua).
  */
 export const SETTLE = String.raw`
 local now = now_ms()
@@ -25,10 +26,10 @@ local accepted = 0
 local finished = {}
 -- The hot path: a success of a job without a unique key or a result expiry is one HMGET, one
 -- HSET and one HDEL; its lease and finished entries are written with one ZREM and one ZADD per
--- call; a workflow step's end is handed to run_steps as finish() would. Everything else goes
--- through lib.lua's general transitions.
+-- call; a workflow step's end is handed to run_steps, and a waited job's to tell_waiters, as
+-- finish() would. Everything else goes through lib.lua's general transitions.
 local unleased, done = {}, {}
-local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next' }
+local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next', 'waiters' }
 local function fast_success(id, token, a, v)
   if v[1] ~= 'active' or v[2] ~= token then return 0 end
   local k = jkey(id)
@@ -46,6 +47,7 @@ local function fast_success(id, token, a, v)
   done[#done + 1] = id
   finished[v[3]] = (finished[v[3]] or 0) + 1
   if v[5] and v[6] then ended_steps[#ended_steps + 1] = { 'succeeded', v[6] } end
+  if v[7] then ended_waited[#ended_waited + 1] = { id, v[7] } end
   return 1
 end
 
