@@ -334,6 +334,12 @@ export interface WorkerBroker extends BrokerConnection {
   settle(outcomes: readonly Outcome[]): Promise<boolean[]>
   /** Extends the leases still held; reports the ones lost and the ones asked to cancel, in one call. */
   renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult>
+  /**
+   * Optional: the worker claims no more (it is stopping). A broker that hands jobs to idle workers
+   * between their claims (Redis: scripts/handoff-lib.lua.ts) stops handing them to this one, and
+   * puts back, not counting the attempt, those it handed that no claim of the worker returned.
+   */
+  stopClaiming?(workerId: string): Promise<void>
   /** Requeues active jobs whose lease lapsed, without counting the lost attempt. Returns how many. */
   recoverExpired(): Promise<number>
   /** Stores a running job's progress (JSON text); false when the lease is no longer current. */

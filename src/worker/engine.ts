@@ -173,6 +173,8 @@ export class WorkerEngine {
     this.idle?.abort()
     this.slotFreed?.()
     await this.loopDone
+    // No more claims: a broker that hands jobs to idle workers stops handing them here.
+    await this.broker.stopClaiming?.(this.id).catch(() => undefined)
     const deadline = Date.now() + graceMs
     while (this.running.size > 0 && Date.now() < deadline) await this.waitForSlotOrTimeout(Math.min(100, deadline - Date.now()))
     const pools = new Set([this.pool, ...[...this.running.values()].map((r) => r.pool)])
@@ -207,6 +209,7 @@ export class WorkerEngine {
     const outcomes: Outcome[] = [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token, kind: 'released' }))
     const work = (async () => {
       const accepted = outcomes.length ? (await this.broker.settle(outcomes)).filter(Boolean).length : 0
+      await this.broker.stopClaiming?.(this.id)
       await this.broker.removeWorker(this.id)
       return accepted
     })()

@@ -724,6 +724,38 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
       })
     })
 
+    describe('jobs enqueued while workers wait idle', () => {
+      it('go to one worker each, in order, within the limit of its claims', async () => {
+        const peer = await fx.openPeer()
+        try {
+          // A claim that finds the queue drained (the worker then waits idle: Redis parks it).
+          expect((await broker.claim(claimReq({ workerId: 'w1', limit: 1 }))).jobs).toEqual([])
+          await peer.enqueue([job({ payload: '1' }), job({ payload: '2' }), job({ payload: '3' })])
+          const mine = await claimWithin(broker, 1, 5000, claimReq({ workerId: 'w1' }))
+          const theirs = await claimWithin(peer, 2, 5000, claimReq({ workerId: 'w2' }))
+          expect(mine.map((c) => c.payload)).toEqual(['1'])
+          expect(theirs.map((c) => c.payload).sort()).toEqual(['2', '3'])
+          expect(mine[0]).toMatchObject({ attempt: 1 })
+          expect(await broker.settle([...mine, ...theirs].map((c) => ({ id: c.id, token: c.token, kind: 'succeeded' as const, result: '1' })))).toEqual([true, true, true])
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('go back to the queue, the attempt not counted, if handed to a worker that stops claiming', async () => {
+        const peer = await fx.openPeer()
+        try {
+          expect((await broker.claim(claimReq({ workerId: 'w1' }))).jobs).toEqual([])
+          const [r] = await peer.enqueue([job()])
+          await broker.stopClaiming?.('w1')
+          const [c] = await claimWithin(peer, 1, 5000, claimReq({ workerId: 'w2' }))
+          expect(c).toMatchObject({ id: r!.id, attempt: 1 })
+        } finally {
+          await peer.close()
+        }
+      })
+    })
+
     describe('change notification', () => {
       it('wakes a waiter when another connection enqueues', async () => {
         const peer = await fx.openPeer()

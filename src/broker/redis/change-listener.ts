@@ -41,6 +41,19 @@ export class ChangeListener {
     return this.subscribed && this.sub?.status === 'ready'
   }
 
+  /**
+   * True while this broker has a worker that may be parked (scripts/handoff-lib.lua.ts): then a
+   * 'handoff' message (an enqueue whose jobs all went straight to parked workers) wakes nobody
+   * here, since nothing was left for a claim to find. Other brokers (producers, the UI) wake on it.
+   */
+  worker = false
+
+  /** Wakes the waiters now, as a change seen would (the next wait returns at once if none waits). */
+  wake(): void {
+    this.epoch++
+    this.wakeAll()
+  }
+
   /** A change this process made: it will also come back through the channel. */
   touched(): void {
     this.epoch++
@@ -93,6 +106,7 @@ export class ChangeListener {
     sub.on('message', (channel: string, message: string) => {
       if (own && channel === own.channel) return own.onMessage(message)
       this.epoch++
+      if (message === 'handoff' && this.worker) return
       this.wakeAll()
     })
     sub.on('close', () => {

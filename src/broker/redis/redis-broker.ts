@@ -28,6 +28,7 @@ import type {
 } from '../types.js'
 import { FINAL_STATES, JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
+import { InboxReader } from './inbox-reader.js'
 import { JobEnds } from './job-ends.js'
 import { RedisEventChannel } from './event-channel.js'
 import type { TqEvent } from '../event-types.js'
@@ -45,6 +46,8 @@ const ENQUEUE_CHUNK = 1000
 const DELETE_BATCH = 1000
 /** Ids looked at per ZSCAN call when finding an id by a fragment (each call is short). */
 const ID_SCAN_COUNT = 5000
+/** How long a stopping worker waits for its inbox reader to reach the stop mark. */
+const STOP_DRAIN_MS = 2000
 
 
 
@@ -58,6 +61,9 @@ export class RedisBroker implements Broker {
   private readonly waiterId = randomBytes(8).toString('hex')
   private readonly jobEnds = new JobEnds()
   private readonly events: RedisEventChannel
+  /** Per worker id that claimed here: its inbox reader, and the jobs it popped not yet claimed. */
+  private readonly inboxes = new Map<string, { reader: InboxReader; handed: ClaimedJob[] }>()
+  private readonly openInbox: () => Redis
   private closed = false
 
   /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
@@ -83,6 +89,8 @@ export class RedisBroker implements Broker {
       this.ctx.channel,
       { channel: `${this.ctx.channel}:${this.waiterId}`, onMessage: (m) => this.jobEnds.deliver(m), onLost: () => this.jobEnds.interrupt() },
     )
+    // Blocks on BLPOP: no command timeout; commands wait for a reconnection (the loop re-sends).
+    this.openInbox = () => openRedis(cfg, { connectionName: 'tq-inbox', commandTimeout: undefined, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false })
     this.events = new RedisEventChannel(this.redis, () => openRedis(cfg, { connectionName: 'tq-live-events' }), `${cfg.prefix}live-events`)
   }
 
@@ -165,6 +173,15 @@ export class RedisBroker implements Broker {
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
+    const inbox = this.inboxes.get(req.workerId)
+    if (inbox && inbox.handed.length > 0) {
+      // Handed to this worker by an enqueue (scripts/handoff-lib.lua.ts): already leased, so no
+      // round trip. A claim from Redis follows at once (the next wait returns): it parks the
+      // worker again and reports the next scheduled run time, which this one cannot.
+      const jobs = inbox.handed.splice(0, req.limit)
+      this.listener.wake()
+      return { jobs, nextRunAt: null }
+    }
     const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
     const out: ClaimedJob[] = []
     // The last element is the list of jobs the claim expired (see claim.lua).
@@ -176,7 +193,41 @@ export class RedisBroker implements Broker {
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
     // The script reports the next run time of these queues' delayed jobs; it matters once drained.
     const nextRunAt = out.length < req.limit && reply[0] !== '' ? Number(reply[0]) : null
+    // Slots left: the script parked the worker, so enqueues may hand it jobs; read its inbox.
+    if (out.length < req.limit) this.inboxFor(req.workerId)
     return { jobs: out, nextRunAt, ...(expired.length ? { expired } : {}) }
+  }
+
+  /** The worker's inbox, its reader started on the first claim that parked it. */
+  private inboxFor(workerId: string): { reader: InboxReader; handed: ClaimedJob[] } | undefined {
+    let inbox = this.inboxes.get(workerId)
+    if (!inbox && !this.closed) {
+      const handed: ClaimedJob[] = []
+      const reader = new InboxReader(this.openInbox(), this.key(`inbox:${workerId}`), (job) => {
+        handed.push(job)
+        this.listener.wake()
+      })
+      inbox = { reader, handed }
+      this.inboxes.set(workerId, inbox)
+      this.listener.worker = true
+    }
+    return inbox
+  }
+
+  async stopClaiming(workerId: string): Promise<void> {
+    const inbox = this.inboxes.get(workerId)
+    if (!inbox) return
+    this.inboxes.delete(workerId)
+    try {
+      // No more hand-offs; the stop mark tells the reader it has every job handed before it.
+      await this.exec('stop claiming', () => this.script('unpark', [workerId, 'stop']))
+      await inbox.reader.drained(STOP_DRAIN_MS)
+    } finally {
+      await inbox.reader.close()
+    }
+    const back: (string | number)[] = [workerId, 'release']
+    for (const j of inbox.handed.splice(0)) back.push(j.id, j.token)
+    if (Number(await this.exec('put back handed jobs', () => this.script('unpark', back), true)) > 0) this.touched()
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -445,6 +496,8 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     if (this.closed) return
+    // A worker that did not say it stopped (stopClaiming) is stopping now: put back its inbox.
+    for (const workerId of [...this.inboxes.keys()]) await this.stopClaiming(workerId).catch(() => undefined)
     this.closed = true
     this.events.close()
     await this.listener.close()

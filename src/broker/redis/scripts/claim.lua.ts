@@ -15,6 +15,8 @@
  *   workflow_id ('' = none), headers ('' = none); then, last, a list of the jobs it expired:
  *   id, task, queue, id, task, queue… }
  * A workflow step that expires here releases the steps waiting for it (lib run_steps).
+ * Jobs already handed to this worker (its <base>inbox:<worker>) come first; a claim that leaves
+ * slots free parks the worker on these queues, one that fills them unparks it (handoff-lib).
  */
 export const CLAIM = String.raw`
 local now = now_ms()
@@ -27,6 +29,22 @@ local taken = 0
 -- ZADD arguments for every claimed job's lease: one ZADD per call (in chunks: unpack's limit).
 local leases = {}
 local expired = {}
+
+-- Jobs an enqueue handed to this worker (handoff-lib) that its inbox reader has not popped: they
+-- are this claim's first, within its limit. One still leased to it under that token is returned
+-- as claimed; one that moved on since (recovered, reaped) is dropped.
+local inbox = B .. 'inbox:' .. worker
+if redis.call('LLEN', inbox) > 0 then
+  for _, entry in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
+    local f = cjson.decode(entry)
+    local v = type(f) == 'table' and redis.call('HMGET', jkey(f[1]), 'state', 'token', 'worker_id') or {}
+    if v[1] == 'active' and v[2] == f[7] and v[3] == worker then
+      for j = 1, 13 do out[#out + 1] = f[j] end
+      taken = taken + 1
+    end
+  end
+  redis.call('DEL', inbox)
+end
 
 local function expire(h)
   finish(h, 'expired', now)
@@ -117,6 +135,20 @@ for i = 1, #leases, 2000 do
 end
 if run_steps(now) then redis.call('PUBLISH', CHANNEL, 'claim') end
 out[#out + 1] = expired
+-- Parking (handoff-lib): queues drained with slots to spare, so enqueues to them may hand their
+-- jobs straight to this worker until its next claim; a claim that filled its limit unparks it.
+local parked_queues = redis.call('HGET', B .. 'park:' .. worker, 'q')
+if taken < limit then
+  if parked_queues then unpark(worker, parked_queues) end
+  local qs = {}
+  for i = 6, #ARGV do
+    qs[#qs + 1] = ARGV[i]
+    redis.call('ZADD', B .. 'parked:' .. ARGV[i], now, worker)
+  end
+  redis.call('HSET', B .. 'park:' .. worker, 'n', limit - taken, 'lease', ARGV[3], 'at', now, 'q', table.concat(qs, ' '))
+elseif parked_queues then
+  unpark(worker, parked_queues)
+end
 write_counts()
 return out
 `

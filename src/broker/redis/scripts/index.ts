@@ -27,6 +27,7 @@ import { RETRY } from './retry.lua.js'
 import { SAVE_SCHEDULES } from './save-schedules.lua.js'
 import { SETTLE } from './settle.lua.js'
 import { THROUGHPUT } from './throughput.lua.js'
+import { UNPARK } from './unpark.lua.js'
 import { WATCH_JOB } from './watch-job.lua.js'
 
 interface ScriptDef {
@@ -62,6 +63,7 @@ export const SCRIPTS = {
   counts: { lua: COUNTS, keys: ['queues', 'paused'], lib: true },
   throughput: { lua: THROUGHPUT, keys: ['seq'], lib: true },
   watchJob: { lua: WATCH_JOB, keys: ['$1'], lib: false },
+  unpark: { lua: UNPARK, keys: ['leases'], lib: true },
 } as const satisfies Record<string, ScriptDef>
 
 export type ScriptName = keyof typeof SCRIPTS

@@ -1,3 +1,4 @@
+import { HANDOFF_LIB } from './handoff-lib.lua.js'
 import { WORKFLOW_LIB } from './workflow-lib.lua.js'
 
 /**
@@ -266,4 +267,6 @@ local function del_job(id)
   redis.call('DEL', jkey(id))
   return 1
 end
-` + WORKFLOW_LIB
+` +
+  WORKFLOW_LIB +
+  HANDOFF_LIB
