@@ -330,7 +330,9 @@ export class WorkerEngine {
     const timeout = nextAt === null ? IDLE_CHECK_MS : Math.max(0, Math.min(IDLE_CHECK_MS, nextAt - Date.now()))
     this.idle = new AbortController()
     await Promise.race([this.broker.waitForChange(timeout, this.idle.signal), this.running.size > 0 ? this.waitForSlot() : never])
-    this.idle.abort() // releases the broker-side waiter if a freed slot won the race
+    // Releases the broker-side waiter if a freed slot won the race. With a reason: abort() without
+    // one builds a DOMException with a stack trace (~20 µs) on every wake, on the way to a claim.
+    this.idle.abort(WOKE)
     return 'again'
   }
 
@@ -435,3 +437,5 @@ export class WorkerEngine {
 }
 
 const never = new Promise<void>(() => undefined)
+/** The reason an idle wait is over (see step()). */
+const WOKE = 'woke'

@@ -68,6 +68,25 @@ describe('Redis hand-off to parked workers', () => {
     expect(await worker.settle([{ id: jobs[0]!.id, token: jobs[0]!.token, kind: 'succeeded', result: '1' }])).toEqual([true])
   })
 
+  it("reports with handed jobs the next scheduled run its worker's last claim found", async () => {
+    const prefix = newPrefix()
+    const proxy = await startProxy()
+    const [worker, producer] = [await open(prefix, proxy.url()), await open(prefix)]
+    await worker.waitForChange(1000) // the first wait subscribes and returns
+    const at = Date.now() + 3_600_000
+    await producer.enqueue([job({ runAt: at })])
+    await worker.waitForChange(3_600_000) // that enqueue's wake
+    expect(await worker.claim(claimReq())).toEqual({ jobs: [], nextRunAt: at })
+    const [r] = await producer.enqueue([job()])
+    await worker.waitForChange(3_600_000) // the inbox reader's wake ('handoff' wakes no worker)
+    const before = proxy.commands
+    const { jobs, nextRunAt } = await worker.claim(claimReq())
+    expect(proxy.commands - before).toBe(0)
+    expect(jobs.map((j) => j.id)).toEqual([r!.id])
+    // Not null: the worker, drained again, must still wake for the scheduled job.
+    expect(nextRunAt).toBe(at)
+  })
+
   it('loses nothing handed to a worker that died: its lease lapses and the job runs elsewhere', async () => {
     const prefix = newPrefix()
     const proxy = await startProxy()

@@ -24,6 +24,8 @@ export class ChangeListener {
   private closed = false
   /** Bumped on every change seen (or possibly missed); caches compare it to stay honest. */
   epoch = 0
+  /** Bumped on every change that may give a worker something to claim (or possibly missed). */
+  claimable = 0
 
   /**
    * `own`: a second channel, this broker's alone, subscribed on the same connection: messages on
@@ -107,12 +109,14 @@ export class ChangeListener {
       if (own && channel === own.channel) return own.onMessage(message)
       this.epoch++
       if (message === 'handoff' && this.worker) return
+      this.claimable++
       this.wakeAll()
     })
     sub.on('close', () => {
       if (this.subscribed) own?.onLost()
       this.subscribed = false
       this.epoch++
+      this.claimable++
     })
     // Subscribe on every (re)connection ourselves, then wake: anything before it went unseen.
     sub.on('ready', () => {
@@ -122,6 +126,7 @@ export class ChangeListener {
           if (this.sub !== sub) return
           this.subscribed = true
           this.epoch++
+          this.claimable++
           this.wakeAll()
           for (const done of [...this.subscribing]) done()
         },

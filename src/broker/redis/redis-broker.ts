@@ -38,6 +38,16 @@ import { defineScripts, runScript, scriptSource, type ScriptName } from './scrip
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
 const FINAL = new Set<JobState>(FINAL_STATES)
+
+/** A worker's inbox (scripts/handoff-lib.lua.ts) as this broker reads it. */
+interface Inbox {
+  reader: InboxReader
+  /** Jobs its reader popped that no claim has returned yet. */
+  handed: ClaimedJob[]
+  /** What the worker's last claim from Redis reported, and the listener's count of changes a claim could find then. */
+  nextRunAt: number | null
+  claimableAt: number
+}
 /** Fields per claimed job in claim.lua's reply. */
 const CLAIM_FIELDS = 13
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
@@ -62,7 +72,7 @@ export class RedisBroker implements Broker {
   private readonly jobEnds = new JobEnds()
   private readonly events: RedisEventChannel
   /** Per worker id that claimed here: its inbox reader, and the jobs it popped not yet claimed. */
-  private readonly inboxes = new Map<string, { reader: InboxReader; handed: ClaimedJob[] }>()
+  private readonly inboxes = new Map<string, Inbox>()
   private readonly openInbox: () => Redis
   private closed = false
 
@@ -176,12 +186,13 @@ export class RedisBroker implements Broker {
     const inbox = this.inboxes.get(req.workerId)
     if (inbox && inbox.handed.length > 0) {
       // Handed to this worker by an enqueue (scripts/handoff-lib.lua.ts): already leased, so no
-      // round trip. A claim from Redis follows at once (the next wait returns): it parks the
-      // worker again and reports the next scheduled run time, which this one cannot.
+      // round trip. The next scheduled run is the last claim's, unless something changed since
+      // that a claim could find: then a claim from Redis follows at once (the next wait returns).
       const jobs = inbox.handed.splice(0, req.limit)
-      this.listener.wake()
-      return { jobs, nextRunAt: null }
+      if (this.listener.claimable !== inbox.claimableAt) this.listener.wake()
+      return { jobs, nextRunAt: inbox.nextRunAt }
     }
+    const claimableAt = this.listener.claimable
     const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
     const out: ClaimedJob[] = []
     // The last element is the list of jobs the claim expired (see claim.lua).
@@ -194,12 +205,13 @@ export class RedisBroker implements Broker {
     // The script reports the next run time of these queues' delayed jobs; it matters once drained.
     const nextRunAt = out.length < req.limit && reply[0] !== '' ? Number(reply[0]) : null
     // Slots left: the script parked the worker, so enqueues may hand it jobs; read its inbox.
-    if (out.length < req.limit) this.inboxFor(req.workerId)
+    const parked = out.length < req.limit ? this.inboxFor(req.workerId) : this.inboxes.get(req.workerId)
+    if (parked) (parked.nextRunAt = nextRunAt), (parked.claimableAt = claimableAt)
     return { jobs: out, nextRunAt, ...(expired.length ? { expired } : {}) }
   }
 
   /** The worker's inbox, its reader started on the first claim that parked it. */
-  private inboxFor(workerId: string): { reader: InboxReader; handed: ClaimedJob[] } | undefined {
+  private inboxFor(workerId: string): Inbox | undefined {
     let inbox = this.inboxes.get(workerId)
     if (!inbox && !this.closed) {
       const handed: ClaimedJob[] = []
@@ -207,7 +219,7 @@ export class RedisBroker implements Broker {
         handed.push(job)
         this.listener.wake()
       })
-      inbox = { reader, handed }
+      inbox = { reader, handed, nextRunAt: null, claimableAt: -1 }
       this.inboxes.set(workerId, inbox)
       this.listener.worker = true
     }
