@@ -87,6 +87,20 @@ describe('Redis hand-off to parked workers', () => {
     expect(nextRunAt).toBe(at)
   })
 
+  it("tells workers of a settle only when it left something to claim ('settle'), not when jobs only ended ('ended')", async () => {
+    const prefix = newPrefix()
+    const [worker, producer] = [await open(prefix), await open(prefix)]
+    const sub = raw()
+    const got: string[] = []
+    sub.on('message', (_c: string, m: string) => got.push(m))
+    await sub.subscribe(`${prefix}events`)
+    await producer.enqueue([job({ maxAttempts: 3 }), job({ maxAttempts: 3 })])
+    const [a, b] = (await worker.claim(claimReq({ workerId: 'w9' }))).jobs
+    await worker.settle([{ id: a!.id, token: a!.token, kind: 'succeeded', result: '1' }])
+    await worker.settle([{ id: b!.id, token: b!.token, kind: 'failed', error: { message: 'x' }, retryAt: Date.now() + 60_000 }])
+    await vi.waitFor(() => expect(got).toEqual(['enqueue', 'ended', 'settle']), { timeout: 5000 })
+  })
+
   it('loses nothing handed to a worker that died: its lease lapses and the job runs elsewhere', async () => {
     const prefix = newPrefix()
     const proxy = await startProxy()

@@ -15,6 +15,12 @@ import { Waiters } from '../waiters.js'
  * a job publish it to the brokers waiting for it (see ./job-ends.ts): those messages wake no
  * change waiter.
  */
+/**
+ * Changes that give no worker anything to claim: an enqueue whose jobs all went straight to
+ * parked workers ('handoff', enqueue.lua), a settle whose jobs all ended ('ended', settle.lua).
+ */
+const NOTHING_TO_CLAIM = new Set(['handoff', 'ended'])
+
 export class ChangeListener {
   private sub: Redis | undefined
   private subscribed = false
@@ -44,9 +50,9 @@ export class ChangeListener {
   }
 
   /**
-   * True while this broker has a worker that may be parked (scripts/handoff-lib.lua.ts): then a
-   * 'handoff' message (an enqueue whose jobs all went straight to parked workers) wakes nobody
-   * here, since nothing was left for a claim to find. Other brokers (producers, the UI) wake on it.
+   * True once this broker has a worker (a claim parked it: scripts/handoff-lib.lua.ts): then the
+   * messages of changes that leave nothing for a claim to find wake nobody here (NOTHING_TO_CLAIM).
+   * Other brokers (producers, the UI) wake on every message.
    */
   worker = false
 
@@ -108,7 +114,7 @@ export class ChangeListener {
     sub.on('message', (channel: string, message: string) => {
       if (own && channel === own.channel) return own.onMessage(message)
       this.epoch++
-      if (message === 'handoff' && this.worker) return
+      if (this.worker && NOTHING_TO_CLAIM.has(message)) return
       this.claimable++
       this.wakeAll()
     })

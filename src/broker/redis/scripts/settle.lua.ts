@@ -16,7 +16,8 @@
  *   cancelled: a = error JSON ('' = none)
  * A workflow step that ends releases the steps waiting for it in this same call (lib run_steps).
  * Returns { 1 | 0 per outcome }. Publishes once if any was accepted (after the ended jobs some
- * producer waits for went to their waiters' own channels: see watch-job.lua).
+ * producer waits for went to their waiters' own channels: see watch-job.lua): 'settle' if a job
+ * went back to wait or a workflow step became ready, else 'ended' (nothing for a claim to find).
  */
 export const SETTLE = String.raw`
 local now = now_ms()
@@ -29,6 +30,10 @@ local finished = {}
 -- call; a workflow step's end is handed to run_steps, and a waited job's to tell_waiters, as
 -- finish() would. Everything else goes through lib.lua's general transitions.
 local unleased, done = {}, {}
+-- Whether a job went back to wait (a retry, a release) or a workflow step became ready: then
+-- workers should look ('settle'). Jobs that only ended give a claim nothing ('ended': workers
+-- do not wake for it, producers and the UI do; see change-listener.ts).
+local claimable = false
 local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next', 'waiters' }
 local function fast_success(id, token, a, v)
   if v[1] ~= 'active' or v[2] ~= token then return 0 end
@@ -75,6 +80,7 @@ for i = 0, n - 1 do
     elseif kind == 'failed' then
       add_error(h, a)
       if b ~= '' then
+        claimable = true
         unlease(h)
         to_waiting(h, 'scheduled', b)
       else
@@ -82,9 +88,11 @@ for i = 0, n - 1 do
         finished[h.queue] = (finished[h.queue] or 0) + 1
       end
     elseif kind == 'retry' then
+      claimable = true
       unlease(h)
       to_waiting(h, 'scheduled', a)
     elseif kind == 'released' then
+      claimable = true
       local at = tonumber(a) or 0
       local run_at = h.run_at
       if at > tonumber(run_at) then run_at = a end
@@ -114,8 +122,8 @@ for q, c in pairs(finished) do
   redis.call('HINCRBY', tp, q, c)
   redis.call('EXPIRE', tp, 3700)
 end
-run_steps(now)
+if run_steps(now) then claimable = true end
 write_counts()
-if accepted > 0 then redis.call('PUBLISH', CHANNEL, 'settle') end
+if accepted > 0 then redis.call('PUBLISH', CHANNEL, claimable and 'settle' or 'ended') end
 return res
 `
