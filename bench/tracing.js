@@ -3,11 +3,12 @@
 // + BatchSpanProcessor, exporting to nowhere) loaded by the instrumentation module, jobs carrying a
 // producer's trace context. Variants alternate run by run, so each sees the same machine.
 //   node bench/tracing.js [runs] [jobs] [concurrency]      (also: node bench/run.js tracing)
+//   TQ_BENCH_VARIANTS=disabled,sdk-batch node bench/tracing.js 5   (only those variants)
 import { symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { spawnSync } from 'node:child_process'
-import { BIN, fmtInt, makeProject, median, newJob, NOOP_TASK, openSqlite, removeDir, ROOT } from './helpers.js'
+import { fmtInt, makeProject, median, newJob, NOOP_TASK, openSqlite, removeDir, ROOT, sampleMemory, spawnWorker } from './helpers.js'
 import { createRequire } from 'node:module'
 
 const Database = createRequire(import.meta.url)('better-sqlite3')
@@ -55,24 +56,28 @@ async function once(variant, n, concurrency) {
       await broker.enqueue(Array.from({ length: Math.min(1000, n - i) }, () => ({ ...newJob('noop', '{}', now), ...(v.sdk ? { headers: TRACEPARENT } : {}) })))
     }
     await broker.close()
-    // Under /usr/bin/time: CPU per job (user + system, threads included) moves far less than jobs/s
-    // when the machine is shared.
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, 'worker', '--burst', '--quiet', '--concurrency', String(concurrency)], { cwd: project.dir, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
-    if (r.status !== 0) throw new Error(`worker exited with ${r.status}: ${r.stderr}`)
-    const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+    // CPU per job (user + system, every thread of the worker) moves far less than jobs/s when the
+    // machine is shared: over the whole run (start-up and the SDK's loading included) and over the
+    // drain alone (first job started to last finished, from /proc samples).
+    const w = spawnWorker(project.dir, ['--burst', '--quiet', '--concurrency', String(concurrency)])
+    const sampler = sampleMemory(w.child.pid, 10)
+    const code = await w.exited
+    const { cpuS, cpuBetween } = sampler.stop()
+    if (code !== 0) throw new Error(`worker exited with ${code}: ${w.stderr()}`)
     const db = new Database(project.dbFile, { readonly: true })
     const s = db.prepare(`SELECT count(*) FILTER (WHERE state = 'succeeded') AS ok, min(started_at) AS first, max(finished_at) AS last FROM jobs`).get()
     db.close()
     if (s.ok !== n) throw new Error(`only ${s.ok} of ${n} jobs succeeded`)
-    return { rate: n / (Math.max(1, s.last - s.first) / 1000), cpuUs: ((user + sys) / n) * 1e6 }
+    return { rate: n / (Math.max(1, s.last - s.first) / 1000), cpuUs: (cpuS / n) * 1e6, drainCpuUs: (cpuBetween(s.first, s.last) / n) * 1e6 }
   } finally {
     removeDir(project.dir)
   }
 }
 
-export async function tracingOverhead({ quick, log, runs = quick ? 3 : 7, n = quick ? 10_000 : 30_000, concurrency = 200 }) {
+export async function tracingOverhead({ quick, log, runs = quick ? 3 : 7, n = quick ? 10_000 : 30_000, concurrency = 500 }) {
   const rates = Object.fromEntries(CHOSEN.map((k) => [k, []]))
   const cpu = Object.fromEntries(CHOSEN.map((k) => [k, []]))
+  const drainCpu = Object.fromEntries(CHOSEN.map((k) => [k, []]))
   for (let i = 0; i < runs; i++) {
     // A different variant goes first each run: the first of a round tends to run on a quieter machine.
     const names = CHOSEN
@@ -81,17 +86,18 @@ export async function tracingOverhead({ quick, log, runs = quick ? 3 : 7, n = qu
       const r = await once(variant, n, concurrency)
       rates[variant].push(r.rate)
       cpu[variant].push(r.cpuUs)
+      drainCpu[variant].push(r.drainCpuUs)
     }
-    log(`  run ${i + 1}: ${CHOSEN.map((k) => `${k} ${fmtInt(rates[k].at(-1))} jobs/s ${cpu[k].at(-1).toFixed(1)} µs CPU/job`).join(', ')}`)
+    log(`  run ${i + 1} (load ${loadavg()[0].toFixed(1)}): ${CHOSEN.map((k) => `${k} ${fmtInt(rates[k].at(-1))} jobs/s, CPU/job ${drainCpu[k].at(-1).toFixed(1)} µs in the drain, ${cpu[k].at(-1).toFixed(1)} µs in all`).join('; ')}`)
   }
-  const med = Object.fromEntries(Object.entries(rates).map(([k, r]) => [k, median(r)]))
-  const medCpu = Object.fromEntries(Object.entries(cpu).map(([k, r]) => [k, median(r)]))
-  const rel = (k) => (med[k] / med.disabled - 1) * 100
-  const relCpu = (k) => (medCpu[k] / medCpu.disabled - 1) * 100
-  const rows = [{ name: `drain ${fmtInt(n)} no-op jobs c=${concurrency}, tracing disabled (median of ${runs})`, unit: 'jobs/s', value: med.disabled, target: '', detail: ` (${medCpu.disabled.toFixed(1)} µs CPU/job)` }]
-  if (med['no-sdk']) rows.push({ name: '  tracing on, no SDK registered', unit: 'jobs/s', value: med['no-sdk'], target: 'within 3% of disabled', detail: ` (${rel('no-sdk').toFixed(1)}%; CPU/job ${medCpu['no-sdk'].toFixed(1)} µs, ${relCpu('no-sdk').toFixed(1)}%)` })
-  if (med['sdk-threads-ctx']) rows.push({ name: '  same, context manager in task threads only', unit: 'jobs/s', value: med['sdk-threads-ctx'], target: '', detail: ` (${rel('sdk-threads-ctx').toFixed(1)}%; CPU/job ${medCpu['sdk-threads-ctx'].toFixed(1)} µs, ${relCpu('sdk-threads-ctx').toFixed(1)}%)` })
-  if (med['sdk-batch']) rows.push({ name: '  tracing on, SDK + BatchSpanProcessor', unit: 'jobs/s', value: med['sdk-batch'], target: 'within 25% of disabled', detail: ` (${rel('sdk-batch').toFixed(1)}%; CPU/job ${medCpu['sdk-batch'].toFixed(1)} µs, ${relCpu('sdk-batch').toFixed(1)}%)` })
+  const med = (o) => Object.fromEntries(Object.entries(o).map(([k, r]) => [k, median(r)]))
+  const [mRate, mCpu, mDrain] = [med(rates), med(cpu), med(drainCpu)]
+  const pct = (m, k) => `${((m[k] / m.disabled - 1) * 100).toFixed(1)}%`
+  const detail = (k) => ` (${k === 'disabled' ? '' : `${pct(mRate, k)}; `}CPU/job ${mDrain[k].toFixed(1)} µs in the drain${k === 'disabled' ? '' : ` (${pct(mDrain, k)})`}, ${mCpu[k].toFixed(1)} µs with start-up)`
+  const rows = [{ name: `drain ${fmtInt(n)} no-op jobs c=${concurrency}, tracing disabled (median of ${runs})`, unit: 'jobs/s', value: mRate.disabled, target: '', detail: detail('disabled') }]
+  if (mRate['no-sdk']) rows.push({ name: '  tracing on, no SDK registered', unit: 'jobs/s', value: mRate['no-sdk'], target: 'within 3% of disabled', detail: detail('no-sdk') })
+  if (mRate['sdk-threads-ctx']) rows.push({ name: '  same, context manager in task threads only', unit: 'jobs/s', value: mRate['sdk-threads-ctx'], target: '', detail: detail('sdk-threads-ctx') })
+  if (mRate['sdk-batch']) rows.push({ name: '  tracing on, SDK + BatchSpanProcessor', unit: 'jobs/s', value: mRate['sdk-batch'], target: 'within 25% of disabled', detail: detail('sdk-batch') })
   return rows
 }
 

@@ -3,6 +3,7 @@ import { TqCommand } from '../cli/base-command.js'
 import { Beat } from '../src/beat/beat.js'
 import { beatEventToJson, formatBeatEvent } from '../src/format/beat-log.js'
 import { colors } from '../src/format/colors.js'
+import { buildInstrumentation, importInstrumentation } from '../src/loader/instrumentation.js'
 import { loadRegistry } from '../src/loader/project.js'
 import { onShutdownSignals } from '../src/worker/run-worker.js'
 
@@ -16,11 +17,14 @@ export default class BeatCommand extends TqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(BeatCommand)
     const project = await this.project(flags, true)
+    // Beat is a producer: the user's OpenTelemetry SDK, if the config names one, traces its enqueues.
+    await importInstrumentation(await buildInstrumentation(project))
     const { registry } = await loadRegistry(project)
     const broker = await this.broker(project)
     const c = colors()
     const beat = new Beat(broker, registry.schedules, {
       maxCatchUp: project.config.beat?.maxCatchUp,
+      tracing: project.config.tracing?.enabled !== false,
       onEvent: (e) => process.stdout.write((flags.json ? beatEventToJson(e) : formatBeatEvent(e, c)) + '\n'),
     })
     await beat.start()

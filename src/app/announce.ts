@@ -10,12 +10,35 @@ export function enqueuedEvents(jobs: readonly NewJob[], results: readonly Enqueu
 }
 
 /**
+ * `retried` events for jobs put back on their queue by hand (`tq retry`, the dashboard): no error
+ * and no worker, due now. Best effort: never throws.
+ */
+export async function announceRetried(broker: ProducerBroker, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
+  try {
+    // With nobody listening (the broker knows), no job is even read.
+    if (!(await broker.publishEvents([]))) return
+    const at = Date.now()
+    const events: TqEvent[] = []
+    for (const id of ids) {
+      const job = await broker.getJob(id)
+      events.push({ type: 'retried', at, id, task: job?.task, queue: job?.queue, attempt: job?.attempt, retryAt: at })
+    }
+    await broker.publishEvents(events)
+  } catch {
+    /* events are best effort */
+  }
+}
+
+/**
  * `cancelled` events for jobs a cancel ended before they started (a running job's cancel is
  * announced by the worker that aborts it). Best effort: never throws.
  */
 export async function announceCancelled(broker: ProducerBroker, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return
   try {
+    // With nobody listening (the broker knows), no job is even read.
+    if (!(await broker.publishEvents([]))) return
     const at = Date.now()
     const events: TqEvent[] = []
     for (const id of ids) {

@@ -1,4 +1,6 @@
-import type { ScheduleBroker, ScheduleRecord } from '../broker/types.js'
+import { enqueuedEvents } from '../app/announce.js'
+import type { EventsBroker, ScheduleBroker, ScheduleRecord } from '../broker/types.js'
+import { countSent, startProducerSpan } from '../util/tracing.js'
 import { describeTiming, nextSlot, slotsBetween } from './slots.js'
 import type { ScheduleDef } from './schedule-def.js'
 import { slotJob } from './slot-job.js'
@@ -13,6 +15,11 @@ export interface BeatOptions {
    * fake clock a real timer would not follow).
    */
   manual?: boolean
+  /**
+   * A `send <queue>` producer span per slot enqueued, its trace context stored with the job, as
+   * any enqueue makes (default true; costs nothing until an OpenTelemetry SDK is registered).
+   */
+  tracing?: boolean
   onEvent?: (e: BeatEvent) => void
 }
 
@@ -44,7 +51,8 @@ export class Beat {
   private refused = new Set<string>()
 
   constructor(
-    private readonly broker: ScheduleBroker,
+    /** Slots are enqueued through the schedule role; each one created is announced as an `enqueued` event. */
+    private readonly broker: ScheduleBroker & Pick<EventsBroker, 'publishEvents'>,
     defs: readonly ScheduleDef[],
     private readonly opts: BeatOptions = {},
   ) {
@@ -139,13 +147,20 @@ export class Beat {
         }
         const job = slotJob(d.slot, d.name, slotAt)
         const id = job.id
+        const span = this.opts.tracing !== false ? await startProducerSpan(job.queue, job.task, 1) : undefined
+        if (span?.headers !== undefined) job.headers = span.headers
         try {
           const r = await this.broker.enqueueSlot(d.name, slotAt, job)
+          span?.end([id])
           if (r.created) {
             enqueued = true
+            countSent(job.queue, 1)
+            // Best effort, like every live event: publishEvents never throws.
+            await this.broker.publishEvents(enqueuedEvents([job], [r]))
             this.opts.onEvent?.({ type: 'enqueued', schedule: d.name, task: d.task, slotAt, jobId: id, catchUp: slotAt < this.startedAt })
           }
         } catch (error) {
+          span?.end([], error)
           // Broker down: keep the slot as not done; the next tick tries again.
           this.opts.onEvent?.({ type: 'error', schedule: d.name, error: error as Error })
           this.arm(1000)

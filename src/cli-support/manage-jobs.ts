@@ -2,7 +2,7 @@ import { DEPENDENCY_FAILED, JOIN_TASK } from '../broker/workflow.js'
 import { JOB_STATES, type AdminBroker, type JobState } from '../broker/types.js'
 import { TqError, UsageError } from '../errors.js'
 import { resolveJobIds } from './resolve-job-id.js'
-import { announceCancelled } from '../app/announce.js'
+import { announceCancelled, announceRetried } from '../app/announce.js'
 
 /**
  * `tq retry` and `tq cancel`: resolve what was typed (ids, short ids, prefixes), act, and say
@@ -17,6 +17,7 @@ export async function retryJobs(
   let ids = await resolveJobIds(broker, typed)
   if (opts.failed) ids = [...ids, ...(await broker.failedIds(opts.queue))]
   const requeued = await broker.retry(ids)
+  await announceRetried(broker, requeued)
   const missed: string[] = []
   for (const id of ids.filter((i) => !requeued.includes(i))) {
     const job = await broker.getJob(id)

@@ -149,7 +149,7 @@ export class DevSession {
   private async startEngine(code: LoadedCode): Promise<void> {
     this.engine = await startWorker(this.project, this.broker, { queues: this.opts.queues, concurrency: this.opts.concurrency, onEngine: (e) => (this.engine = e), onEvent: (e) => (this.metrics?.observe(e), this.log.job(e)), onError: (e) => this.log.brokerError(e), onWorkerLost: (l) => this.log.workerLost(l) }, code)
     if (this.opts.beat !== false) {
-      this.beat = new Beat(this.broker, code.schedules, { maxCatchUp: this.project.config.beat?.maxCatchUp, onEvent: (e) => this.log.beat(e) })
+      this.beat = new Beat(this.broker, code.schedules, { maxCatchUp: this.project.config.beat?.maxCatchUp, tracing: this.project.config.tracing?.enabled !== false, onEvent: (e) => this.log.beat(e) })
       await this.beat.start()
     }
   }

@@ -11,7 +11,7 @@ import type { TaskContext } from '../app/task.js'
 import { LoadError } from '../load-error.js'
 import { importTasks } from '../loader/import-tasks.js'
 import { importInstrumentation } from '../loader/instrumentation.js'
-import { injectHeaders, loadOtel, otel, startConsumerSpan, withContext, type ConsumerSpan } from '../util/tracing.js'
+import { injectHeaders, loadOtel, otel, startConsumerSpan, withContext } from '../util/tracing.js'
 import { childJob, runAttemptIf } from './attempt.js'
 import { manifestOf } from './manifest.js'
 import { ALIVE_MS, FLAG_PENDING, FLAG_STARTED, unpackJobs, type AttemptEnd, type FromThread, type RunJob, type ThreadData, type ToThread } from './protocol.js'
@@ -24,7 +24,13 @@ const flags = new Int32Array(sharedFlags)
 // While this thread's event loop turns, the pool hears from it: a thread gone quiet is blocked
 // (a CPU-bound task), so the pool sends it nothing new and takes back what it has not begun.
 setInterval(() => send({ type: 'alive' }), ALIVE_MS)
-const running = new Map<string, AbortController>()
+/**
+ * Jobs begun here, each with its AbortController once someone needs it: made when the task first
+ * reads ctx.signal or when an abort arrives, since most tasks never look and a controller per job
+ * was a measurable share of a no-op job's cost on this thread.
+ */
+const running = new Map<string, { controller?: AbortController }>()
+const controllerOf = (r: { controller?: AbortController }) => (r.controller ??= new AbortController())
 const currentJob = new AsyncLocalStorage<string>()
 const send = (msg: FromThread) => port.postMessage(msg)
 
@@ -74,7 +80,10 @@ try {
 
 port.on('message', (msg: ToThread) => {
   if (msg.type === 'run') for (const job of unpackJobs(msg.packed)) start(job)
-  else if (msg.type === 'abort') running.get(msg.id)?.abort(new Error(msg.reason))
+  else if (msg.type === 'abort') {
+    const r = running.get(msg.id)
+    if (r) controllerOf(r).abort(new Error(msg.reason))
+  }
   else if (msg.type === 'enqueued') {
     enqueueReplies.get(msg.reqId)?.(msg)
     enqueueReplies.delete(msg.reqId)
@@ -83,12 +92,14 @@ port.on('message', (msg: ToThread) => {
 
 function start(job: RunJob): void {
   const def = registry.tasks.get(job.task)
-  const controller = new AbortController()
-  running.set(job.id, controller)
+  const entry: { controller?: AbortController } = {}
+  running.set(job.id, entry)
   const ctx: TaskContext = {
     id: job.id,
     attempt: job.attempt,
-    signal: controller.signal,
+    get signal() {
+      return controllerOf(entry).signal
+    },
     progress: (value) => send({ type: 'progress', id: job.id, value: JSON.stringify(value ?? null) }),
     log: (...args) => send({ type: 'log', id: job.id, line: format(...args) }),
     enqueue: (child, payload, opts) =>
@@ -109,18 +120,12 @@ function start(job: RunJob): void {
     // The attempt's span, started here in the task's thread so spans the task starts are its
     // children; only once an SDK is registered (otel() loaded), else the path is as without tracing.
     const span = traced && otel() ? startConsumerSpan({ id: job.id, task: job.task, queue: job.queue ?? '', attempt: job.attempt, headers: job.headers }, tracing?.parent !== false) : undefined
-    if (span) return runTraced(span, () => runAttemptIf(begin, def, job, ctx), job)
-    runAttemptIf(begin, def, job, ctx)
-      .then((end) => (end === 'skipped' ? send({ type: 'skipped', id: job.id, flag: job.flag! }) : finish(end)))
-      .finally(() => running.delete(job.id))
-  })
-}
-
-function runTraced(span: ConsumerSpan, run: () => Promise<AttemptEnd | 'skipped'>, job: RunJob): void {
-  ;(span.ctx ? withContext(span.ctx, run) : run())
-    .then((end) => {
-      span.end(end !== 'skipped' && !end.ok ? end.error : undefined)
-      return end === 'skipped' ? send({ type: 'skipped', id: job.id, flag: job.flag! }) : finish(end)
+    const run = () => runAttemptIf(begin, def, job, ctx)
+    ;(span?.ctx ? withContext(span.ctx, run) : run()).then((end) => {
+      running.delete(job.id)
+      span?.end(end !== 'skipped' && !end.ok ? end.error : undefined)
+      if (end === 'skipped') send({ type: 'skipped', id: job.id, flag: job.flag! })
+      else finish(end)
     })
-    .finally(() => running.delete(job.id))
+  })
 }

@@ -592,6 +592,14 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
           else expect(j).not.toHaveProperty('headers')
         }
       })
+
+      it("keeps the headers of a schedule slot's job (beat traces its enqueues too), and none when not given", async () => {
+        const headers = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
+        await broker.enqueueSlot('traced', 1000, { ...job({ headers }), id: 'schedule:traced:1' })
+        await broker.enqueueSlot('plain', 1000, { ...job(), id: 'schedule:plain:1' })
+        expect((await broker.getJob('schedule:traced:1'))!.headers).toEqual(JSON.parse(headers))
+        expect((await broker.getJob('schedule:plain:1'))!).not.toHaveProperty('headers')
+      })
     })
 
     describe('expiry reported by claim', () => {

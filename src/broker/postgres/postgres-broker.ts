@@ -153,7 +153,7 @@ export class PostgresBroker implements Broker {
       'enqueue a schedule slot',
       (db) =>
         db.query<{ created: number }>(this.s.enqueueSlot, [
-          job.id, job.task, job.queue, job.payload, job.priority, job.maxAttempts, job.runAt, job.key ?? null, job.parentId ?? null, job.expiresAt ?? null, schedule, slotAt,
+          job.id, job.task, job.queue, job.payload, job.priority, job.maxAttempts, job.runAt, job.key ?? null, job.parentId ?? null, job.expiresAt ?? null, schedule, slotAt, job.headers ?? null,
         ]),
       true,
     )

@@ -49,8 +49,8 @@ export const STATEMENTS = {
   // A beat's slot: the job if absent, and the slot as the schedule's latest unless a later one is recorded.
   enqueueSlot: `
     WITH ins AS (
-      INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at)
-      VALUES ($1, $2, $3, CASE WHEN $7::bigint > ${NOW_MS} THEN 'scheduled' ELSE 'queued' END, $4, $5, $6, ${NOW_MS}, $7, $8, $9, $10)
+      INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at, headers)
+      VALUES ($1, $2, $3, CASE WHEN $7::bigint > ${NOW_MS} THEN 'scheduled' ELSE 'queued' END, $4, $5, $6, ${NOW_MS}, $7, $8, $9, $10, $13)
       ON CONFLICT DO NOTHING RETURNING id
     ), mark AS (
       INSERT INTO S.schedules AS s (name, task, expression, tz, last_slot_at, last_job_id, active)

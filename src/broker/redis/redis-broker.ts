@@ -174,7 +174,7 @@ export class RedisBroker implements Broker {
   }
 
   async enqueueSlot(schedule: string, slotAt: number, job: NewJob & { id: string }): Promise<EnqueueResult> {
-    const reply = (await this.exec('enqueue a schedule slot', () => this.script('enqueueSlot', [schedule, slotAt, ...jobArgs(job, job.id)]), true)) as [string, number]
+    const reply = (await this.exec('enqueue a schedule slot', () => this.script('enqueueSlot', [schedule, slotAt, ...jobArgs(job, job.id), job.headers ?? '']), true)) as [string, number]
     this.touched()
     return { id: String(reply[0]), created: Number(reply[1]) === 1 }
   }

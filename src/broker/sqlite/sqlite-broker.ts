@@ -348,7 +348,7 @@ export class SqliteBroker implements Broker {
       .counted(() => {
         const r = this.inserts.insertOne(job, this.now())
         this.s.markSlot.run({ name: schedule, task: job.task, slotAt, jobId: job.id })
-        return r
+        return this.writeHeaders([job], [r])[0]!
       })
       .immediate()
     if (result.created) this.notifier.notifyLocal()

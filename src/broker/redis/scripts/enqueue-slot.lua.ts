@@ -6,13 +6,14 @@
  * plus <base>schedule:<name> and the job's keys (see enqueue.lua)
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] schedule name, ARGV[4] slot time (epoch ms),
- * ARGV[5..14] the job, as one job of enqueue.lua
+ * ARGV[5..15] the job, as one job of enqueue.lua (its step unused), ARGV[16] its headers (JSON text) or '' for none
  * Returns { id, created }.
  */
 export const ENQUEUE_SLOT = String.raw`
 local now = now_ms()
 local name, slot, id, task = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local r = insert_job(now, id, task, ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14])
+if r[2] == 1 and ARGV[16] ~= nil and ARGV[16] ~= '' then redis.call('HSET', jkey(id), 'headers', ARGV[16]) end
 local sk = B .. 'schedule:' .. name
 if redis.call('EXISTS', sk) == 0 then
   redis.call('HSET', sk, 'name', name, 'task', task, 'expression', '', 'tz', '', 'active', 1, 'last_slot_at', slot, 'last_job_id', id)
