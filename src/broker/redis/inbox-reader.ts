@@ -4,8 +4,10 @@ import { claimedJob } from './codec.js'
 
 /** Longest BLPOP: an idle worker's reader sends one command this often. */
 const BLOCK_S = 30
-/** Back-off after a failed BLPOP (connection down: ioredis reconnects by itself). */
+/** Back-off after a failed BLPOP (connection down: ioredis reconnects by itself; or refused, e.g.
+ * by an ACL): doubling from 250 ms to 5 s. Meanwhile the worker's claims still drain the inbox. */
 const RETRY_MS = 250
+const MAX_RETRY_MS = 5000
 
 /**
  * A worker's inbox on Redis (scripts/handoff-lib.lua.ts): an enqueue hands jobs, already leased,
@@ -44,12 +46,14 @@ export class InboxReader {
   }
 
   private async run(): Promise<void> {
+    let failures = 0
     while (!this.stopped) {
       let entry: [string, string] | null
       try {
         entry = await this.conn.blpop(this.key, BLOCK_S)
+        failures = 0
       } catch {
-        if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
+        if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** failures++)))
         continue
       }
       if (!entry) continue
