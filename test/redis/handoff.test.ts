@@ -101,6 +101,29 @@ describe('Redis hand-off to parked workers', () => {
     await vi.waitFor(() => expect(got).toEqual(['enqueue', 'ended', 'settle']), { timeout: 5000 })
   })
 
+  it('counts a handed job on its way to the worker against its claims: never more jobs than slots', async () => {
+    const prefix = newPrefix()
+    const proxy = await startProxy()
+    const worker = await open(prefix, proxy.url())
+    const [producer, peer] = [await open(prefix), await open(prefix)]
+    expect((await worker.claim(claimReq({ limit: 1 }))).jobs).toEqual([]) // parked with one slot
+    // The worker's connections are cut, and the test pops the handed job as its reader would: the
+    // reply to that BLPOP is what never arrives.
+    await proxy.stop()
+    const [a] = await producer.enqueue([job({ payload: '"a"' })])
+    expect(await producer.getJob(a!.id)).toMatchObject({ state: 'active' })
+    // (If Redis had not seen the cut yet, its BLPOP popped it into the dead socket: the same case.)
+    const redis = raw()
+    await redis.lpop(`${keyBase(prefix)}inbox:w1`)
+    expect(await redis.llen(`${keyBase(prefix)}inbox:w1`)).toBe(0)
+    await proxy.start()
+    const [b] = await producer.enqueue([job({ payload: '"b"' })]) // the slot is taken: b waits
+    expect(await producer.getJob(b!.id)).toMatchObject({ state: 'queued' })
+    // A claim racing the hand-off: a is on its way, so the one slot is not free for b.
+    expect((await worker.claim(claimReq({ limit: 1 }))).jobs).toEqual([])
+    expect((await peer.claim(claimReq({ workerId: 'w2' }))).jobs.map((c) => c.id)).toEqual([b!.id])
+  })
+
   it('loses nothing handed to a worker that died: its lease lapses and the job runs elsewhere', async () => {
     const prefix = newPrefix()
     const proxy = await startProxy()

@@ -44,6 +44,8 @@ interface Inbox {
   reader: InboxReader
   /** Jobs its reader popped that no claim has returned yet. */
   handed: ClaimedJob[]
+  /** 'id:token' of handed jobs returned since the last claim from Redis, which tells the script. */
+  delivered: string[]
   /** What the worker's last claim from Redis reported, and the listener's count of changes a claim could find then. */
   nextRunAt: number | null
   claimableAt: number
@@ -189,11 +191,14 @@ export class RedisBroker implements Broker {
       // round trip. The next scheduled run is the last claim's, unless something changed since
       // that a claim could find: then a claim from Redis follows at once (the next wait returns).
       const jobs = inbox.handed.splice(0, req.limit)
+      for (const j of jobs) inbox.delivered.push(`${j.id}:${j.token}`)
       if (this.listener.claimable !== inbox.claimableAt) this.listener.wake()
       return { jobs, nextRunAt: inbox.nextRunAt }
     }
     const claimableAt = this.listener.claimable
-    const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
+    // Handed jobs returned from the inbox since the last claim: the script stops counting them as on their way.
+    const delivered = inbox ? inbox.delivered.splice(0).join(' ') : ''
+    const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, delivered, ...req.queues]))) as (string | number)[]
     const out: ClaimedJob[] = []
     // The last element is the list of jobs the claim expired (see claim.lua).
     const tail = reply[reply.length - 1] as unknown as string[]
@@ -219,7 +224,7 @@ export class RedisBroker implements Broker {
         handed.push(job)
         this.listener.wake()
       })
-      inbox = { reader, handed, nextRunAt: null, claimableAt: -1 }
+      inbox = { reader, handed, delivered: [], nextRunAt: null, claimableAt: -1 }
       this.inboxes.set(workerId, inbox)
       this.listener.worker = true
     }

@@ -11,6 +11,9 @@
  * 13 reply fields in JSON, onto
  *   <base>inbox:<worker>    list, which the worker's reader blocks on (BLPOP), and which the
  *                           worker's next claim also drains: whichever pops an entry delivers it.
+ *   <base>handed:<worker>   set 'id:token' of jobs handed and not yet claimed by the worker: its
+ *                           claims count those its reader popped against their limit, so a
+ *                           claim racing a hand-off never takes more than the worker's slots
  * So the worker has the job one hop after the enqueue instead of three (wake, claim, reply).
  *
  * Nothing is lost: a handed job is an active job with a lease like any claimed one. If its worker
@@ -68,6 +71,7 @@ local function hand_off(q, mine, now)
     redis.call('ZADD', B .. 'leases', lease_until, id)
     count(q, 'queued', -1)
     count(q, 'active', 1)
+    redis.call('SADD', B .. 'handed:' .. w, id .. ':' .. token)
     redis.call('RPUSH', B .. 'inbox:' .. w, cjson.encode({ id, v[6], q, v[9], tostring(attempt), v[10], tostring(token), v[7], v[1], v[11], v[8] or '', v[12] or '', v[13] or '' }))
     local left = tonumber(p[1]) - 1
     if left > 0 then

@@ -25,7 +25,7 @@ for _, entry in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
   local f = cjson.decode(entry)
   if type(f) == 'table' then n = n + put_back(f[1], f[7], w) end
 end
-redis.call('DEL', inbox)
+redis.call('DEL', inbox, B .. 'handed:' .. w)
 for i = 5, #ARGV - 1, 2 do n = n + put_back(ARGV[i], ARGV[i + 1], w) end
 write_counts()
 if n > 0 then redis.call('PUBLISH', CHANNEL, 'recover') end
