@@ -21,6 +21,8 @@ const steps = [
   ['tq vs plainjob (SQLite)', [join(here, 'plainjob-vs-tq.js'), rounds]],
   ['tq vs graphile-worker, pg-boss and BullMQ (Postgres)', [join(here, 'pg-vs-tq.js'), rounds]],
   ['tq enqueue-to-start latency (SQLite, Redis)', [join(here, '..', 'run.js'), 'latency', 'redis-latency']],
+  // Skips itself unless CELERY_PYTHONPATH points at an importable Celery (see its header).
+  ['tq vs Celery: enqueue-to-start and delay().get() (Redis)', [join(here, 'celery-vs-tq.js'), rounds, 'solo']],
 ]
 let failed = false
 for (const [title, args] of steps) {

@@ -27,6 +27,15 @@ export function otelRegistered(): boolean {
   return !!g && !!(g.trace || g.propagation || g.context || g.metrics)
 }
 
+/**
+ * Whether a meter provider is registered. Instruments made before that are no-ops for good, so a
+ * worker with only a tracer provider skips its metrics altogether (nothing built per job).
+ */
+export function otelMetricsRegistered(): boolean {
+  const g = (globalThis as Record<symbol, Record<string, unknown> | undefined>)[GLOBAL]
+  return !!g?.metrics
+}
+
 /** The API, loaded once something is registered (else undefined, and nothing is loaded). */
 export async function loadOtel(): Promise<Api | undefined> {
   if (api) return api

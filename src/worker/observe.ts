@@ -8,7 +8,7 @@ import type { EngineEvent } from './events.js'
 import { HookRunner } from './hooks.js'
 import { liveEvent } from './live-events.js'
 import { OtelWorkerMetrics } from './otel-metrics.js'
-import { otel } from '../util/tracing.js'
+import { otel, otelMetricsRegistered } from '../util/tracing.js'
 
 /** What a running engine tells its observers about itself. */
 export interface EngineView {
@@ -39,7 +39,7 @@ export class WorkerObservers {
       this.hooks = new HookRunner(config.hooks!, (id) => broker.getJob(id), timeoutMs, log)
     }
     const api = otel()
-    this.otel = api && new OtelWorkerMetrics(
+    this.otel = !api || !otelMetricsRegistered() ? undefined : new OtelWorkerMetrics(
       api,
       cachedCounts(broker),
       () => this.engine?.busy ?? 0,

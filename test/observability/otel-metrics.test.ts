@@ -6,7 +6,7 @@
 import { metrics } from '@opentelemetry/api'
 import { MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics'
 import { afterEach, describe, expect, it } from 'vitest'
-import { countSent, loadOtel } from '../../src/util/tracing.js'
+import { countSent, loadOtel, otelMetricsRegistered } from '../../src/util/tracing.js'
 import { OtelWorkerMetrics } from '../../src/worker/otel-metrics.js'
 import type { ClaimedJob } from '../../src/broker/types.js'
 import { emptyCounts } from '../../src/broker/job-json.js'
@@ -51,5 +51,13 @@ describe('OpenTelemetry metrics', () => {
     expect(depth.find((d) => d.attributes['tq.state'] === 'failed')!.value).toBe(2)
     expect(points('tq.worker.busy_slots')[0]!.value).toBe(3)
     expect(points('tq.worker.slots')[0]!).toMatchObject({ value: 10, attributes: { 'tq.worker': 'w1' } })
+  })
+
+  it('tells whether a MeterProvider is registered (a worker with only a tracer builds no metrics per job)', () => {
+    expect(otelMetricsRegistered()).toBe(false)
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new Reader()] }))
+    expect(otelMetricsRegistered()).toBe(true)
+    metrics.disable()
+    expect(otelMetricsRegistered()).toBe(false)
   })
 })
