@@ -1,6 +1,7 @@
 import { announceCancelled } from './announce.js'
 import { FINAL_STATES, type JobJSON, type JobState, type ProducerBroker } from '../broker/types.js'
 import { JobFailedError, TimeoutError } from '../errors.js'
+import { awaitJobEnd } from '../broker/wait-for-job.js'
 import { toMs, type Duration } from '../util/duration.js'
 
 export interface EnqueueOptions {
@@ -51,22 +52,27 @@ export class JobHandle<R = unknown> {
 
   /** Waits for the job to finish: resolves with its result, rejects with JobFailedError. */
   async result(opts: ResultOptions = {}): Promise<R> {
-    const deadline = opts.timeout === undefined ? Infinity : Date.now() + toMs(opts.timeout, 'timeout')
+    const timeoutMs = opts.timeout === undefined ? Infinity : toMs(opts.timeout, 'timeout')
+    // Without onUpdate only the end matters: a broker that pushes it (Redis) needs no read after.
+    const job = opts.onUpdate ? await this.watch(timeoutMs, opts.onUpdate) : await awaitJobEnd(this.broker, this.id, timeoutMs)
+    if (!job) throw new JobFailedError(this.id, 'missing', `job ${this.id} does not exist (it may have been purged)`)
+    if (!FINAL.has(job.state)) throw new TimeoutError(`job ${this.id} did not finish in time (still ${job.state})`, 'wait longer with --timeout, or check workers with tq status')
+    if (job.state === 'succeeded') return job.result as R
+    const message = job.error?.message ?? `job ${job.state}`
+    throw new JobFailedError(job.id, job.state, message, job.error?.stack, job.error?.name)
+  }
+
+  /** Reads the job after every change until it ends or time runs out, reporting each change seen. */
+  private async watch(timeoutMs: number, onUpdate: (job: JobJSON) => void): Promise<JobJSON | null> {
+    const deadline = Date.now() + timeoutMs
     let lastSeen = ''
     for (;;) {
       const job = await this.broker.getJob(this.id)
-      if (!job) throw new JobFailedError(this.id, 'missing', `job ${this.id} does not exist (it may have been purged)`)
-      if (opts.onUpdate) {
-        const seen = `${job.state}|${JSON.stringify(job.progress)}|${job.attempt}`
-        if (seen !== lastSeen) (lastSeen = seen), opts.onUpdate(job)
-      }
-      if (FINAL.has(job.state)) {
-        if (job.state === 'succeeded') return job.result as R
-        const message = job.error?.message ?? `job ${job.state}`
-        throw new JobFailedError(job.id, job.state, message, job.error?.stack, job.error?.name)
-      }
+      if (!job) return null
+      const seen = `${job.state}|${JSON.stringify(job.progress)}|${job.attempt}`
+      if (seen !== lastSeen) (lastSeen = seen), onUpdate(job)
       const left = deadline - Date.now()
-      if (left <= 0) throw new TimeoutError(`job ${this.id} did not finish in time (still ${job.state})`, 'wait longer with --timeout, or check workers with tq status')
+      if (FINAL.has(job.state) || left <= 0) return job
       await this.broker.waitForChange(Math.min(left, 1000))
     }
   }

@@ -313,6 +313,15 @@ export interface ProducerBroker extends BrokerConnection, Pick<EventsBroker, 'pu
   /** Enqueues jobs atomically, in order. One job or many: bulk is the same call. */
   enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>
   getJob(id: string): Promise<JobJSON | null>
+  /**
+   * Optional: for a broker that can hand a job's end straight to the one waiting for it (Redis
+   * publishes the ended job to the waiting connection, so no read follows the notification).
+   * Reads the job; if it has not ended, waits for it to end, at most `timeoutMs`, and resolves
+   * with it as it is then: ended, or not yet (the wait ran out, or was cut short: callers loop).
+   * null if the job does not exist. Callers use awaitJobEnd() (./wait-for-job.ts), which falls
+   * back to getJob after waitForChange on brokers without it.
+   */
+  waitForJob?(id: string, timeoutMs: number): Promise<JobJSON | null>
   /** A job handle's cancel(). */
   cancel(ids: readonly string[]): Promise<CancelResult>
 }
@@ -325,6 +334,12 @@ export interface WorkerBroker extends BrokerConnection {
   settle(outcomes: readonly Outcome[]): Promise<boolean[]>
   /** Extends the leases still held; reports the ones lost and the ones asked to cancel, in one call. */
   renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult>
+  /**
+   * Optional: the worker claims no more (it is stopping). A broker that hands jobs to idle workers
+   * between their claims (Redis: scripts/handoff-lib.lua.ts) stops handing them to this one, and
+   * puts back, not counting the attempt, those it handed that no claim of the worker returned.
+   */
+  stopClaiming?(workerId: string): Promise<void>
   /** Requeues active jobs whose lease lapsed, without counting the lost attempt. Returns how many. */
   recoverExpired(): Promise<number>
   /** Stores a running job's progress (JSON text); false when the lease is no longer current. */

@@ -8,6 +8,7 @@ import type { Broker, ClaimedJob, NewJob, TqEvent } from '../../src/broker/types
 import { canvasNode, chain } from '../../src/app/canvas.js'
 import { defineTask } from '../../src/app/task.js'
 import { layOutWorkflow } from '../../src/app/workflow-layout.js'
+import { awaitJobEnd } from '../../src/broker/wait-for-job.js'
 import { workflowCases } from './workflow-cases.js'
 
 export interface BrokerFixture {
@@ -667,6 +668,97 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
           expect(got.map((e) => e.id)).toEqual(['j2'])
         } finally {
           ctl.abort()
+          await peer.close()
+        }
+      })
+    })
+
+    describe('waiting for a job to end (awaitJobEnd: the broker waitForJob, or reads after changes)', () => {
+      it('returns an ended job at once, and null for a job that does not exist', async () => {
+        const [r] = await broker.enqueue([job()])
+        const [c] = (await broker.claim(claimReq())).jobs
+        await broker.settle([{ id: c!.id, token: c!.token, kind: 'succeeded', result: '{"done":1}' }])
+        expect(await awaitJobEnd(broker, r!.id, 3_600_000)).toMatchObject({ id: r!.id, state: 'succeeded', result: { done: 1 } })
+        expect(await awaitJobEnd(broker, 'no-such-job', 3_600_000)).toBeNull()
+      })
+
+      it("hands over the end another connection's worker settles, through retries and each final state", async () => {
+        const peer = await fx.openPeer()
+        try {
+          const [ok, failed, cancelled, released] = await broker.enqueue([job({ payload: '1' }), job({ payload: '2' }), job({ payload: '3' }), job({ payload: '4' })])
+          // Waiting before anything happens to them (a wait that reads an ended job returns too).
+          const ends = [ok, failed, cancelled, released].map((r) => awaitJobEnd(broker, r!.id, 3_600_000))
+          const byPayload = async (limit: number) => new Map((await peer.claim(claimReq({ limit }))).jobs.map((c) => [c.payload, c]))
+          const first = await byPayload(4)
+          const a = first.get('1')!
+          // A failure with a retry is no end: the wait goes on to the second attempt.
+          await peer.settle([{ id: a.id, token: a.token, kind: 'failed', error: { message: 'again' }, retryAt: Date.now() - 1 }])
+          const b = first.get('2')!
+          await peer.settle([{ id: b.id, token: b.token, kind: 'failed', error: { message: 'boom' } }])
+          const c = first.get('3')!
+          await peer.settle([{ id: c.id, token: c.token, kind: 'cancelled' }])
+          const d = first.get('4')!
+          // Put back, then cancelled while it waits (cancel ends a job outside settle).
+          await peer.settle([{ id: d.id, token: d.token, kind: 'released' }])
+          await peer.cancel([d.id])
+          const again = (await claimWithin(peer, 1, 5000))[0]!
+          await peer.settle([{ id: again.id, token: again.token, kind: 'succeeded', result: '"second"' }])
+          const [e1, e2, e3, e4] = await Promise.all(ends)
+          expect(e1).toMatchObject({ id: ok!.id, state: 'succeeded', attempt: 2, result: 'second' })
+          expect(e2).toMatchObject({ id: failed!.id, state: 'failed', error: { message: 'boom' } })
+          expect(e3).toMatchObject({ id: cancelled!.id, state: 'cancelled' })
+          expect(e4).toMatchObject({ id: released!.id, state: 'cancelled' })
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('tells a wait on a job that expires in a claim', async () => {
+        const [r] = await broker.enqueue([job({ expiresAt: Date.now() - 1 })])
+        const end = awaitJobEnd(broker, r!.id, 3_600_000)
+        const peer = await fx.openPeer()
+        try {
+          // The wait may or may not be in place yet: either way it ends with the expiry.
+          expect((await peer.claim(claimReq())).jobs).toEqual([])
+          expect(await end).toMatchObject({ id: r!.id, state: 'expired' })
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('returns the job not ended once the time runs out', async () => {
+        const [r] = await broker.enqueue([job()])
+        expect(await awaitJobEnd(broker, r!.id, 30)).toMatchObject({ id: r!.id, state: 'queued' })
+      })
+    })
+
+    describe('jobs enqueued while workers wait idle', () => {
+      it('go to one worker each, in order, within the limit of its claims', async () => {
+        const peer = await fx.openPeer()
+        try {
+          // A claim that finds the queue drained (the worker then waits idle: Redis parks it).
+          expect((await broker.claim(claimReq({ workerId: 'w1', limit: 1 }))).jobs).toEqual([])
+          await peer.enqueue([job({ payload: '1' }), job({ payload: '2' }), job({ payload: '3' })])
+          const mine = await claimWithin(broker, 1, 5000, claimReq({ workerId: 'w1' }))
+          const theirs = await claimWithin(peer, 2, 5000, claimReq({ workerId: 'w2' }))
+          expect(mine.map((c) => c.payload)).toEqual(['1'])
+          expect(theirs.map((c) => c.payload).sort()).toEqual(['2', '3'])
+          expect(mine[0]).toMatchObject({ attempt: 1 })
+          expect(await broker.settle([...mine, ...theirs].map((c) => ({ id: c.id, token: c.token, kind: 'succeeded' as const, result: '1' })))).toEqual([true, true, true])
+        } finally {
+          await peer.close()
+        }
+      })
+
+      it('go back to the queue, the attempt not counted, if handed to a worker that stops claiming', async () => {
+        const peer = await fx.openPeer()
+        try {
+          expect((await broker.claim(claimReq({ workerId: 'w1' }))).jobs).toEqual([])
+          const [r] = await peer.enqueue([job()])
+          await broker.stopClaiming?.('w1')
+          const [c] = await claimWithin(peer, 1, 5000, claimReq({ workerId: 'w2' }))
+          expect(c).toMatchObject({ id: r!.id, attempt: 1 })
+        } finally {
           await peer.close()
         }
       })

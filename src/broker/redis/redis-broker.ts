@@ -3,6 +3,7 @@
  * operation, with pub/sub wake-ups (./change-listener.ts) and a bounded-wait connection
  * (./connection.ts). Key layout, clock, costs and connection behaviour: ./README.md.
  */
+import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { newJobId } from '../job-id.js'
 import { emptyCounts, toJobJSON } from '../job-json.js'
@@ -25,8 +26,10 @@ import type {
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
-import { JOB_STATES } from '../types.js'
+import { FINAL_STATES, JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
+import { InboxReader } from './inbox-reader.js'
+import { JobEnds } from './job-ends.js'
 import { RedisEventChannel } from './event-channel.js'
 import type { TqEvent } from '../event-types.js'
 import { claimedJob, headerArgs, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, scheduleRecord, stored, str } from './codec.js'
@@ -34,6 +37,19 @@ import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
+const FINAL = new Set<JobState>(FINAL_STATES)
+
+/** A worker's inbox (scripts/handoff-lib.lua.ts) as this broker reads it. */
+interface Inbox {
+  reader: InboxReader
+  /** Jobs its reader popped that no claim has returned yet. */
+  handed: ClaimedJob[]
+  /** 'id:token' of handed jobs returned since the last claim from Redis, which tells the script. */
+  delivered: string[]
+  /** What the worker's last claim from Redis reported, and the listener's count of changes a claim could find then. */
+  nextRunAt: number | null
+  claimableAt: number
+}
 /** Fields per claimed job in claim.lua's reply. */
 const CLAIM_FIELDS = 13
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
@@ -42,6 +58,8 @@ const ENQUEUE_CHUNK = 1000
 const DELETE_BATCH = 1000
 /** Ids looked at per ZSCAN call when finding an id by a fragment (each call is short). */
 const ID_SCAN_COUNT = 5000
+/** How long a stopping worker waits for its inbox reader to reach the stop mark. */
+const STOP_DRAIN_MS = 2000
 
 
 
@@ -51,7 +69,13 @@ export class RedisBroker implements Broker {
   private readonly redis: Redis
   private readonly ctx: { base: string; channel: string }
   private readonly listener: ChangeListener
+  /** This broker's id as a waiter on jobs (watch-job.lua); its own channel is `<prefix>events:<id>`. */
+  private readonly waiterId = randomBytes(8).toString('hex')
+  private readonly jobEnds = new JobEnds()
   private readonly events: RedisEventChannel
+  /** Per worker id that claimed here: its inbox reader, and the jobs it popped not yet claimed. */
+  private readonly inboxes = new Map<string, Inbox>()
+  private readonly openInbox: () => Redis
   private closed = false
 
   /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
@@ -75,7 +99,10 @@ export class RedisBroker implements Broker {
     this.listener = new ChangeListener(
       () => openRedis(cfg, { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false, connectionName: 'tq-events' }),
       this.ctx.channel,
+      { channel: `${this.ctx.channel}:${this.waiterId}`, onMessage: (m) => this.jobEnds.deliver(m), onLost: () => this.jobEnds.interrupt() },
     )
+    // Blocks on BLPOP: no command timeout; commands wait for a reconnection (the loop re-sends).
+    this.openInbox = () => openRedis(cfg, { connectionName: 'tq-inbox', commandTimeout: undefined, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false })
     this.events = new RedisEventChannel(this.redis, () => openRedis(cfg, { connectionName: 'tq-live-events' }), `${cfg.prefix}live-events`)
   }
 
@@ -158,7 +185,20 @@ export class RedisBroker implements Broker {
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
-    const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, ...req.queues]))) as (string | number)[]
+    const inbox = this.inboxes.get(req.workerId)
+    if (inbox && inbox.handed.length > 0) {
+      // Handed to this worker by an enqueue (scripts/handoff-lib.lua.ts): already leased, so no
+      // round trip. The next scheduled run is the last claim's, unless something changed since
+      // that a claim could find: then a claim from Redis follows at once (the next wait returns).
+      const jobs = inbox.handed.splice(0, req.limit)
+      for (const j of jobs) inbox.delivered.push(`${j.id}:${j.token}`)
+      if (this.listener.claimable !== inbox.claimableAt) this.listener.wake()
+      return { jobs, nextRunAt: inbox.nextRunAt }
+    }
+    const claimableAt = this.listener.claimable
+    // Handed jobs returned from the inbox since the last claim: the script stops counting them as on their way.
+    const delivered = inbox ? inbox.delivered.splice(0).join(' ') : ''
+    const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, delivered, ...req.queues]))) as (string | number)[]
     const out: ClaimedJob[] = []
     // The last element is the list of jobs the claim expired (see claim.lua).
     const tail = reply[reply.length - 1] as unknown as string[]
@@ -169,7 +209,42 @@ export class RedisBroker implements Broker {
     out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
     // The script reports the next run time of these queues' delayed jobs; it matters once drained.
     const nextRunAt = out.length < req.limit && reply[0] !== '' ? Number(reply[0]) : null
+    // Slots left: the script parked the worker, so enqueues may hand it jobs; read its inbox.
+    const parked = out.length < req.limit ? this.inboxFor(req.workerId) : this.inboxes.get(req.workerId)
+    if (parked) (parked.nextRunAt = nextRunAt), (parked.claimableAt = claimableAt)
     return { jobs: out, nextRunAt, ...(expired.length ? { expired } : {}) }
+  }
+
+  /** The worker's inbox, its reader started on the first claim that parked it. */
+  private inboxFor(workerId: string): Inbox | undefined {
+    let inbox = this.inboxes.get(workerId)
+    if (!inbox && !this.closed) {
+      const handed: ClaimedJob[] = []
+      const reader = new InboxReader(this.openInbox(), this.key(`inbox:${workerId}`), (job) => {
+        handed.push(job)
+        this.listener.wake()
+      })
+      inbox = { reader, handed, delivered: [], nextRunAt: null, claimableAt: -1 }
+      this.inboxes.set(workerId, inbox)
+      this.listener.worker = true
+    }
+    return inbox
+  }
+
+  async stopClaiming(workerId: string): Promise<void> {
+    const inbox = this.inboxes.get(workerId)
+    if (!inbox) return
+    this.inboxes.delete(workerId)
+    try {
+      // No more hand-offs; the stop mark tells the reader it has every job handed before it.
+      await this.exec('stop claiming', () => this.script('unpark', [workerId, 'stop']))
+      await inbox.reader.drained(STOP_DRAIN_MS)
+    } finally {
+      await inbox.reader.close()
+    }
+    const back: (string | number)[] = [workerId, 'release']
+    for (const j of inbox.handed.splice(0)) back.push(j.id, j.token)
+    if (Number(await this.exec('put back handed jobs', () => this.script('unpark', back), true)) > 0) this.touched()
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -203,6 +278,29 @@ export class RedisBroker implements Broker {
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.resolve()
     return this.listener.wait(timeoutMs, signal)
+  }
+
+  /**
+   * Reads the job and, in the same script, records this broker as waiting for it; the script
+   * that ends it publishes the ended job to this broker's own channel (see watch-job.lua), so
+   * the result needs no read after the notification: one round trip fewer than getJob after
+   * waitForChange, and nothing more for jobs nobody waits for.
+   */
+  async waitForJob(id: string, timeoutMs: number): Promise<JobJSON | null> {
+    // The mark is only safe once the subscription is in place: the end could come before it.
+    if (this.closed || !(await this.listener.ready(timeoutMs))) return this.getJob(id)
+    const end = this.jobEnds.expect(id)
+    let job: JobJSON | null
+    try {
+      const h = (await this.exec('wait for a job', () => this.script('watchJob', [this.waiterId], [this.key(`job:${id}`)]), true)) as string[]
+      job = h.length === 0 ? null : toJobJSON(stored(pairs(h)))
+    } catch (err) {
+      end.cancel()
+      throw err
+    }
+    if (!job || FINAL.has(job.state)) return end.cancel(), job
+    // Not ended in time (or the subscription dropped): the job as it is now.
+    return (await end.ended(timeoutMs)) ?? this.getJob(id)
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -415,6 +513,8 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     if (this.closed) return
+    // A worker that did not say it stopped (stopClaiming) is stopping now: put back its inbox.
+    for (const workerId of [...this.inboxes.keys()]) await this.stopClaiming(workerId).catch(() => undefined)
     this.closed = true
     this.events.close()
     await this.listener.close()

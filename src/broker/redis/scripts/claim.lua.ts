@@ -9,12 +9,16 @@
  * plus, per queue: <base>scheduled:<q>, <base>ready:<q>, <base>expiring:<q>; <base>counts,
  * <base>finished:expired, <base>keys, and each job's <base>job:<id>
  *
- * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id, ARGV[6..] queues
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] worker id,
+ * ARGV[6] handed jobs the worker got from its inbox reader since its last claim ('id:token ...', '' = none),
+ * ARGV[7..] queues
  * Returns { nextRunAt ('' = none), then 13 fields per claimed job:
  *   id, task, queue, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id ('' = none),
  *   workflow_id ('' = none), headers ('' = none); then, last, a list of the jobs it expired:
  *   id, task, queue, id, task, queue… }
  * A workflow step that expires here releases the steps waiting for it (lib run_steps).
+ * Jobs already handed to this worker (its <base>inbox:<worker>) come first; a claim that leaves
+ * slots free parks the worker on these queues, one that fills them unparks it (handoff-lib).
  */
 export const CLAIM = String.raw`
 local now = now_ms()
@@ -28,6 +32,36 @@ local taken = 0
 local leases = {}
 local expired = {}
 
+-- Jobs an enqueue handed to this worker (handoff-lib) that its inbox reader has not popped: they
+-- are this claim's first, within its limit. One still leased to it under that token is returned
+-- as claimed; one that moved on since (recovered, reaped) is dropped.
+local inbox = B .. 'inbox:' .. worker
+local handed = B .. 'handed:' .. worker
+-- Handed jobs the worker has had from its reader since its last claim (ARGV[6]): delivered.
+for m in string.gmatch(ARGV[6], '%S+') do redis.call('SREM', handed, m) end
+if redis.call('LLEN', inbox) > 0 then
+  for _, entry in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
+    local f = cjson.decode(entry)
+    local v = type(f) == 'table' and redis.call('HMGET', jkey(f[1]), 'state', 'token', 'worker_id') or {}
+    if type(f) == 'table' then redis.call('SREM', handed, f[1] .. ':' .. f[7]) end
+    if v[1] == 'active' and v[2] == f[7] and v[3] == worker then
+      for j = 1, 13 do out[#out + 1] = f[j] end
+      taken = taken + 1
+    end
+  end
+  redis.call('DEL', inbox)
+end
+-- The rest of <base>handed:<worker> are jobs its reader popped that the worker has not claimed
+-- yet (on their way, or waiting in the broker for its next claim): they take slots of this one.
+-- Members no longer leased to it under that token (recovered, reaped) are dropped.
+if redis.call('SCARD', handed) > 0 then
+  for _, m in ipairs(redis.call('SMEMBERS', handed)) do
+    local id, tok = string.match(m, '^(.*):(%d+)$')
+    local v = redis.call('HMGET', jkey(id), 'state', 'token', 'worker_id')
+    if v[1] == 'active' and v[2] == tok and v[3] == worker then limit = limit - 1 else redis.call('SREM', handed, m) end
+  end
+end
+
 local function expire(h)
   finish(h, 'expired', now)
   flush(h)
@@ -36,7 +70,7 @@ local function expire(h)
   expired[#expired + 1] = h.queue
 end
 
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   local q = ARGV[i]
   -- Due scheduled jobs become queued (paused queues too: their counts stay true).
   local due = redis.call('ZRANGEBYSCORE', B .. 'scheduled:' .. q, '-inf', now, 'LIMIT', 0, 1000)
@@ -117,6 +151,20 @@ for i = 1, #leases, 2000 do
 end
 if run_steps(now) then redis.call('PUBLISH', CHANNEL, 'claim') end
 out[#out + 1] = expired
+-- Parking (handoff-lib): queues drained with slots to spare, so enqueues to them may hand their
+-- jobs straight to this worker until its next claim; a claim that filled its limit unparks it.
+local parked_queues = redis.call('HGET', B .. 'park:' .. worker, 'q')
+if taken < limit then
+  if parked_queues then unpark(worker, parked_queues) end
+  local qs = {}
+  for i = 7, #ARGV do
+    qs[#qs + 1] = ARGV[i]
+    redis.call('ZADD', B .. 'parked:' .. ARGV[i], now, worker)
+  end
+  redis.call('HSET', B .. 'park:' .. worker, 'n', limit - taken, 'lease', ARGV[3], 'at', now, 'q', table.concat(qs, ' '))
+elseif parked_queues then
+  unpark(worker, parked_queues)
+end
 write_counts()
 return out
 `

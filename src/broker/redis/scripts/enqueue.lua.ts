@@ -13,6 +13,8 @@
  *   workflow step as JSON ('' = none; see lib insert_job), which also writes <base>workflow:<id> and <base>waiting:<queue>
  * then (optional) the number of jobs with headers h, then h pairs: job index (0-based), headers (JSON text).
  * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
+ * Queued jobs may be handed straight to a parked worker (handoff-lib.lua.ts): then the job is
+ * active, and the message is 'handoff' if every job created went that way.
  */
 export const ENQUEUE = String.raw`
 local now = now_ms()
@@ -33,7 +35,22 @@ for k = 0, nh - 1 do
   local idx = tonumber(ARGV[t + 1 + k * 2])
   if out[idx * 2 + 2] == 1 then redis.call('HSET', jkey(out[idx * 2 + 1]), 'headers', ARGV[t + 2 + k * 2]) end
 end
+-- Hand-off (handoff-lib): jobs queued here go straight to workers parked on their queue. Queues
+-- nobody is parked on cost one EXISTS per call.
+local handed = 0
+if created > 0 then
+  local parked, mine = {}, {}
+  for i = 0, n - 1 do
+    local q = ARGV[4 + i * 11 + 2]
+    if parked[q] == nil then parked[q] = redis.call('EXISTS', B .. 'parked:' .. q) == 1 end
+    if parked[q] and out[i * 2 + 2] == 1 and redis.call('HGET', jkey(out[i * 2 + 1]), 'state') == 'queued' then
+      mine[q] = (mine[q] or 0) + 1
+    end
+  end
+  for q, m in pairs(mine) do handed = handed + hand_off(q, m, now) end
+end
 write_counts()
-if created > 0 then redis.call('PUBLISH', CHANNEL, 'enqueue') end
+-- Jobs all handed off need no worker to look: 'handoff' wakes no parked worker (change-listener.ts).
+if created > handed then redis.call('PUBLISH', CHANNEL, 'enqueue') elseif handed > 0 then redis.call('PUBLISH', CHANNEL, 'handoff') end
 return out
 `

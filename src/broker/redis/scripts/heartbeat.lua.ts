@@ -46,6 +46,9 @@ for _, w in ipairs(dead) do
   out[#out + 1] = requeued[w]
   redis.call('HDEL', KEYS[1], w)
   redis.call('ZREM', KEYS[2], w)
+  -- No more hand-offs to it; what its inbox held was leased to it, so requeued above.
+  unpark(w)
+  redis.call('DEL', B .. 'inbox:' .. w, B .. 'handed:' .. w)
 end
 if moved > 0 then redis.call('PUBLISH', CHANNEL, 'recover') end
 return out

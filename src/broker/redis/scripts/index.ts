@@ -27,6 +27,8 @@ import { RETRY } from './retry.lua.js'
 import { SAVE_SCHEDULES } from './save-schedules.lua.js'
 import { SETTLE } from './settle.lua.js'
 import { THROUGHPUT } from './throughput.lua.js'
+import { UNPARK } from './unpark.lua.js'
+import { WATCH_JOB } from './watch-job.lua.js'
 
 interface ScriptDef {
   /** Lua body. */
@@ -60,6 +62,8 @@ export const SCRIPTS = {
   listJobs: { lua: LIST_JOBS, keys: ['jobs', 'queues'], lib: true },
   counts: { lua: COUNTS, keys: ['queues', 'paused'], lib: true },
   throughput: { lua: THROUGHPUT, keys: ['seq'], lib: true },
+  watchJob: { lua: WATCH_JOB, keys: ['$1'], lib: false },
+  unpark: { lua: UNPARK, keys: ['leases'], lib: true },
 } as const satisfies Record<string, ScriptDef>
 
 export type ScriptName = keyof typeof SCRIPTS

@@ -1,3 +1,4 @@
+import { HANDOFF_LIB } from './handoff-lib.lua.js'
 import { WORKFLOW_LIB } from './workflow-lib.lua.js'
 
 /**
@@ -27,7 +28,7 @@ local FINAL = { succeeded = true, failed = true, cancelled = true, expired = tru
 
 -- The fields scripts read to move a job; missing ones come back false. A script that needs more
 -- builds its list once with with_fields() and passes it to load().
-local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'expires_at', 'token', 'task', 'parent_id', 'attempt', 'workflow_id', 'next' }
+local FIELDS = { 'queue', 'state', 'seq', 'key', 'run_at', 'priority', 'expires_at', 'token', 'task', 'parent_id', 'attempt', 'workflow_id', 'next', 'waiters' }
 local function with_fields(extra)
   local names = {}
   for i, f in ipairs(FIELDS) do names[i] = f end
@@ -56,17 +57,34 @@ end
 -- Job counts by state and queue live in one hash, <base>counts, field '<state>:<queue>'.
 -- Transitions record their changes here; write_counts() applies them with one HINCRBY per
 -- (state, queue) touched, so a batch of 500 claims writes two counters, not 1000 set entries.
--- Every script that changes a job's state calls write_counts() before it returns.
+-- Every script that changes a job's state calls write_counts() before it returns (and after it
+-- has flushed its transitions): it also tells the waiters of jobs that ended (tell_waiters).
 local deltas = {}
 local function count(q, st, n)
   local f = st .. ':' .. q
   deltas[f] = (deltas[f] or 0) + n
+end
+-- Jobs that ended in this script while a producer waits for them (watch-job.lua put the waiting
+-- brokers' ids in their 'waiters' field), as { id, waiters }: tell_waiters() publishes each one,
+-- as stored once ended, to every waiter's own channel '<events channel>:<broker id>', so the
+-- waiter has the result without reading the job again. Jobs nobody waits for cost nothing here.
+local ended_waited = {}
+local function tell_waiters()
+  for _, e in ipairs(ended_waited) do
+    local k = jkey(e[1])
+    redis.call('HDEL', k, 'waiters')
+    local job = cjson.encode(redis.call('HGETALL', k))
+    for w in string.gmatch(e[2], '%S+') do redis.call('PUBLISH', CHANNEL .. ':' .. w, job) end
+  end
+  ended_waited = {}
 end
 local function write_counts()
   for f, n in pairs(deltas) do
     if n ~= 0 then redis.call('HINCRBY', B .. 'counts', f, n) end
   end
   deltas = {}
+  -- Every transition is flushed by now, so the jobs published are as stored.
+  tell_waiters()
 end
 
 -- Records a job's new state (and moves it between counters).
@@ -143,6 +161,7 @@ local ended_steps = {}
 -- Moves a job to a final state (the caller flushes).
 local function finish(h, to, now)
   if h.workflow_id and h.next then ended_steps[#ended_steps + 1] = { to, h.next } end
+  if h.waiters then ended_waited[#ended_waited + 1] = { h.id, h.waiters } end
   unwait(h)
   if h.state == 'active' then unlease(h) end
   set_state(h, to)
@@ -248,4 +267,6 @@ local function del_job(id)
   redis.call('DEL', jkey(id))
   return 1
 end
-` + WORKFLOW_LIB
+` +
+  WORKFLOW_LIB +
+  HANDOFF_LIB

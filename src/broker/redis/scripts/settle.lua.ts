@@ -15,7 +15,9 @@
  *   released:  a = runAt ('' = now; attempt not counted)
  *   cancelled: a = error JSON ('' = none)
  * A workflow step that ends releases the steps waiting for it in this same call (lib run_steps).
- * Returns { 1 | 0 per outcome }. Publishes once if any was accepted.
+ * Returns { 1 | 0 per outcome }. Publishes once if any was accepted (after the ended jobs some
+ * producer waits for went to their waiters' own channels: see watch-job.lua): 'settle' if a job
+ * went back to wait or a workflow step became ready, else 'ended' (nothing for a claim to find).
  */
 export const SETTLE = String.raw`
 local now = now_ms()
@@ -25,10 +27,14 @@ local accepted = 0
 local finished = {}
 -- The hot path: a success of a job without a unique key or a result expiry is one HMGET, one
 -- HSET and one HDEL; its lease and finished entries are written with one ZREM and one ZADD per
--- call; a workflow step's end is handed to run_steps as finish() would. Everything else goes
--- through lib.lua's general transitions.
+-- call; a workflow step's end is handed to run_steps, and a waited job's to tell_waiters, as
+-- finish() would. Everything else goes through lib.lua's general transitions.
 local unleased, done = {}, {}
-local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next' }
+-- Whether a job went back to wait (a retry, a release) or a workflow step became ready: then
+-- workers should look ('settle'). Jobs that only ended give a claim nothing ('ended': workers
+-- do not wake for it, producers and the UI do; see change-listener.ts).
+local claimable = false
+local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next', 'waiters' }
 local function fast_success(id, token, a, v)
   if v[1] ~= 'active' or v[2] ~= token then return 0 end
   local k = jkey(id)
@@ -46,6 +52,7 @@ local function fast_success(id, token, a, v)
   done[#done + 1] = id
   finished[v[3]] = (finished[v[3]] or 0) + 1
   if v[5] and v[6] then ended_steps[#ended_steps + 1] = { 'succeeded', v[6] } end
+  if v[7] then ended_waited[#ended_waited + 1] = { id, v[7] } end
   return 1
 end
 
@@ -73,6 +80,7 @@ for i = 0, n - 1 do
     elseif kind == 'failed' then
       add_error(h, a)
       if b ~= '' then
+        claimable = true
         unlease(h)
         to_waiting(h, 'scheduled', b)
       else
@@ -80,9 +88,11 @@ for i = 0, n - 1 do
         finished[h.queue] = (finished[h.queue] or 0) + 1
       end
     elseif kind == 'retry' then
+      claimable = true
       unlease(h)
       to_waiting(h, 'scheduled', a)
     elseif kind == 'released' then
+      claimable = true
       local at = tonumber(a) or 0
       local run_at = h.run_at
       if at > tonumber(run_at) then run_at = a end
@@ -112,8 +122,8 @@ for q, c in pairs(finished) do
   redis.call('HINCRBY', tp, q, c)
   redis.call('EXPIRE', tp, 3700)
 end
-run_steps(now)
+if run_steps(now) then claimable = true end
 write_counts()
-if accepted > 0 then redis.call('PUBLISH', CHANNEL, 'settle') end
+if accepted > 0 then redis.call('PUBLISH', CHANNEL, claimable and 'settle' or 'ended') end
 return res
 `
