@@ -144,3 +144,35 @@ export function reapedWorkers(reply: readonly (string | number)[]): ReapedWorker
   }
   return out
 }
+
+/** enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. */
+export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number): (string | number)[][] {
+  const chunks: (string | number)[][] = []
+  for (let from = 0; from < jobs.length; from += size) {
+    const part = jobs.slice(from, from + size)
+    const args: (string | number)[] = [part.length]
+    part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
+    args.push(...headerArgs(part))
+    chunks.push(args)
+  }
+  return chunks
+}
+
+/** Fields per claimed job in claim.lua's reply. */
+const CLAIM_FIELDS = 13
+
+/**
+ * claim.lua's reply: the next run time of the queues' delayed jobs, CLAIM_FIELDS values per job,
+ * then the list of jobs the claim expired. Jobs come out in claim order across queues, as on SQLite.
+ */
+export function claimReply(reply: (string | number)[], limit: number): { jobs: ClaimedJob[]; expired: { id: string; task: string; queue: string }[]; nextRunAt: number | null } {
+  const jobs: ClaimedJob[] = []
+  const tail = reply[reply.length - 1] as unknown as string[]
+  for (let i = 1; i + CLAIM_FIELDS < reply.length; i += CLAIM_FIELDS) jobs.push(claimedJob(reply, i))
+  const expired: { id: string; task: string; queue: string }[] = []
+  for (let i = 0; i + 2 < tail.length; i += 3) expired.push({ id: String(tail[i]), task: String(tail[i + 1]), queue: String(tail[i + 2]) })
+  jobs.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
+  // The next run time matters once drained (fewer jobs than asked for).
+  const nextRunAt = jobs.length < limit && reply[0] !== '' ? Number(reply[0]) : null
+  return { jobs, expired, nextRunAt }
+}

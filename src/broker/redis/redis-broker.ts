@@ -6,11 +6,10 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { newJobId } from '../job-id.js'
-import { emptyCounts, toJobJSON } from '../job-json.js'
+import { toJobJSON } from '../job-json.js'
 import type {
   Broker,
   CancelResult,
-  ClaimedJob,
   ClaimRequest,
   ClaimResult,
   EnqueueResult,
@@ -28,40 +27,22 @@ import type {
 } from '../types.js'
 import { FINAL_STATES, JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
-import { InboxReader } from './inbox-reader.js'
 import { JobEnds } from './job-ends.js'
 import { RedisEventChannel } from './event-channel.js'
+import { WorkerInboxes } from './worker-inboxes.js'
+import { failedJobIds, queueCounts, readJobs, readSchedules, scanJobIds, throughputByQueue } from './job-reads.js'
 import type { TqEvent } from '../event-types.js'
-import { claimedJob, headerArgs, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, scheduleRecord, stored, str } from './codec.js'
+import { claimReply, enqueueChunks, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, stored, str } from './codec.js'
 import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
 
 const FINAL = new Set<JobState>(FINAL_STATES)
 
-/** A worker's inbox (scripts/handoff-lib.lua.ts) as this broker reads it. */
-interface Inbox {
-  reader: InboxReader
-  /** Jobs its reader popped that no claim has returned yet. */
-  handed: ClaimedJob[]
-  /** 'id:token' of handed jobs returned since the last claim from Redis, which tells the script. */
-  delivered: string[]
-  /** What the worker's last claim from Redis reported, and the listener's count of changes a claim could find then. */
-  nextRunAt: number | null
-  claimableAt: number
-}
-/** Fields per claimed job in claim.lua's reply. */
-const CLAIM_FIELDS = 13
 /** Jobs inserted per script call (~40 ms of Redis time at most); bigger batches use MULTI. */
 const ENQUEUE_CHUNK = 1000
 /** Jobs deleted per script call by purge and prune (each call is short; they loop). */
 const DELETE_BATCH = 1000
-/** Ids looked at per ZSCAN call when finding an id by a fragment (each call is short). */
-const ID_SCAN_COUNT = 5000
-/** How long a stopping worker waits for its inbox reader to reach the stop mark. */
-const STOP_DRAIN_MS = 2000
-
-
 
 export class RedisBroker implements Broker {
   readonly describe: string
@@ -73,9 +54,8 @@ export class RedisBroker implements Broker {
   private readonly waiterId = randomBytes(8).toString('hex')
   private readonly jobEnds = new JobEnds()
   private readonly events: RedisEventChannel
-  /** Per worker id that claimed here: its inbox reader, and the jobs it popped not yet claimed. */
-  private readonly inboxes = new Map<string, Inbox>()
-  private readonly openInbox: () => Redis
+  /** The inboxes of workers parked through this broker (enqueues hand them jobs). */
+  private readonly inboxes: WorkerInboxes
   private closed = false
 
   /** Connects and waits until Redis answers (at most `connectTimeout`), or throws a BrokerError. */
@@ -102,7 +82,12 @@ export class RedisBroker implements Broker {
       { channel: `${this.ctx.channel}:${this.waiterId}`, onMessage: (m) => this.jobEnds.deliver(m), onLost: () => this.jobEnds.interrupt() },
     )
     // Blocks on BLPOP: no command timeout; commands wait for a reconnection (the loop re-sends).
-    this.openInbox = () => openRedis(cfg, { connectionName: 'tq-inbox', commandTimeout: undefined, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false })
+    this.inboxes = new WorkerInboxes(
+      () => openRedis(cfg, { connectionName: 'tq-inbox', commandTimeout: undefined, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false }),
+      (workerId) => this.key(`inbox:${workerId}`),
+      () => this.listener.wake(),
+      () => (this.listener.worker = true),
+    )
     this.events = new RedisEventChannel(this.redis, () => openRedis(cfg, { connectionName: 'tq-live-events' }), `${cfg.prefix}live-events`)
   }
 
@@ -126,6 +111,8 @@ export class RedisBroker implements Broker {
     return runScript(this.redis, name, this.ctx, args, given)
   }
 
+  private readonly keyOf = (name: string): string => this.key(name)
+
   private key(name: string): string {
     return this.ctx.base + name
   }
@@ -145,14 +132,7 @@ export class RedisBroker implements Broker {
     const generated = jobs.map((j) => j.id === undefined)
     // One script call per chunk; several chunks go in one MULTI/EXEC, so the batch stays
     // atomic and in order while no single script runs long enough to make Redis answer BUSY.
-    const chunks: (string | number)[][] = []
-    for (let from = 0; from < jobs.length; from += ENQUEUE_CHUNK) {
-      const part = jobs.slice(from, from + ENQUEUE_CHUNK)
-      const args: (string | number)[] = [part.length]
-      part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
-      args.push(...headerArgs(part))
-      chunks.push(args)
-    }
+    const chunks = enqueueChunks(jobs, ids, ENQUEUE_CHUNK)
     const reply = await this.exec(
       'enqueue',
       async () => {
@@ -185,66 +165,35 @@ export class RedisBroker implements Broker {
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
-    const inbox = this.inboxes.get(req.workerId)
-    if (inbox && inbox.handed.length > 0) {
-      // Handed to this worker by an enqueue (scripts/handoff-lib.lua.ts): already leased, so no
-      // round trip. The next scheduled run is the last claim's, unless something changed since
-      // that a claim could find: then a claim from Redis follows at once (the next wait returns).
-      const jobs = inbox.handed.splice(0, req.limit)
-      for (const j of jobs) inbox.delivered.push(`${j.id}:${j.token}`)
-      if (this.listener.claimable !== inbox.claimableAt) this.listener.wake()
-      return { jobs, nextRunAt: inbox.nextRunAt }
+    // Handed to this worker by an enqueue (scripts/handoff-lib.lua.ts): already leased, so no
+    // round trip. The next scheduled run is the last claim's, unless something changed since
+    // that a claim could find: then a claim from Redis follows at once (the next wait returns).
+    const handed = this.inboxes.take(req.workerId, req.limit)
+    if (handed) {
+      if (this.listener.claimable !== handed.claimableAt) this.listener.wake()
+      return { jobs: handed.jobs, nextRunAt: handed.nextRunAt }
     }
     const claimableAt = this.listener.claimable
     // Handed jobs returned from the inbox since the last claim: the script stops counting them as on their way.
-    const delivered = inbox ? inbox.delivered.splice(0).join(' ') : ''
+    const delivered = this.inboxes.delivered(req.workerId)
     const reply = (await this.exec('claim', () => this.script('claim', [req.leaseMs, req.limit, req.workerId, delivered, ...req.queues]))) as (string | number)[]
-    const out: ClaimedJob[] = []
-    // The last element is the list of jobs the claim expired (see claim.lua).
-    const tail = reply[reply.length - 1] as unknown as string[]
-    for (let i = 1; i + CLAIM_FIELDS < reply.length; i += CLAIM_FIELDS) out.push(claimedJob(reply, i))
-    const expired: { id: string; task: string; queue: string }[] = []
-    for (let i = 0; i + 2 < tail.length; i += 3) expired.push({ id: String(tail[i]), task: String(tail[i + 1]), queue: String(tail[i + 2]) })
-    // Hand jobs out in claim order across queues, as SQLite does.
-    out.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
-    // The script reports the next run time of these queues' delayed jobs; it matters once drained.
-    const nextRunAt = out.length < req.limit && reply[0] !== '' ? Number(reply[0]) : null
+    const { jobs: out, expired, nextRunAt } = claimReply(reply, req.limit)
     // Slots left: the script parked the worker, so enqueues may hand it jobs; read its inbox.
-    const parked = out.length < req.limit ? this.inboxFor(req.workerId) : this.inboxes.get(req.workerId)
-    if (parked) (parked.nextRunAt = nextRunAt), (parked.claimableAt = claimableAt)
+    if (!this.closed) this.inboxes.claimed(req.workerId, out.length < req.limit, nextRunAt, claimableAt)
     return { jobs: out, nextRunAt, ...(expired.length ? { expired } : {}) }
   }
 
-  /** The worker's inbox, its reader started on the first claim that parked it. */
-  private inboxFor(workerId: string): Inbox | undefined {
-    let inbox = this.inboxes.get(workerId)
-    if (!inbox && !this.closed) {
-      const handed: ClaimedJob[] = []
-      const reader = new InboxReader(this.openInbox(), this.key(`inbox:${workerId}`), (job) => {
-        handed.push(job)
-        this.listener.wake()
-      })
-      inbox = { reader, handed, delivered: [], nextRunAt: null, claimableAt: -1 }
-      this.inboxes.set(workerId, inbox)
-      this.listener.worker = true
-    }
-    return inbox
-  }
-
   async stopClaiming(workerId: string): Promise<void> {
-    const inbox = this.inboxes.get(workerId)
-    if (!inbox) return
-    this.inboxes.delete(workerId)
-    try {
+    await this.inboxes.stop(
+      workerId,
       // No more hand-offs; the stop mark tells the reader it has every job handed before it.
-      await this.exec('stop claiming', () => this.script('unpark', [workerId, 'stop']))
-      await inbox.reader.drained(STOP_DRAIN_MS)
-    } finally {
-      await inbox.reader.close()
-    }
-    const back: (string | number)[] = [workerId, 'release']
-    for (const j of inbox.handed.splice(0)) back.push(j.id, j.token)
-    if (Number(await this.exec('put back handed jobs', () => this.script('unpark', back), true)) > 0) this.touched()
+      () => this.exec('stop claiming', () => this.script('unpark', [workerId, 'stop'])),
+      async (jobs) => {
+        const back: (string | number)[] = [workerId, 'release']
+        for (const j of jobs) back.push(j.id, j.token)
+        if (Number(await this.exec('put back handed jobs', () => this.script('unpark', back), true)) > 0) this.touched()
+      },
+    )
   }
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -312,26 +261,7 @@ export class RedisBroker implements Broker {
 
   async findJobIds(fragment: string, limit: number): Promise<string[]> {
     if (fragment === '' || limit <= 0) return []
-    // Ids are not stored in lexical order, so a prefix scans like a suffix does: one ZSCAN pass,
-    // filtered by Redis to ids containing the fragment, then here to those starting or ending with it.
-    const pattern = `*${fragment.replace(/[*?[\]\\]/g, '\\$&')}*`
-    return this.exec(
-      'find jobs by id',
-      async () => {
-        const found = new Set<string>()
-        let cursor = '0'
-        do {
-          const [next, page] = await this.redis.zscan(this.key('jobs'), cursor, 'MATCH', pattern, 'COUNT', ID_SCAN_COUNT)
-          cursor = next
-          for (let i = 0; i < page.length && found.size < limit; i += 2) {
-            const id = page[i]!
-            if (id.startsWith(fragment) || id.endsWith(fragment)) found.add(id)
-          }
-        } while (cursor !== '0' && found.size < limit)
-        return [...found]
-      },
-      true,
-    )
+    return this.exec('find jobs by id', () => scanJobIds(this.redis, this.key('jobs'), fragment, limit), true)
   }
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
@@ -342,52 +272,15 @@ export class RedisBroker implements Broker {
   }
 
   async children(parentId: string): Promise<JobJSON[]> {
-    return this.exec(
-      'list children',
-      async () => {
-        const ids = await this.redis.zrange(this.key(`children:${parentId}`), 0, -1)
-        return this.readJobs(ids)
-      },
-      true,
-    )
-  }
-
-  private async readJobs(ids: readonly string[]): Promise<JobJSON[]> {
-    if (ids.length === 0) return []
-    const p = this.redis.pipeline()
-    for (const id of ids) p.hgetall(this.key(`job:${id}`))
-    const rows = pipelineResults(await p.exec()) as Record<string, string>[]
-    return rows.filter((h) => h.id !== undefined).map((h) => toJobJSON(stored(h)))
+    return this.exec('list children', async () => readJobs(this.redis, this.keyOf, await this.redis.zrange(this.key(`children:${parentId}`), 0, -1)), true)
   }
 
   async counts(): Promise<QueueCounts[]> {
-    const rows = (await this.exec('count jobs', () => this.script('counts', []), true)) as (string | number)[][]
-    const out: QueueCounts[] = []
-    for (const r of rows) {
-      const counts = emptyCounts()
-      JOB_STATES.forEach((s, i) => (counts[s] = Number(r[2 + i])))
-      const paused = Number(r[1]) === 1
-      // Like SQLite: a queue shows once it has jobs, or while it is paused.
-      if (paused || Object.values(counts).some((n) => n > 0)) out.push({ queue: String(r[0]), paused, counts })
-    }
-    return out.sort((a, b) => a.queue.localeCompare(b.queue))
+    return queueCounts((await this.exec('count jobs', () => this.script('counts', []), true)) as (string | number)[][])
   }
 
   async failedIds(queue?: string): Promise<string[]> {
-    return this.exec(
-      'list failed jobs',
-      async () => {
-        // Oldest failure first; every queue's failures share one set. Workflow steps that never
-        // ran because an earlier one failed (by_dep), and joins, are resumed by retrying that one.
-        const ids = await this.redis.zrange(this.key('finished:failed'), 0, -1)
-        if (ids.length === 0) return ids
-        const p = this.redis.pipeline()
-        for (const id of ids) p.hmget(this.key(`job:${id}`), 'queue', 'by_dep', 'is_join')
-        const rows = pipelineResults(await p.exec()) as (string | null)[][]
-        return ids.filter((_, i) => (queue === undefined || rows[i]![0] === queue) && rows[i]![1] === null && rows[i]![2] === null)
-      },
-      true,
-    )
+    return this.exec('list failed jobs', () => failedJobIds(this.redis, this.keyOf, queue), true)
   }
 
   // ---- operations ----------------------------------------------------------------------
@@ -451,21 +344,7 @@ export class RedisBroker implements Broker {
   }
 
   async listSchedules(): Promise<ScheduleRecord[]> {
-    return this.exec(
-      'list schedules',
-      async () => {
-        const names = await this.redis.smembers(this.key('schedules'))
-        if (names.length === 0) return []
-        const p = this.redis.pipeline()
-        for (const n of names) p.hgetall(this.key(`schedule:${n}`))
-        const rows = pipelineResults(await p.exec()) as Record<string, string>[]
-        return rows
-          .filter((r) => r.active === '1' && r.name !== undefined)
-          .map(scheduleRecord)
-          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      },
-      true,
-    )
+    return this.exec('list schedules', () => readSchedules(this.redis, this.keyOf), true)
   }
 
   // ---- workers -------------------------------------------------------------------------
@@ -503,18 +382,13 @@ export class RedisBroker implements Broker {
   async throughput(seconds: number): Promise<Record<string, number[]>> {
     const n = Math.floor(seconds)
     if (!(n > 0)) return {}
-    const rows = (await this.exec('read throughput', () => this.script('throughput', [n]), true)) as string[][]
-    const out: Record<string, number[]> = {}
-    rows.forEach((r, i) => {
-      for (let j = 0; j < r.length; j += 2) (out[r[j]!] ??= new Array<number>(n).fill(0))[i] = Number(r[j + 1])
-    })
-    return out
+    return throughputByQueue((await this.exec('read throughput', () => this.script('throughput', [n]), true)) as string[][], n)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     // A worker that did not say it stopped (stopClaiming) is stopping now: put back its inbox.
-    for (const workerId of [...this.inboxes.keys()]) await this.stopClaiming(workerId).catch(() => undefined)
+    for (const workerId of this.inboxes.workerIds) await this.stopClaiming(workerId).catch(() => undefined)
     this.closed = true
     this.events.close()
     await this.listener.close()
