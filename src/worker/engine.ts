@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { toMs } from '../util/duration.js'
-import type { ClaimedJob, JobError, Outcome } from '../broker/types.js'
-import { DEAD_AFTER_MS, HEARTBEAT_MS } from '../broker/worker-liveness.js'
+import type { ClaimedJob, Outcome } from '../broker/types.js'
 import { applyRateLimits } from './rate-limits.js'
+import { Housekeeping } from './housekeeping.js'
+import { engineHooks } from './pool-hooks.js'
 import { decideOutcome } from './outcome.js'
 import type { EngineEvent } from './events.js'
 import type { EngineBroker, EngineOptions } from './engine-options.js'
@@ -61,11 +62,11 @@ export class WorkerEngine {
   private renewTimer: NodeJS.Timeout | undefined
   private lastRecover = 0
   private flushing: Promise<void> = Promise.resolve()
-  private heartbeatTimer: NodeJS.Timeout | undefined
+  /** Heartbeat and retention timers. */
+  private readonly housekeeping: Housekeeping
   /** Attempts settled since start, for `tq workers`. */
   private succeededCount = 0
   private failedCount = 0
-  private pruneTimer: NodeJS.Timeout | undefined
   private readonly startedAt = Date.now()
   /** Why a burst run gave up: done() rejects with it. */
   private gaveUp: Error | undefined
@@ -78,6 +79,18 @@ export class WorkerEngine {
     this.claimChunk = Math.max(MIN_CLAIM_CHUNK, Math.ceil(this.concurrency / 2))
     this.leaseMs = opts.leaseMs ?? 30_000
     this.tasks = opts.tasks
+    this.housekeeping = new Housekeeping(broker, opts, () =>
+      workerRecord({
+        id: this.id,
+        queues: this.queues,
+        concurrency: this.concurrency,
+        startedAt: this.startedAt,
+        running: this.running,
+        pool: this.pool,
+        done: this.succeededCount,
+        failed: this.failedCount,
+      }),
+    )
     this.queues = this.queuesFor(opts.tasks)
     this.pool = opts.pool
     this.pool.setHooks(this.hooks())
@@ -88,30 +101,7 @@ export class WorkerEngine {
   }
 
   private hooks(): PoolHooks {
-    return {
-      onProgress: (id, value) => {
-        const r = this.running.get(id)
-        if (r) void this.broker.progress(id, r.job.token, value).catch(() => undefined)
-        if (r) this.opts.onEvent?.({ type: 'progress', job: r.job, value })
-      },
-      onBlocked: (ids, ms) => {
-        // A task with a timeout is stopped by it; one without can hold its thread for good, so say so.
-        for (const id of ids) {
-          const r = this.running.get(id)
-          if (!r || this.tasks.get(r.job.task)?.options.timeout !== undefined) continue
-          r.blockedAt ??= Date.now() - ms
-          this.opts.onEvent?.({ type: 'blocked', job: r.job, ms })
-        }
-      },
-      onLog: (id, line) => {
-        const r = this.running.get(id)
-        if (r) this.opts.onEvent?.({ type: 'log', job: r.job, line })
-      },
-      onEnqueue: async (job) => {
-        const [res] = await this.broker.enqueue([job])
-        return res!.id
-      },
-    }
+    return engineHooks({ broker: this.broker, running: this.running, tasks: () => this.tasks, onEvent: this.opts.onEvent })
   }
 
   /**
@@ -145,15 +135,12 @@ export class WorkerEngine {
     })
   }
 
-  /** Starts the claim loop and the lease, heartbeat and retention timers. */
+  /** Starts the claim loop and the lease, heartbeat and retention timers (the first beat awaited). */
   async start(): Promise<void> {
     // Renew well inside the lease; at least every second so cancellations are noticed quickly.
     const every = Math.max(50, Math.min(1000, Math.floor(this.leaseMs / 3)))
     this.renewTimer = setInterval(() => void this.renewLeases(), every)
-    await this.heartbeat()
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? HEARTBEAT_MS)
-    void this.prune()
-    this.pruneTimer = setInterval(() => void this.prune(), 60_000)
+    await this.housekeeping.start()
     this.loopDone = this.loop()
   }
 
@@ -186,8 +173,7 @@ export class WorkerEngine {
     await this.flush()
     await this.flushing
     clearInterval(this.renewTimer)
-    clearInterval(this.heartbeatTimer)
-    clearInterval(this.pruneTimer)
+    this.housekeeping.stop()
     await this.opts.onStopped?.().catch(() => undefined)
     await this.broker.removeWorker(this.id).catch(() => undefined)
   }
@@ -215,37 +201,6 @@ export class WorkerEngine {
     })()
     const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(0), timeoutMs).unref())
     return Promise.race([work.catch(() => 0), timeout])
-  }
-
-  /** Writes this worker's record into the registry (`tq status` shows it; missing beats mark it dead). */
-  private async heartbeat(): Promise<void> {
-    try {
-      const record = workerRecord({
-        id: this.id,
-        queues: this.queues,
-        concurrency: this.concurrency,
-        startedAt: this.startedAt,
-        running: this.running,
-        pool: this.pool,
-        done: this.succeededCount,
-        failed: this.failedCount,
-      })
-      const reaped = await this.broker.heartbeat(record, this.opts.reapAfterMs ?? DEAD_AFTER_MS)
-      for (const lost of reaped) this.opts.onWorkerLost?.(lost)
-    } catch {
-      /* broker unreachable: the next beat tries again */
-    }
-  }
-
-  /** Deletes old finished jobs and expired results, so the store does not grow without bound. */
-  private async prune(): Promise<void> {
-    const now = Date.now()
-    const r = this.opts.retention ?? {}
-    try {
-      await this.broker.prune({ finishedBefore: now - (r.finishedMs ?? 86_400_000), failedBefore: now - (r.failedMs ?? 7 * 86_400_000) })
-    } catch {
-      /* try again next time */
-    }
   }
 
   private async loop(): Promise<void> {
