@@ -146,6 +146,22 @@ describe('Redis hand-off to parked workers', () => {
     await proxy.start() // so the dead broker's close() finds Redis
   })
 
+  it('hands nothing to a parked worker whose heartbeat went stale (killed): the job waits for a live claim', async () => {
+    const prefix = newPrefix()
+    const dead = await open(prefix)
+    const producer = await open(prefix)
+    const info = { id: 'w1', host: 'h', pid: 1, queues: ['q'], concurrency: 10, running: [], startedAt: 0, lastBeatAt: 0 }
+    await dead.heartbeat(info)
+    expect((await dead.claim(claimReq())).jobs).toEqual([]) // parked
+    // Its last beat, 4 s ago by the Redis clock (a worker beats every second).
+    const r = raw()
+    const [sec] = await r.time()
+    await r.zadd(`${keyBase(prefix)}worker-beats`, Number(sec) * 1000 - 4000, 'w1')
+    const [enq] = await producer.enqueue([job()])
+    expect(await producer.getJob(enq!.id)).toMatchObject({ state: 'queued' })
+    expect((await producer.claim(claimReq({ workerId: 'w2' }))).jobs.map((c) => c.id)).toEqual([enq!.id])
+  })
+
   it('never hands a job to a paused queue, nor lets it pass older ready jobs', async () => {
     const prefix = newPrefix()
     const [worker, producer] = [await open(prefix), await open(prefix)]

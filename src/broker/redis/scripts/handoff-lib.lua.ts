@@ -18,13 +18,17 @@
  *
  * Nothing is lost: a handed job is an active job with a lease like any claimed one. If its worker
  * died, its lease lapses (recover-expired.lua) or the heartbeat reaper requeues it, and a stale
- * parking (not renewed within PARK_TTL_MS: an idle worker claims every few seconds) is dropped
- * instead of used. A stopping worker unparks and puts back its inbox (unpark.lua).
+ * parking (not renewed within PARK_TTL_MS: an idle worker claims every few seconds, or its worker's
+ * heartbeat older than STALE_BEAT_MS) is dropped instead of used. A stopping worker unparks and puts back its inbox (unpark.lua).
  */
 export const HANDOFF_LIB = String.raw`
 -- ---- hand-off to parked workers (handoff-lib.lua.ts) --------------------------------------
 
 local PARK_TTL_MS = 15000
+-- A parked worker whose heartbeat (<base>worker-beats, every second) is older than this gets
+-- nothing more: after a kill -9, jobs go to live workers within seconds instead of waiting for
+-- the dead one to be reaped. A worker with no beat recorded (the broker used directly) is trusted.
+local STALE_BEAT_MS = 3000
 
 local function unpark(w, queues)
   if queues == nil then queues = redis.call('HGET', B .. 'park:' .. w, 'q') end
@@ -40,7 +44,9 @@ local function parked_on(q, now)
     local w = redis.call('ZRANGE', B .. 'parked:' .. q, 0, 0)[1]
     if not w then return nil end
     local p = redis.call('HMGET', B .. 'park:' .. w, 'n', 'lease', 'at', 'q')
-    if p[1] and tonumber(p[1]) > 0 and tonumber(p[3]) >= now - PARK_TTL_MS then return w, p end
+    local beat = redis.call('ZSCORE', B .. 'worker-beats', w)
+    local alive = not beat or tonumber(beat) >= now - STALE_BEAT_MS
+    if p[1] and alive and tonumber(p[1]) > 0 and tonumber(p[3]) >= now - PARK_TTL_MS then return w, p end
     if p[1] then unpark(w, p[4]) else redis.call('ZREM', B .. 'parked:' .. q, w) end
   end
   return nil
