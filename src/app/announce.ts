@@ -1,4 +1,4 @@
-import type { EnqueueResult, NewJob, ProducerBroker, TqEvent } from '../broker/types.js'
+import type { EnqueueResult, JobJSON, NewJob, ProducerBroker, TqEvent } from '../broker/types.js'
 
 /** `enqueued` events for the jobs an enqueue created (not those it found existing). */
 export function enqueuedEvents(jobs: readonly NewJob[], results: readonly EnqueueResult[], at = Date.now()): TqEvent[] {
@@ -13,28 +13,24 @@ export function enqueuedEvents(jobs: readonly NewJob[], results: readonly Enqueu
  * `retried` events for jobs put back on their queue by hand (`tq retry`, the dashboard): no error
  * and no worker, due now. Best effort: never throws.
  */
-export async function announceRetried(broker: ProducerBroker, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return
-  try {
-    // With nobody listening (the broker knows), no job is even read.
-    if (!(await broker.publishEvents([]))) return
-    const at = Date.now()
-    const events: TqEvent[] = []
-    for (const id of ids) {
-      const job = await broker.getJob(id)
-      events.push({ type: 'retried', at, id, task: job?.task, queue: job?.queue, attempt: job?.attempt, retryAt: at })
-    }
-    await broker.publishEvents(events)
-  } catch {
-    /* events are best effort */
-  }
+export function announceRetried(broker: ProducerBroker, ids: readonly string[]): Promise<void> {
+  return announceJobs(broker, ids, (job, at) => ({ type: 'retried', attempt: job?.attempt, retryAt: at }))
 }
 
 /**
  * `cancelled` events for jobs a cancel ended before they started (a running job's cancel is
  * announced by the worker that aborts it). Best effort: never throws.
  */
-export async function announceCancelled(broker: ProducerBroker, ids: readonly string[]): Promise<void> {
+export function announceCancelled(broker: ProducerBroker, ids: readonly string[]): Promise<void> {
+  return announceJobs(broker, ids, () => ({ type: 'cancelled' }))
+}
+
+/** One event per job, its task and queue read from the broker; only when someone listens. */
+async function announceJobs(
+  broker: ProducerBroker,
+  ids: readonly string[],
+  event: (job: JobJSON | null, at: number) => Pick<TqEvent, 'type'> & Partial<TqEvent>,
+): Promise<void> {
   if (ids.length === 0) return
   try {
     // With nobody listening (the broker knows), no job is even read.
@@ -43,7 +39,7 @@ export async function announceCancelled(broker: ProducerBroker, ids: readonly st
     const events: TqEvent[] = []
     for (const id of ids) {
       const job = await broker.getJob(id)
-      events.push({ type: 'cancelled', at, id, task: job?.task, queue: job?.queue })
+      events.push({ at, id, task: job?.task, queue: job?.queue, ...event(job, at) })
     }
     await broker.publishEvents(events)
   } catch {

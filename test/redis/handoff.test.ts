@@ -1,10 +1,7 @@
-import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import { keyBase } from '../../src/broker/redis/url.js'
-import type { Broker, NewJob } from '../../src/broker/types.js'
-import { deletePrefix, TEST_REDIS, uniquePrefix, urlWith } from './helpers.js'
-import { RedisProxy } from './proxy.js'
+import type { NewJob } from '../../src/broker/types.js'
+import { redisScope } from './scope.js'
 
 // Hand-off (src/broker/redis/scripts/handoff-lib.lua.ts): an enqueue gives a queued job, leased,
 // straight to a worker parked on its queue, through the worker's inbox: no claim round trip.
@@ -12,39 +9,8 @@ import { RedisProxy } from './proxy.js'
 const job = (over: Partial<NewJob> = {}): NewJob => ({ task: 't', queue: 'q', payload: '{}', priority: 0, runAt: Date.now(), maxAttempts: 1, ...over })
 const claimReq = (over: Partial<{ workerId: string; limit: number; leaseMs: number }> = {}) => ({ workerId: 'w1', queues: ['q'], limit: 10, leaseMs: 30_000, ...over })
 
-const brokers: Broker[] = []
-const raws: Redis[] = []
-const proxies: RedisProxy[] = []
-const prefixes: string[] = []
-async function open(prefix: string, base = TEST_REDIS): Promise<Broker> {
-  const broker = await RedisBroker.connect(urlWith({ prefix }, base))
-  brokers.push(broker)
-  return broker
-}
-function raw(): Redis {
-  const r = new Redis(TEST_REDIS)
-  raws.push(r)
-  return r
-}
-async function startProxy(): Promise<RedisProxy> {
-  const u = new URL(TEST_REDIS)
-  const proxy = new RedisProxy(u.hostname, Number(u.port || 6379))
-  await proxy.start()
-  proxies.push(proxy)
-  return proxy
-}
-function newPrefix(): string {
-  const p = uniquePrefix()
-  prefixes.push(p)
-  return p
-}
-
-afterEach(async () => {
-  for (const b of brokers.splice(0)) await b.close()
-  for (const r of raws.splice(0)) r.disconnect()
-  for (const p of proxies.splice(0)) await p.stop()
-  for (const p of prefixes.splice(0)) await deletePrefix(p)
-})
+const { open, raw, startProxy, newPrefix, cleanup } = redisScope()
+afterEach(cleanup)
 
 describe('Redis hand-off to parked workers', () => {
   it('gives the job to the idle worker leased: its claim sends no command', async () => {

@@ -1,11 +1,8 @@
-import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { JobHandle } from '../../src/app/job-handle.js'
-import { RedisBroker } from '../../src/broker/redis/redis-broker.js'
 import { keyBase } from '../../src/broker/redis/url.js'
-import type { Broker, NewJob } from '../../src/broker/types.js'
-import { deletePrefix, TEST_REDIS, uniquePrefix, urlWith } from './helpers.js'
-import { RedisProxy } from './proxy.js'
+import type { NewJob } from '../../src/broker/types.js'
+import { redisScope } from './scope.js'
 
 // A producer waiting on a job (JobHandle.result) is handed the ended job with the notification
 // (watch-job.lua, lib.lua tell_waiters): no read after it, and nothing more for jobs nobody waits for.
@@ -13,37 +10,8 @@ import { RedisProxy } from './proxy.js'
 const job = (over: Partial<NewJob> = {}): NewJob => ({ task: 't', queue: 'q', payload: '{}', priority: 0, runAt: Date.now(), maxAttempts: 1, ...over })
 const claimReq = { workerId: 'w', queues: ['q'], limit: 100, leaseMs: 30_000 }
 
-const opened: (Broker | Redis)[] = []
-const prefixes: string[] = []
-const proxies: RedisProxy[] = []
-async function open(prefix: string, base = TEST_REDIS): Promise<Broker> {
-  const broker = await RedisBroker.connect(urlWith({ prefix }, base))
-  opened.push(broker)
-  return broker
-}
-function raw(): Redis {
-  const r = new Redis(TEST_REDIS)
-  opened.push(r)
-  return r
-}
-async function startProxy(): Promise<RedisProxy> {
-  const u = new URL(TEST_REDIS)
-  const proxy = new RedisProxy(u.hostname, Number(u.port || 6379))
-  await proxy.start()
-  proxies.push(proxy)
-  return proxy
-}
-function newPrefix(): string {
-  const p = uniquePrefix()
-  prefixes.push(p)
-  return p
-}
-
-afterEach(async () => {
-  for (const o of opened.splice(0)) o instanceof RedisBroker ? await o.close() : (o as Redis).disconnect()
-  for (const p of proxies.splice(0)) await p.stop()
-  for (const p of prefixes.splice(0)) await deletePrefix(p)
-})
+const { open, raw, startProxy, newPrefix, cleanup } = redisScope()
+afterEach(cleanup)
 
 describe('Redis: a waited job ends with its result pushed to the waiter', () => {
   it('sends the waiter no command between its watch and the result', async () => {
