@@ -6,46 +6,21 @@
 // TQ_BENCH_POSTGRES_URL: default postgres://postgres@127.0.0.1:5432/tq_test. PG_AB_PROF=dir adds
 // --cpu-prof (profiles written to dir) to the after side's worker.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { childrenCpu, PG_BASE, postgresCpu } from './pg-helpers.js'
 
 const [beforeDir, afterDir, roundsArg = '3', concArg = '500'] = process.argv.slice(2)
 if (!beforeDir || !afterDir) {
   console.error('usage: node bench/pg-ab.js <before-clone> <after-clone> [rounds] [concurrency]')
   process.exit(2)
 }
-const BASE = process.env.TQ_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/tq_test'
+const BASE = PG_BASE
 const N = Number(process.env.PG_AB_N ?? 50_000)
-const CLK = 100
 
-function postgresCpu() {
-  let ticks = 0
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
-    let stat
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    } catch {
-      continue
-    }
-    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
-  }
-  return ticks / CLK
-}
-function childrenCpu() {
-  const f = readFileSync('/proc/self/stat', 'utf8')
-  const g = f.slice(f.lastIndexOf(')') + 2).split(' ')
-  return (Number(g[13]) + Number(g[14])) / CLK
-}
-function childrenSys() {
-  const f = readFileSync('/proc/self/stat', 'utf8')
-  return Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[14]) / CLK
-}
 async function sql(text) {
   const c = new pg.Client({ connectionString: BASE })
   await c.connect()
@@ -79,14 +54,14 @@ async function drain(root, side) {
     const x0 = (await sql(`SELECT (xact_commit + xact_rollback)::float8 AS n FROM pg_stat_database WHERE datname = current_database()`))[0].n
     const pg0 = postgresCpu()
     const w0 = childrenCpu()
-    const s0 = childrenSys()
+    const s0 = childrenCpu({ system: true })
     const child = spawn(process.execPath, ['--max-semi-space-size=4', ...prof, join(root, 'bin/run.js'), 'worker', '--burst', '--quiet', '--concurrency', concArg, '--broker', url], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     const code = await new Promise((r) => child.on('exit', (c) => r(c)))
     if (code !== 0) throw new Error(`worker exited ${code}: ${err}`)
     const workerCpu = childrenCpu() - w0
-    const workerSys = childrenSys() - s0
+    const workerSys = childrenCpu({ system: true }) - s0
     const pgCpu = postgresCpu() - pg0
     // Backends report their counts when idle, up to 1 s late (PostgreSQL 15: stats flushed at most every second when busy).
     await new Promise((r) => setTimeout(r, 1200))

@@ -3,36 +3,20 @@
 // alone, with no worker threads: client CPU µs per job (this process), Postgres CPU µs per job
 // (every postgres process) and jobs/s. Isolates the client path that a worker's drain pays.
 //   node bench/pg-broker-ab.js <before-clone> <after-clone> [rounds] [batch]
-import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { PG_BASE, postgresCpu } from './pg-helpers.js'
 
 const [beforeDir, afterDir, roundsArg = '5', batchArg = '250'] = process.argv.slice(2)
 if (!beforeDir || !afterDir) {
   console.error('usage: node bench/pg-broker-ab.js <before-clone> <after-clone> [rounds] [batch]')
   process.exit(2)
 }
-const BASE = process.env.TQ_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/tq_test'
+const BASE = PG_BASE
 const N = 50_000
 const B = Number(batchArg)
 
-function postgresCpu() {
-  let ticks = 0
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
-    let stat
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    } catch {
-      continue
-    }
-    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
-  }
-  return ticks / 100
-}
 const cpu = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1e6

@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { PG_BASE } from './pg-helpers.js'
 
 const [beforeDir, afterDir, roundsArg = '3', samplesArg = '200', query = ''] = process.argv.slice(2)
 if (!beforeDir || !afterDir) {
   console.error('usage: node bench/pg-latency.js <before-clone> <after-clone> [rounds] [samples] [query]')
   process.exit(2)
 }
-const BASE = process.env.TQ_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/tq_test'
+const BASE = PG_BASE
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))]
 

@@ -17,19 +17,18 @@
 //     polling interval (0.5 s), two work() loops (v10 has no teamSize), jobs completed by batch.
 //   BullMQ 6.7 with its PostgreSQL backend (createPostgresBackend): Worker concurrency 50 and
 //     removeOnComplete (its fastest Redis setting, as in bullmq-vs-tq.js), jobs added with addBulk().
-import { readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { run, makeWorkerUtils } from 'graphile-worker'
 import PgBoss from 'pg-boss'
 import { Queue, Worker, createPostgresBackend } from 'bullmq'
+import { childrenCpu, PG_BASE, postgresCpu } from '../pg-helpers.js'
 import { dist, LATENCY_TASK, makeProject, median, NOOP_TASK, percentile, removeDir, sleep, spawnWorker, waitForOutput } from '../helpers.js'
 
-const BASE = process.env.TQ_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/tq_test'
+const BASE = PG_BASE
 const rounds = Number(process.argv[2] ?? 1)
 const N = Number(process.argv[3] ?? 50_000)
 const BATCH = 1000
-const CLK = 100 // USER_HZ: /proc times are in 1/100 s
 
 // ---- schemas, dropped afterwards (also when a case fails) ----
 const schemas = new Set()
@@ -58,31 +57,6 @@ const urlWith = (query) => {
 }
 
 // ---- CPU ----
-/** CPU seconds of every postgres process, plus what the postmaster reaped (exited backends). */
-function postgresCpu() {
-  let ticks = 0
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
-    let stat
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    } catch {
-      continue
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    if (comm !== 'postgres') continue
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // Fields from state (3): utime 14, stime 15, cutime 16, cstime 17 → indexes 11..14 here.
-    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
-  }
-  return ticks / CLK
-}
-/** CPU seconds of this process's reaped children (the tq worker processes). */
-function childrenCpu() {
-  const stat = readFileSync('/proc/self/stat', 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[13]) + Number(f[14])) / CLK
-}
 const selfCpu = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1e6

@@ -3,27 +3,14 @@
  * fifty jobs must not carry fifty payloads of a megabyte); one job carries everything, plus its
  * children and, for a workflow step, every step of its workflow for the graph.
  */
-import type { AdminBroker, JobJSON, JobState } from '../broker/types.js'
+import type { AdminBroker, JobJSON } from '../broker/types.js'
 import { lastError } from '../format/last-error.js'
 
-export interface JobSummary {
-  id: string
-  task: string
-  queue: string
-  state: JobState
-  priority: number
-  attempt: number
-  maxAttempts: number
-  createdAt: string
-  runAt: string
-  startedAt: string | null
-  finishedAt: string | null
-  progress: unknown
+/** A job without its payload, result, key, headers and error history: what a listing shows. */
+export interface JobSummary
+  extends Pick<JobJSON, 'id' | 'task' | 'queue' | 'state' | 'priority' | 'attempt' | 'maxAttempts' | 'createdAt' | 'runAt' | 'startedAt' | 'finishedAt' | 'progress' | 'parentId' | 'workflowId' | 'dependsOn'> {
   /** The error the latest outcome ended with (see lastError), without its stack. */
   error: { name: string; message: string } | null
-  parentId: string | null
-  workflowId: string | null
-  dependsOn: string[]
 }
 
 export function summary(j: JobJSON): JobSummary {

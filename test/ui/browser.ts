@@ -3,6 +3,7 @@
  * playwright-core (whose own browser download cannot be reached here; .ci/run installs the package).
  */
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 export const CHROMIUM = process.env.TQ_TEST_CHROMIUM ?? '/usr/bin/chromium'
 
@@ -21,4 +22,19 @@ export async function openPage(browser: Browser, opts: Parameters<Browser['newPa
   const page = await browser.newPage(opts)
   page.setDefaultTimeout(60_000)
   return page
+}
+
+/**
+ * One Chromium for the test file that calls this (at its top level): launched before its tests,
+ * closed after them. Each test opens its pages with `page()`.
+ */
+export function sharedBrowser(): { page(opts?: Parameters<Browser['newPage']>[0]): Promise<Page> } {
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return { page: (opts) => openPage(browser!, opts) }
 }

@@ -5,20 +5,14 @@
  * an unknown job's page, paging and finding a job by prefix.
  */
 import { writeFileSync } from 'node:fs'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupTemp, killAll, runTq } from '../helpers/tq.js'
 import { deletePrefix, uniquePrefix, urlWith } from '../redis/helpers.js'
-import { launchChromium, openPage } from './browser.js'
+import { sharedBrowser } from './browser.js'
 import { dashboardProject, startDev } from './project.js'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const chromium = sharedBrowser()
 afterEach(async () => {
   await killAll()
   cleanupTemp()
@@ -51,7 +45,7 @@ describe.each(BACKENDS)('the dashboard on $name', (backend) => {
     try {
       const project = dashboardProject()
       const { url } = await startDev(project, args)
-      const page = await openPage(browser)
+      const page = await chromium.page()
       await page.goto(url)
       // The overview lists the worker's queue before any job exists.
       await page.locator('.queues-table tr[data-queue="default"]').waitFor()
@@ -108,7 +102,7 @@ describe.each(BACKENDS)('the dashboard on $name', (backend) => {
     try {
       const project = dashboardProject()
       const { url } = await startDev(project, args)
-      const page = await openPage(browser)
+      const page = await chromium.page()
       await page.goto(url)
       const row = page.locator('.queues-table tr[data-queue="default"]')
       await row.getByRole('button', { name: 'Pause' }).click()
@@ -170,7 +164,7 @@ describe.each(BACKENDS)('the dashboard on $name', (backend) => {
       const batch = await runTq(['enqueue', 'demo.greet', '--batch', 'batch.ndjson', '--json', ...args], { cwd: project.dir })
       expect(batch.code, batch.stderr).toBe(0)
       const ids = (JSON.parse(batch.stdout) as { ids: string[] }).ids
-      const page = await openPage(browser)
+      const page = await chromium.page()
 
       await page.goto(`${url}#/jobs/no-such-job`)
       await page.getByText('Job not found').waitFor()

@@ -6,20 +6,13 @@
  * away the open page shows a banner, then recovers by itself when it is back; so it does when the
  * tq ui server itself goes and comes back.
  */
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupTemp, freePort, killAll, killProcess, killRedisServers, runTq, startRedisServer, startTq } from '../helpers/tq.js'
-import { launchChromium, openPage } from './browser.js'
+import { sharedBrowser } from './browser.js'
 import { firstEvent, http } from './http.js'
 import { dashboardProject } from './project.js'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const chromium = sharedBrowser()
 afterEach(async () => {
   await killAll()
   await killRedisServers()
@@ -65,7 +58,7 @@ describe('tq ui guards', () => {
     expect(ok.body).toContain('q-visible-only-with-token')
 
     // A browser: refused without the token; the printed address sets the cookie and drops the token from the address bar.
-    const page = await openPage(browser)
+    const page = await chromium.page()
     const first = await page.goto(base)
     expect(first!.status()).toBe(401)
     expect(await page.content()).not.toContain('q-visible-only-with-token')
@@ -93,7 +86,7 @@ describe('tq ui guards', () => {
     expect(events.text).toContain('redis://:***@127.0.0.1')
     for (const r of [...replies.map((r) => r.body), events.text]) expect(r).not.toContain(password)
 
-    const page = await openPage(browser)
+    const page = await chromium.page()
     for (const route of ['', '#/jobs', `#/jobs/${id}`, '#/workers', '#/schedules', '#/enqueue']) {
       await page.goto(`${url}${route}`)
       await page.locator('.broker').getByText('redis://:***@').waitFor()
@@ -129,7 +122,7 @@ describe('tq ui guards', () => {
       return ui
     }
     const first = await start()
-    const page = await openPage(browser)
+    const page = await chromium.page()
     await page.goto(`http://127.0.0.1:${port}/`)
     await page.locator('tr[data-queue="default"]').waitFor()
     await killProcess(first)

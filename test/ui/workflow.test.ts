@@ -5,11 +5,10 @@
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupTemp, killAll, REPO_ROOT, runNode } from '../helpers/tq.js'
 import { deletePrefix, uniquePrefix, urlWith } from '../redis/helpers.js'
-import { launchChromium, openPage } from './browser.js'
+import { sharedBrowser } from './browser.js'
 import { dashboardProject, startDev } from './project.js'
 
 const TQJS = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href
@@ -22,13 +21,7 @@ console.log(handle.id)
 await tq.close()
 `
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const chromium = sharedBrowser()
 afterEach(async () => {
   await killAll()
   cleanupTemp()
@@ -45,7 +38,7 @@ describe.each([
       const project = dashboardProject()
       project.write('produce.mjs', PRODUCER)
       const { url } = await startDev(project, broker ? ['--broker', broker] : [])
-      const page = await openPage(browser)
+      const page = await chromium.page()
       // A paused queue holds the steps, so the page sees them waiting first.
       await page.goto(url)
       await page.locator('tr[data-queue="default"]').getByRole('button', { name: 'Pause' }).click()
