@@ -23,7 +23,8 @@
  * Cancel of a workflow (its join's id) cancels every job of it that has not ended; active ones are
  * flagged and aborted by their worker. Retry of a failed step resumes the workflow: the jobs that
  * ended because of it (DependencyFailed, transitively) go back to `waiting`, their counters
- * recounted from their dependencies' states (recount).
+ * recounted from their dependencies' states (recount). A step deleted before it ended (purge)
+ * counts as `expired` for the steps waiting for it.
  */
 import type { DepFailureRule, JobError, JobState } from './types.js'
 

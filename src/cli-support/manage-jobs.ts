@@ -30,6 +30,16 @@ export async function retryJobs(
         refused: new TqError(`job ${id} never ran: a step it waits for did not succeed`, `retry that step (tq job ${id} shows the workflow), or the whole workflow: tq retry ${job.workflowId}`),
       }
     }
+    // Retryable, yet not retried: another live job holds its unique key (one live job per key).
+    if (job?.key && (job.state === 'failed' || job.state === 'cancelled' || job.state === 'expired')) {
+      // Keys are stored per task ('<task>#<key>'): name the key as it was given.
+      const key = job.key.startsWith(`${job.task}#`) ? job.key.slice(job.task.length + 1) : job.key
+      return {
+        requeued,
+        asked: ids.length,
+        refused: new TqError(`job ${id} was not retried: another live job holds its unique key ${JSON.stringify(key)}`, 'retry it once that job has ended, or enqueue it again with the same key to get the live one'),
+      }
+    }
     missed.push(id)
   }
   const refused = await refusal(broker, missed, 'tq jobs --state failed', 'not retryable (only failed, cancelled or expired jobs are)')

@@ -141,6 +141,25 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(d!.created).toBe(true)
         expect(d!.id).not.toBe(a!.id)
       })
+
+      it('does not retry a job whose unique key another live job holds now, nor two that share a key', async () => {
+        // Claims of one job with a limit of one: a worker left with slots free may be handed the next
+        // enqueue's job (Redis), which this test claims by hand.
+        const [a] = await broker.enqueue([job({ key: 'k2' })])
+        const [ca] = (await broker.claim(claimReq({ limit: 1 }))).jobs
+        await broker.settle([{ id: ca!.id, token: ca!.token, kind: 'failed', error: { message: 'x' } }])
+        const [b] = await broker.enqueue([job({ key: 'k2' })])
+        expect(b!.created).toBe(true)
+        expect(await broker.retry([a!.id])).toEqual([])
+        expect((await broker.getJob(a!.id))!.state).toBe('failed')
+        const [cb] = (await broker.claim(claimReq({ limit: 1 }))).jobs
+        expect(cb!.id).toBe(b!.id)
+        await broker.settle([{ id: cb!.id, token: cb!.token, kind: 'cancelled' }])
+        // Both ended: one of them comes back, and holds the key.
+        const back = await broker.retry([a!.id, b!.id])
+        expect(back).toHaveLength(1)
+        expect((await broker.enqueue([job({ key: 'k2' })]))[0]).toEqual({ id: back[0], created: false })
+      })
     })
 
     describe('finding ids', () => {

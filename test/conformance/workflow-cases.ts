@@ -266,6 +266,44 @@ export function workflowCases(current: () => { broker: Broker; openPeer: () => P
       expect(JSON.parse(body!.payload)).toEqual([0, 1])
     })
 
+    it('retrying a step two levels up: a step waiting for one brought back waits for it again', async () => {
+      const { broker } = current()
+      // The body waits for the chain's second link (ended because the first failed) and for t{i:1}.
+      const w = await enqueueWorkflow(broker, chord([chain(t.s({ i: 0 }), u.s()), t.s({ i: 1 })], u.s()))
+      const body = (await state(broker, w.id)).dependsOn![0]!
+      const jobs = await claimAll(broker)
+      const [first, other] = [jobs.find((j) => JSON.parse(j.payload).i === 0)!, jobs.find((j) => JSON.parse(j.payload).i === 1)!]
+      await fail(broker, first)
+      expect(await broker.retry([first.id])).toEqual([first.id])
+      await succeed(broker, other, 'other')
+      // The link after the retried step has not run: the body must still wait.
+      expect((await state(broker, body)).state).toBe('waiting')
+      const ran = await drain(broker, (p, j) => (j.task === 'u' && Array.isArray(p) ? p : j.task === 'u' ? `${p}!` : 'first'))
+      expect(ran).toBe(3)
+      expect(await state(broker, w.id)).toMatchObject({ state: 'succeeded', result: ['first!', 'other'] })
+    })
+
+    it('purging a step that has not run ends the steps waiting for it by their rules', async () => {
+      const { broker } = current()
+      const w = await enqueueWorkflow(broker, chain(t.s({}), u.s()))
+      expect(await broker.purge({ state: 'queued' })).toBe(1)
+      // A chain's next link ends cancelled, naming the step that did not succeed.
+      const after = await state(broker, w.steps[1]!)
+      expect(after.state).toBe('cancelled')
+      expect(after.error).toMatchObject({ name: 'DependencyFailed', message: expect.stringContaining('expired') })
+      expect((await state(broker, w.id)).state).toBe('failed')
+      // Run anyway: the body runs once the header left is done, with the purged one as expired.
+      const r = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s(), { runAnyway: true }))
+      const [kept] = (await broker.claim({ workerId: 'w1', queues: ['default'], limit: 1, leaseMs: 30_000 })).jobs
+      const purged = r.steps.find((id) => id !== kept!.id && id !== r.steps[2])!
+      expect(await broker.purge({ state: 'queued' })).toBe(1)
+      await succeed(broker, kept!, 'kept')
+      const [bodyJob] = await claimAll(broker)
+      const outcomes = JSON.parse(bodyJob!.payload) as unknown[]
+      expect(outcomes).toContainEqual({ ok: true, value: 'kept' })
+      expect(outcomes).toContainEqual({ ok: false, id: purged, state: 'expired', error: null })
+    })
+
     it('retrying a workflow by its id retries its failed steps', async () => {
       const { broker } = current()
       const w = await enqueueWorkflow(broker, chord([t.s({ i: 0 }), t.s({ i: 1 })], u.s()))

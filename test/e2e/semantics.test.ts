@@ -392,6 +392,19 @@ export const fine = task('fine', async () => 'ok')
       const gone = await runTq(['job', b!, '--json'], { cwd: project.dir })
       expect(gone.code).toBe(1)
     })
+
+    it('retry of a failed job whose unique key a live job holds now says so, and leaves it failed', async () => {
+      const project = makeProject({ files: { 'tasks/keyed.ts': `import { task } from 'tqjs'\nexport const keyed = task('keyed', async () => { throw new Error('no') }, { retries: 0 })\n` } })
+      const first = await enqueueJob(project.dir, 'keyed', {}, ['--key', 'report-1'])
+      const w = await runTq(['worker', '--burst'], { cwd: project.dir, timeoutMs: WAIT_MS })
+      expect(w.code, w.stderr).toBe(0)
+      const second = await enqueueJob(project.dir, 'keyed', {}, ['--key', 'report-1'])
+      expect(second).not.toBe(first)
+      const r = await runTq(['retry', first], { cwd: project.dir })
+      expect(r.code).not.toBe(0)
+      expect(r.stderr).toMatch(/was not retried: another live job holds its unique key "report-1"/)
+      expect((await getJob(project.dir, first)).state).toBe('failed')
+    })
   })
 
   describe('child jobs', () => {

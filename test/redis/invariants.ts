@@ -78,7 +78,8 @@ export async function checkInvariants(prefix: string): Promise<{ problems: strin
       sameSet(r, (await zset(r)).keys(), all.filter((j) => j.workflow_id === w).map((j) => j.id!))
     }
     for (const j of all.filter((x) => x.state === 'waiting')) {
-      const open = (JSON.parse(j.depends_on ?? '[]') as string[]).filter((d) => !FINAL.has(jobs.get(d)?.state ?? 'missing')).length
+      // A dependency purged or pruned away counts as ended (the broker reads it as expired).
+      const open = (JSON.parse(j.depends_on ?? '[]') as string[]).filter((d) => !FINAL.has(jobs.get(d)?.state ?? 'expired')).length
       if (Number(j.pending) !== open) fail(`${j.id} waits with pending ${j.pending}, but ${open} of its dependencies have not ended`)
     }
     for (const j of all) if (j.task === 'tq.workflow' && (j.state === 'active' || j.state === 'queued')) fail(`the workflow job ${j.id} is ${j.state}`)

@@ -38,7 +38,7 @@ import { migrate } from './migrate.js'
 import { channelFor, sqlFor, type Statements } from './sql.js'
 import { parsePostgresUrl, type PostgresUrlConfig } from './url.js'
 import { cancelJobs, retryJobs } from './job-admin.js'
-import { endedJobs } from './workflow-steps.js'
+import { deletedSteps, endedJobs } from './workflow-steps.js'
 
 export interface PostgresOpenOptions {
   /** Connections that do not keep the process alive while idle (the default client). */
@@ -274,8 +274,18 @@ export class PostgresBroker implements Broker {
   }
 
   async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
-    const { rows } = await this.exec('purge', (db) => db.query<{ n: number }>(this.s.purge, [filter.queue ?? null, filter.state ?? null]), true)
-    return rows[0]!.n
+    return this.tx(
+      'purge',
+      async (db) => {
+        const { n, released } = (await db.query<{ n: number; released: string[] }>(this.s.purge, [filter.queue ?? null, filter.state ?? null])).rows[0]!
+        if (released.length > 0) {
+          await deletedSteps(db, this.s, released)
+          await db.query(this.s.notify)
+        }
+        return n
+      },
+      true,
+    )
   }
 
   async pause(queue: string): Promise<void> {

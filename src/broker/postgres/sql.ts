@@ -136,18 +136,27 @@ export const STATEMENTS = {
     )
     SELECT id, has_next, CASE WHEN count(*) OVER () > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM c`,
   flagActiveCancel: `UPDATE S.jobs SET cancel_requested = true WHERE id = ANY($1::text[]) AND state = 'active' RETURNING id`,
+  // Not a job whose unique key another live job holds now (one live job per key), nor more than one
+  // of those asked that share a key.
   retry: `
     WITH r AS (
       UPDATE S.jobs SET state = 'queued', attempt = 0, run_at = ${NOW_MS}, finished_at = NULL, started_at = NULL,
                         cancel_requested = false, error = NULL, result = NULL, progress = NULL
       WHERE id = ANY($1::text[]) AND state IN ('failed', 'cancelled', 'expired') AND NOT is_join AND ${NOT_DEP_FAILED}
+        AND (key IS NULL OR (NOT EXISTS (SELECT 1 FROM S.jobs o WHERE o.key = S.jobs.key AND o.state IN ('scheduled', 'queued', 'active'))
+                             AND id = (SELECT min(o.id) FROM S.jobs o WHERE o.id = ANY($1::text[]) AND o.key = S.jobs.key
+                                         AND o.state IN ('failed', 'cancelled', 'expired'))))
       RETURNING id
     )
     SELECT id, CASE WHEN count(*) OVER () > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM r`,
   // Steps that never ran because a step before them failed are resumed by retrying that one.
   failedIds: `SELECT id FROM S.jobs WHERE state = 'failed' AND ($1::text IS NULL OR queue = $1) AND NOT is_join AND ${NOT_DEP_FAILED} ORDER BY seq`,
-  purge: `WITH d AS (DELETE FROM S.jobs WHERE state <> 'active' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2) RETURNING 1)
-          SELECT count(*)::int AS n FROM d`,
+  // Also returns the steps after those deleted before they ended, one per edge (see deletedSteps).
+  purge: `WITH d AS (DELETE FROM S.jobs WHERE state <> 'active' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)
+                    RETURNING state, next)
+          SELECT (SELECT count(*)::int FROM d) AS n,
+                 (SELECT coalesce(array_agg(x), '{}') FROM d CROSS JOIN LATERAL unnest(d.next) AS x
+                   WHERE d.state NOT IN ('succeeded', 'failed', 'cancelled', 'expired')) AS released`,
   setPaused: `INSERT INTO S.queues (name, paused) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
   resumed: `SELECT pg_notify('CHANNEL', '')`,
 
@@ -219,14 +228,15 @@ export const STATEMENTS = {
     FROM (SELECT t.id, count(*)::int AS n FROM unnest($1::text[]) AS t(id) GROUP BY t.id ORDER BY t.id) d
     WHERE j.id = d.id AND j.state = 'waiting'`,
   wfEnded: `SELECT id, state, error FROM S.jobs WHERE id = ANY($1::text[])`,
-  // A step that ended because of a dependency goes back to waiting, its counters recounted from
-  // its dependencies' states now (a retried one is queued again, so it counts as pending).
+  // Steps that ended because of a dependency go back to waiting, their counters recounted from
+  // their dependencies' states now: a retried one is queued again, and those in $1 wait again with
+  // them, so both count as pending.
   wfRewait: `
     UPDATE S.jobs j SET state = 'waiting', finished_at = NULL, error = NULL, result = NULL,
       pending = c.pending, dep_failed = c.failed
     FROM (SELECT w.id,
-                 count(*) FILTER (WHERE d.state NOT IN ('succeeded', 'failed', 'cancelled', 'expired'))::int AS pending,
-                 count(*) FILTER (WHERE d.state IN ('failed', 'cancelled', 'expired'))::int AS failed
+                 count(*) FILTER (WHERE d.state NOT IN ('succeeded', 'failed', 'cancelled', 'expired') OR d.id = ANY($1::text[]))::int AS pending,
+                 count(*) FILTER (WHERE d.state IN ('failed', 'cancelled', 'expired') AND d.id <> ALL($1::text[]))::int AS failed
           FROM S.jobs w CROSS JOIN LATERAL jsonb_array_elements_text(w.depends_on::jsonb) AS dep(id) JOIN S.jobs d ON d.id = dep.id
           WHERE w.id = ANY($1::text[]) GROUP BY w.id) c
     WHERE j.id = c.id

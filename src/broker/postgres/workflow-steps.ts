@@ -12,21 +12,40 @@ import type { Statements } from './sql.js'
 
 /** Jobs that just ended (succeeded, failed for good, cancelled, expired): updates what waits for them. */
 export async function endedJobs(db: Db, s: Statements, ids: readonly string[]): Promise<void> {
-  let ended = [...ids]
-  while (ended.length > 0) {
-    const rows = (await db.query<{ id: string; state: JobState; next: string[] | null }>(s.wfNext, [ended])).rows
-    const targets: string[] = []
-    const failed: boolean[] = []
-    for (const r of rows) for (const n of r.next ?? []) (targets.push(n), failed.push(r.state !== 'succeeded'))
-    if (targets.length === 0) return
+  if (ids.length > 0) await release(db, s, await edgesFrom(db, s, ids))
+}
+
+/**
+ * The steps after jobs deleted before they ended (purge), one entry per edge: a deleted step
+ * counts as expired for them, so they end by their rules rather than wait for ever.
+ */
+export async function deletedSteps(db: Db, s: Statements, next: readonly string[]): Promise<void> {
+  if (next.length > 0) await release(db, s, { targets: [...next], failed: next.map(() => true) })
+}
+
+/** The edges from ended jobs to the jobs after them, with whether the ended one failed. */
+interface Edges {
+  targets: string[]
+  failed: boolean[]
+}
+
+async function edgesFrom(db: Db, s: Statements, ids: readonly string[]): Promise<Edges> {
+  const rows = (await db.query<{ id: string; state: JobState; next: string[] | null }>(s.wfNext, [ids])).rows
+  const edges: Edges = { targets: [], failed: [] }
+  for (const r of rows) for (const n of r.next ?? []) (edges.targets.push(n), edges.failed.push(r.state !== 'succeeded'))
+  return edges
+}
+
+async function release(db: Db, s: Statements, edges: Edges): Promise<void> {
+  while (edges.targets.length > 0) {
     type Waiting = { id: string; task: string; pending: number; depends_on: string; input: string | null; on_dep_failure: DepFailureRule; is_join: boolean }
-    const ready = (await db.query<Waiting>(s.wfDecrement, [targets, failed])).rows.filter((r) => r.pending <= 0)
+    const ready = (await db.query<Waiting>(s.wfDecrement, [edges.targets, edges.failed])).rows.filter((r) => r.pending <= 0)
     if (ready.length === 0) return
     const depIds = [...new Set(ready.flatMap((r) => JSON.parse(r.depends_on) as string[]))]
     const deps = new Map((await db.query<DepOutcome>(s.wfDeps, [depIds])).rows.map((d) => [d.id, d]))
     const now = Date.now()
     const cols: (string | null)[][] = [[], [], [], [], []]
-    ended = []
+    const ended: string[] = []
     for (const r of ready) {
       // A dependency deleted meanwhile (purge) counts as expired, so indexes in `input` stay aligned.
       const outcomes = (JSON.parse(r.depends_on) as string[]).map((id) => deps.get(id) ?? { id, task: '', state: 'expired' as JobState, result: null, error: null })
@@ -40,6 +59,8 @@ export async function endedJobs(db: Db, s: Statements, ids: readonly string[]): 
       if (res.kind !== 'ready') ended.push(r.id)
     }
     await db.query(s.wfResolve, cols)
+    if (ended.length === 0) return
+    edges = await edgesFrom(db, s, ended)
   }
 }
 
@@ -65,24 +86,30 @@ export async function failedSteps(db: Db, s: Statements, workflows: readonly str
 }
 
 /**
- * After a retry of failed steps: a step still waiting for one counts it as not ended again; the
- * jobs downstream that ended because of them (DependencyFailed, transitively) go back to waiting,
- * counters recounted, level by level.
+ * After a retry of failed steps: the jobs downstream that ended because of them
+ * (DependencyFailed, transitively) go back to waiting, and every job that left a final state
+ * counts as not ended again. Walked first, written after, so no counter depends on the order the
+ * graph is walked in: the steps brought back are recounted from their dependencies' states (those
+ * brought back with them counted as pending), and the steps that were already waiting count each
+ * job they wait for that left a final state once more.
  */
 export async function resumeWorkflows(db: Db, s: Statements, retried: readonly string[]): Promise<void> {
-  let frontier = [...retried]
-  const seen = new Set(frontier)
-  for (let level = 0; frontier.length > 0; level++) {
+  const seen = new Set(retried)
+  const edges: string[] = []
+  const back: string[] = []
+  for (let frontier = [...retried]; frontier.length > 0; ) {
     const all = (await db.query<{ next: string[] | null }>(s.wfNext, [frontier])).rows.flatMap((r) => r.next ?? [])
-    // A step still waiting for a retried job counts it as not ended again.
-    if (level === 0 && all.length > 0) await db.query(s.wfWaitAgain, [all])
-    const next = all.filter((id) => !seen.has(id))
-    if (next.length === 0) return
-    const rows = (await db.query<{ id: string; state: JobState; error: string | null }>(s.wfEnded, [next])).rows
-    const back = rows.filter((r) => endedByDependency(r.state, r.error)).map((r) => r.id)
+    edges.push(...all)
+    const next = [...new Set(all)].filter((id) => !seen.has(id))
     for (const id of next) seen.add(id)
-    if (back.length === 0) return
-    frontier = (await db.query<{ id: string }>(s.wfRewait, [back])).rows.map((r) => r.id)
+    if (next.length === 0) break
+    const rows = (await db.query<{ id: string; state: JobState; error: string | null }>(s.wfEnded, [next])).rows
+    frontier = rows.filter((r) => endedByDependency(r.state, r.error)).map((r) => r.id)
+    back.push(...frontier)
   }
+  const isBack = new Set(back)
+  const waitingAgain = edges.filter((id) => !isBack.has(id))
+  if (waitingAgain.length > 0) await db.query(s.wfWaitAgain, [waitingAgain])
+  if (back.length > 0) await db.query(s.wfRewait, [back])
 }
 

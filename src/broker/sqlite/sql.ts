@@ -112,10 +112,13 @@ export const SQL = {
   cancelWaiting: `UPDATE jobs SET state = 'cancelled', finished_at = @now, error = @error
                   WHERE id = @id AND state IN ('waiting', 'queued', 'scheduled') RETURNING id`,
   flagActiveCancel: `UPDATE jobs SET cancel_requested = 1 WHERE id = @id AND state = 'active' RETURNING id`,
+  // Not a job whose unique key another live job holds now: one live job per key.
   retry: `UPDATE jobs SET state = 'queued', attempt = 0, run_at = @now, finished_at = NULL, started_at = NULL,
                  cancel_requested = 0, error = NULL, result = NULL, progress = NULL
           WHERE id = @id AND state IN ('failed', 'cancelled', 'expired') AND is_join = 0
-            AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' RETURNING id`,
+            AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed'
+            AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs o WHERE o.key = jobs.key AND o.state IN ('scheduled', 'queued', 'active')))
+          RETURNING id`,
   // Steps that never ran because a step before them failed are resumed by retrying that one.
   failedIds: `SELECT id FROM jobs WHERE state = 'failed' AND finished_at IS NOT NULL AND (@queue IS NULL OR queue = @queue)
                 AND is_join = 0 AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' ORDER BY seq`,
@@ -141,7 +144,7 @@ export const SQL = {
   workflowFailed: `SELECT id FROM jobs INDEXED BY jobs_workflow WHERE workflow_id = ? AND state = 'failed' AND is_join = 0
                      AND coalesce(json_extract(error, '$.name'), '') <> 'DependencyFailed' ORDER BY seq`,
   purge: `DELETE FROM jobs WHERE state <> 'active' AND (@queue IS NULL OR queue = @queue) AND (@state IS NULL OR state = @state)
-          RETURNING queue, state`,
+          RETURNING id, queue, state, next`,
   countThroughput: `INSERT INTO throughput (second, queue, n) VALUES (@second, @queue, @n)
                     ON CONFLICT (second, queue) DO UPDATE SET n = n + excluded.n`,
   throughput: `SELECT second, queue, n FROM throughput WHERE second > ?`,

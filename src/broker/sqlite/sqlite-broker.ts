@@ -248,7 +248,15 @@ export class SqliteBroker implements Broker {
   }
 
   async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
-    return this.counted(() => this.deleted(this.s.purge.all({ queue: filter.queue ?? null, state: filter.state ?? null }))).immediate()
+    let woke = false
+    const n = this.counted(() => {
+        const rows = this.s.purge.all({ queue: filter.queue ?? null, state: filter.state ?? null }) as { id: string; queue: string; state: JobState; next: string | null }[]
+        woke = this.steps.deleted(rows, this.now())
+        return this.deleted(rows)
+      })
+      .immediate()
+    if (woke) this.notifier.notifyLocal()
+    return n
   }
 
   async pause(queue: string): Promise<void> {

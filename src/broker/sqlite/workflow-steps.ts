@@ -3,6 +3,12 @@ import { FINAL_STATES, type DepFailureRule, type JobState } from '../types.js'
 import type { CountDeltas } from './count-deltas.js'
 import type { Statements } from './sql.js'
 
+/** A job that ended, as the steps waiting for it need it. */
+interface Ended {
+  state: JobState
+  next: string | null
+}
+
 /** A waiting step whose counter reached zero, as stepToResolve reads it. */
 interface CountedDown {
   id: string
@@ -32,15 +38,32 @@ export class WorkflowSteps {
    * chain in this one transaction). Returns whether any step became ready (to wake workers).
    */
   ended(ids: readonly string[], now: number): boolean {
-    let round: readonly string[] = ids
+    return this.release(this.endedRows(ids), now)
+  }
+
+  /**
+   * Jobs deleted (purge), as their DELETE returned them: a step deleted before it ended counts as
+   * expired for the steps waiting for it, which end by their rules rather than wait for ever.
+   */
+  deleted(rows: readonly { id: string; state: JobState; next: string | null }[], now: number): boolean {
+    for (const r of rows) if (r.state === 'waiting') this.s.deleteWait.run(r.id)
+    const gone = rows.filter((r) => r.next !== null && !FINAL.has(r.state)).map((r) => ({ state: 'expired' as const, next: r.next }))
+    return gone.length > 0 && this.release(gone, now)
+  }
+
+  private endedRows(ids: readonly string[]): Ended[] {
+    return ids.map((id) => this.s.stepEnded.get(id) as Ended | undefined).filter((r): r is Ended => r !== undefined)
+  }
+
+  private release(ended: readonly Ended[], now: number): boolean {
+    let round = ended
     let woke = false
     while (round.length > 0) {
       // One count-down per waiting step, by how many of the jobs it waits for ended in this round:
       // a settle of 200 header jobs writes the chord body's counter once, not 200 times.
       const down = new Map<string, { n: number; failed: number }>()
-      for (const endedId of round) {
-        const row = this.s.stepEnded.get(endedId) as { state: JobState; next: string | null } | undefined
-        if (!row?.next) continue
+      for (const row of round) {
+        if (!row.next) continue
         const failed = row.state === 'succeeded' ? 0 : 1
         for (const id of JSON.parse(row.next) as string[]) {
           const d = down.get(id)
@@ -61,7 +84,7 @@ export class WorkflowSteps {
         else endedNow.push(id)
       }
       // Steps that ended by the rules end the steps after them in turn (a failure runs down a chain).
-      round = endedNow
+      round = this.endedRows(endedNow)
     }
     return woke
   }
@@ -94,26 +117,43 @@ export class WorkflowSteps {
   }
 
   /**
-   * A retried step of a workflow runs again: a step still waiting for it counts it as not ended
-   * again; the steps that ended because of it (DependencyFailed, and on down the graph) wait
-   * again, their counters recounted from their dependencies' states.
+   * A retried step of a workflow runs again, and so do the steps that ended because of it
+   * (DependencyFailed), on down the graph: each of these jobs left a final state. Three passes,
+   * so no counter depends on the order the graph is walked in: find the steps to bring back, move
+   * them to waiting, then recount theirs from their dependencies' states now, and count every job
+   * that left a final state as not ended again in the steps that were already waiting for it.
    */
   resume(id: string): void {
-    const todo = [id]
-    for (let i = 0; i < todo.length; i++) {
-      const row = this.s.stepResume.get(todo[i]) as { next: string | null } | undefined
-      if (!row?.next) continue
-      for (const nextId of JSON.parse(row.next) as string[]) {
-        const step = this.s.stepResume.get(nextId) as { id: string; queue: string; state: JobState; error: string | null; dependsOn: string } | undefined
-        if (i === 0 && step?.state === 'waiting') this.s.waitAgain.run(nextId)
+    type Step = { id: string; queue: string; state: JobState; error: string | null; dependsOn: string; next: string | null }
+    const moved = [id]
+    const nexts: string[][] = []
+    const back = new Map<string, Step>()
+    for (let i = 0; i < moved.length; i++) {
+      const row = this.s.stepResume.get(moved[i]) as Step | undefined
+      nexts[i] = row?.next ? (JSON.parse(row.next) as string[]) : []
+      for (const nextId of nexts[i]!) {
+        if (back.has(nextId)) continue
+        const step = this.s.stepResume.get(nextId) as Step | undefined
         if (!step || !endedByDependency(step.state, step.error)) continue
-        const deps = this.s.stepDeps.all(step.dependsOn) as DepOutcome[]
-        const pending = deps.filter((d) => !FINAL.has(d.state)).length
-        const depFailed = deps.filter((d) => FINAL.has(d.state) && d.state !== 'succeeded').length
-        this.s.stepRewait.run(step.id)
-        this.s.insertWait.run({ id: step.id, pending, depFailed })
-        this.counts.move(step.queue, step.state, 'waiting')
-        todo.push(step.id)
+        back.set(nextId, step)
+        moved.push(nextId)
+      }
+    }
+    for (const step of back.values()) {
+      this.s.stepRewait.run(step.id)
+      this.counts.move(step.queue, step.state, 'waiting')
+    }
+    for (const step of back.values()) {
+      const deps = this.s.stepDeps.all(step.dependsOn) as DepOutcome[]
+      const pending = deps.filter((d) => !FINAL.has(d.state)).length
+      const depFailed = deps.filter((d) => FINAL.has(d.state) && d.state !== 'succeeded').length
+      this.s.insertWait.run({ id: step.id, pending, depFailed })
+    }
+    for (const next of nexts) {
+      for (const nextId of next) {
+        if (back.has(nextId)) continue
+        const step = this.s.stepResume.get(nextId) as Step | undefined
+        if (step?.state === 'waiting') this.s.waitAgain.run(nextId)
       }
     }
   }

@@ -256,6 +256,9 @@ local function del_job(id)
   local h = load(id)
   redis.call('ZREM', B .. 'jobs', id)
   if not h then return 0 end
+  -- A step deleted before it ended counts as expired for the steps waiting for it: the script
+  -- calls run_steps(), so they end by their rules rather than wait for ever.
+  if h.workflow_id and h.next and not FINAL[h.state] then ended_steps[#ended_steps + 1] = { 'expired', h.next } end
   unwait(h)
   if h.state == 'active' then redis.call('ZREM', B .. 'leases', id) end
   count(h.queue, h.state, -1)

@@ -10,6 +10,8 @@
  *
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] queue ('' = all), ARGV[4] state (not active),
  * ARGV[5] batch, ARGV[6] skip
+ * A workflow step deleted before it ended counts as expired for the steps waiting for it (lib
+ * del_job, run_steps).
  * Returns { deleted, more, skip }.
  */
 export const PURGE = String.raw`
@@ -17,6 +19,8 @@ local queue, state, batch, skip = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(
 local n = 0
 
 local function finish(more)
+  -- Steps waiting for a deleted step end by their rules, or become ready: wake the workers.
+  if run_steps(now_ms()) then redis.call('PUBLISH', CHANNEL, 'purge') end
   write_counts()
   return { n, more, skip }
 end

@@ -8,7 +8,8 @@
  *
  * Workflows: a retried step resumes its workflow (the steps that ended because of it wait again,
  * lib resume_steps); a workflow's id retries its failed steps; a step that ended only because of
- * an earlier one (by_dep) and a join are not retried themselves.
+ * an earlier one (by_dep) and a join are not retried themselves. A job whose unique key another
+ * live job holds now is not retried (one live job per key).
  * ARGV[1] base, ARGV[2] events channel, ARGV[3..] job ids
  * Returns the ids requeued. Publishes if any.
  */
@@ -30,13 +31,13 @@ while i <= #ids do
       local v = redis.call('HMGET', jkey(sid), 'state', 'is_join', 'by_dep')
       if v[1] == 'failed' and not v[2] and not v[3] then ids[#ids + 1] = sid end
     end
-  elseif h and RETRYABLE[h.state] and not h.by_dep then
+  elseif h and RETRYABLE[h.state] and not h.by_dep and not (h.key and h.key ~= '' and key_holder(h.key)) then
     redis.call('ZREM', B .. 'finished:' .. h.state, id)
     redis.call('ZREM', B .. 'result-expiry', id)
     for _, f in ipairs({ 'finished_at', 'started_at', 'error', 'result', 'progress', 'result_expires_at', 'lease_until' }) do drop(h, f) end
     put(h, 'attempt', 0)
     put(h, 'cancel_requested', 0)
-    if h.key and h.key ~= '' and not key_holder(h.key) then redis.call('HSET', B .. 'keys', h.key, id) end
+    if h.key and h.key ~= '' then redis.call('HSET', B .. 'keys', h.key, id) end
     to_waiting(h, 'queued', now)
     flush(h)
     if h.workflow_id then resume_steps(id) end

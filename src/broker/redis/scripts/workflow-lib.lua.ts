@@ -167,36 +167,49 @@ local function cancel_workflow(wf, now, cancelled, aborting)
   end
 end
 
--- A retried step runs again: a step still waiting for it counts it as not ended again; the steps
--- that ended because of it (by_dep) wait again, on down the graph, their counters recounted from
--- their dependencies' states.
+-- A retried step runs again, and so do the steps that ended because of it (by_dep), on down the
+-- graph: each of these jobs left a final state. Three passes, so no counter depends on the order
+-- the graph is walked in: (1) find the steps to bring back, (2) move them to waiting, (3) recount
+-- theirs from their dependencies' states now, and count every job that left a final state as not
+-- ended again in the steps that were already waiting for it.
 local function resume_steps(id)
-  local todo = { id }
+  local moved, nexts, back, is_back = { id }, {}, {}, {}
   local i = 1
-  while i <= #todo do
-    local nx = redis.call('HGET', jkey(todo[i]), 'next')
-    local retried = i == 1
+  while i <= #moved do
+    local nx = redis.call('HGET', jkey(moved[i]), 'next')
+    nexts[i] = nx and cjson.decode(nx) or {}
     i = i + 1
-    if nx then
-      for _, nid in ipairs(cjson.decode(nx)) do
-        local h = load(nid, with_fields({ 'depends_on', 'by_dep', 'dep_failed' }))
-        if retried and h and h.state == 'waiting' then
-          redis.call('HINCRBY', jkey(nid), 'pending', 1)
-          if (tonumber(h.dep_failed) or 0) > 0 then redis.call('HINCRBY', jkey(nid), 'dep_failed', -1) end
-        end
+    for _, nid in ipairs(nexts[i - 1]) do
+      if not is_back[nid] then
+        local h = load(nid, with_fields({ 'depends_on', 'by_dep' }))
         if h and h.by_dep == '1' and FINAL[h.state] then
-          local pending, dep_failed = 0, 0
-          for _, d in ipairs(dep_outcomes(h.depends_on)) do
-            if not FINAL[d.state] then pending = pending + 1 elseif d.state ~= 'succeeded' then dep_failed = dep_failed + 1 end
-          end
-          redis.call('ZREM', B .. 'finished:' .. h.state, nid)
-          for _, f in ipairs({ 'finished_at', 'error', 'result', 'by_dep' }) do drop(h, f) end
-          put(h, 'pending', pending); put(h, 'dep_failed', dep_failed)
-          set_state(h, 'waiting')
-          redis.call('ZADD', B .. 'waiting:' .. h.queue, h.seq, nid)
-          flush(h)
-          todo[#todo + 1] = nid
+          is_back[nid] = true
+          back[#back + 1] = h
+          moved[#moved + 1] = nid
         end
+      end
+    end
+  end
+  for _, h in ipairs(back) do
+    redis.call('ZREM', B .. 'finished:' .. h.state, h.id)
+    for _, f in ipairs({ 'finished_at', 'error', 'result', 'by_dep' }) do drop(h, f) end
+    set_state(h, 'waiting')
+    redis.call('ZADD', B .. 'waiting:' .. h.queue, h.seq, h.id)
+    flush(h)
+  end
+  for _, h in ipairs(back) do
+    local pending, dep_failed = 0, 0
+    for _, d in ipairs(dep_outcomes(h.depends_on)) do
+      if not FINAL[d.state] then pending = pending + 1 elseif d.state ~= 'succeeded' then dep_failed = dep_failed + 1 end
+    end
+    redis.call('HSET', jkey(h.id), 'pending', pending, 'dep_failed', dep_failed)
+  end
+  for m = 1, #moved do
+    for _, nid in ipairs(nexts[m]) do
+      if not is_back[nid] and redis.call('HGET', jkey(nid), 'state') == 'waiting' then
+        local k = jkey(nid)
+        redis.call('HINCRBY', k, 'pending', 1)
+        if (tonumber(redis.call('HGET', k, 'dep_failed')) or 0) > 0 then redis.call('HINCRBY', k, 'dep_failed', -1) end
       end
     end
   end
