@@ -106,6 +106,9 @@ describe('schema and migrations', () => {
     await first.close()
     // As an older tq left it: the version-2 settle not there (its version-1 body back) and the version at 1.
     await sql(migrationsFor(first.schema)[0]!.replace(/[\s\S]*(CREATE FUNCTION \w+\.settle[\s\S]*?\$fn\$[\s\S]*?\$fn\$;)[\s\S]*/, '$1').replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'))
+    // And migration 3's hand-off (../../src/broker/postgres/hand-off.ts) not there.
+    await sql(`DROP TABLE ${first.schema}.parked, ${first.schema}.handed; DROP FUNCTION ${first.schema}.forget_parking() CASCADE`)
+    await sql(`DROP FUNCTION ${first.schema}.claim_or_park, ${first.schema}.unpark`)
     await sql(`DELETE FROM ${first.schema}.schema_version WHERE version > 1`)
     const again = await open(url)
     const rows = await sql<{ version: number }>(`SELECT version FROM ${first.schema}.schema_version ORDER BY version`)
