@@ -185,9 +185,9 @@ describe('claims read back from one joined value per job (./claim-rows.ts)', () 
     const { jobs } = await b.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })
     const [stored] = await sql<{ run_at: string; created_at: string }>(`SELECT run_at, created_at FROM ${new URL(url).searchParams.get('schema')}.jobs WHERE id = $1`, [id])
     expect(jobs).toEqual([
-      { id, task: 't', queue: 'q', payload, attempt: 1, maxAttempts: 3, token: 1, priority: 7, runAt: Number(stored!.run_at), createdAt: Number(stored!.created_at), parentId, workflowId: null, headers: '{"traceparent":"00-abc-def-01"}' },
+      { id, task: 't', queue: 'q', payload, attempt: 1, maxAttempts: 3, token: jobs[0]!.token, priority: 7, runAt: Number(stored!.run_at), createdAt: Number(stored!.created_at), parentId, workflowId: null, headers: '{"traceparent":"00-abc-def-01"}' },
     ])
-    expect(await b.settle([{ id, token: 1, kind: 'succeeded', result: '1' }])).toEqual([true])
+    expect(await b.settle([{ id, token: jobs[0]!.token, kind: 'succeeded', result: '1' }])).toEqual([true])
   })
 
   it('an id given with a control character is refused before anything is written (ids are joined by U+001F)', async () => {
@@ -217,7 +217,7 @@ describe('claims read back from one joined value per job (./claim-rows.ts)', () 
     expect(await b.settle(outcomes)).toEqual([false, false, false])
   })
 
-  it('a claim's token is at least the database's clock in ms, so a claim lost in a crash cannot have its token issued again', async () => {
+  it("a claim's token is at least the database's clock in ms, so a claim lost in a crash cannot have its token issued again", async () => {
     const b = await open(fresh())
     await b.enqueue([job({ maxAttempts: 3 })])
     const [{ now }] = await sql<{ now: string }>(`SELECT (extract(epoch from statement_timestamp()) * 1000)::bigint AS now`)
