@@ -141,6 +141,8 @@ export class WorkerEngine {
     const every = Math.max(50, Math.min(1000, Math.floor(this.leaseMs / 3)))
     this.renewTimer = setInterval(() => void this.renewLeases(), every)
     await this.housekeeping.start()
+    // A burst run ends once the queues are drained: it takes jobs by claiming only.
+    if (!this.opts.burst) this.broker.deliverHanded?.(this.id, (job) => this.startHanded(job))
     this.loopDone = this.loop()
   }
 
@@ -157,6 +159,7 @@ export class WorkerEngine {
    */
   async stop(graceMs = 30_000): Promise<void> {
     this.stopping = true
+    this.broker.deliverHanded?.(this.id, undefined)
     this.idle?.abort()
     this.slotFreed?.()
     await this.loopDone
@@ -252,6 +255,7 @@ export class WorkerEngine {
       const runnable = await this.applyRateLimits(jobs, sooner)
       claimed = runnable.length
       for (const job of runnable) this.run(job)
+      this.pool.flush()
     }
     if (this.stopping) return 'done'
     // Every slot taken (a settle committed while the jobs claimed after it still run): nothing
@@ -277,6 +281,7 @@ export class WorkerEngine {
       sooner(next.nextRunAt)
       const runnable = await this.applyRateLimits(next.jobs, sooner)
       for (const job of runnable) this.run(job)
+      this.pool.flush()
       if (runnable.length > 0) return 'again'
     }
     // Idle (or partly busy): sleep until a change, a freed slot, or the next delayed job is due.
@@ -284,7 +289,9 @@ export class WorkerEngine {
     // Redis then sends about one claim every few seconds).
     const timeout = nextAt === null ? IDLE_CHECK_MS : Math.max(0, Math.min(IDLE_CHECK_MS, nextAt - Date.now()))
     this.idle = new AbortController()
-    await Promise.race([this.broker.waitForChange(timeout, this.idle.signal), this.running.size > 0 ? this.waitForSlot() : never])
+    // A freed slot ends the wait even with nothing running now: a job handed to this worker meanwhile
+    // (startHanded) ends with a claim, which parks the worker again with its slots free.
+    await Promise.race([this.broker.waitForChange(timeout, this.idle.signal), this.waitForSlot()])
     // Releases the broker-side waiter if a freed slot won the race. With a reason: abort() without
     // one builds a DOMException with a stack trace (~20 µs) on every wake, on the way to a claim.
     this.idle.abort(WOKE)
@@ -302,12 +309,28 @@ export class WorkerEngine {
     return new Promise((r) => (this.slotFreed = r))
   }
 
-  private run(job: ClaimedJob): void {
+  /**
+   * A job the broker handed to this worker, already leased (see HandingBroker): started here and
+   * now, sent to its thread in this turn. False leaves it to the next claim: while stopping
+   * (stopClaiming puts it back), with no free slot, or for a rate-limited task (its tokens are
+   * taken on the claim path).
+   */
+  private startHanded(job: ClaimedJob): boolean {
+    if (this.stopping || this.running.size - this.settling.size >= this.concurrency || this.running.size >= 2 * this.concurrency) return false
+    if (this.tasks.get(job.task)?.options.rateLimit !== undefined) return false
+    this.run(job, false)
+    this.pool.flush()
+    // Told once the job is on its way: the log and live events are not on its path.
+    this.opts.onEvent?.({ type: 'started', job })
+    return true
+  }
+
+  private run(job: ClaimedJob, announce = true): void {
     const def = this.tasks.get(job.task)
     const pool = this.pool
     const r: Running = { job, pool, started: performance.now() }
     this.running.set(job.id, r)
-    this.opts.onEvent?.({ type: 'started', job })
+    if (announce) this.opts.onEvent?.({ type: 'started', job })
     const timeout = def?.options.timeout
     if (timeout !== undefined) {
       const ms = toMs(timeout, 'timeout')
@@ -391,6 +414,5 @@ export class WorkerEngine {
   }
 }
 
-const never = new Promise<void>(() => undefined)
 /** The reason an idle wait is over (see step()). */
 const WOKE = 'woke'
