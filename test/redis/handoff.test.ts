@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { keyBase } from '../../src/broker/redis/url.js'
-import type { NewJob } from '../../src/broker/types.js'
+import type { ClaimedJob, NewJob } from '../../src/broker/types.js'
+import type { HandingBroker } from '../../src/worker/engine-options.js'
 import { redisScope } from './scope.js'
 
 // Hand-off (src/broker/redis/scripts/handoff-lib.lua.ts): an enqueue gives a queued job, leased,
@@ -153,5 +154,33 @@ describe('Redis hand-off to parked workers', () => {
     const [b] = await producer.enqueue([job()])
     expect(await producer.getJob(b!.id)).toMatchObject({ state: 'queued' })
     expect(await raw().exists(`${keyBase(prefix)}park:w1`, `${keyBase(prefix)}inbox:w1`)).toBe(0)
+  })
+
+  it('gives a handed job to the engine that asked (deliverHanded) as its reader pops it; one refused waits for the claim', async () => {
+    const prefix = newPrefix()
+    const proxy = await startProxy()
+    const worker = (await open(prefix, proxy.url())) as Awaited<ReturnType<typeof open>> & HandingBroker
+    const producer = await open(prefix)
+    const started: ClaimedJob[] = []
+    let accept = true
+    worker.deliverHanded!('w1', (j) => accept && started.push(j) > 0)
+    await worker.waitForChange(1000) // the first wait subscribes and returns
+    expect((await worker.claim(claimReq({ limit: 2 }))).jobs).toEqual([]) // drained: parked with 2 slots
+    const [a] = await producer.enqueue([job({ payload: '"a"' })])
+    await vi.waitFor(() => expect(started.map((j) => j.id)).toEqual([a!.id]), { timeout: 5000 })
+    expect(started[0]).toMatchObject({ payload: '"a"', attempt: 1, token: 1 })
+    // Started already: no claim returns it again, and the next claim from Redis counts it as delivered.
+    accept = false
+    const [b] = await producer.enqueue([job({ payload: '"b"' })])
+    await worker.waitForChange(3_600_000) // refused: the reader wakes the worker, whose claim returns it
+    const before = proxy.commands
+    expect((await worker.claim(claimReq({ limit: 1 }))).jobs.map((j) => j.id)).toEqual([b!.id])
+    expect(proxy.commands - before).toBe(0)
+    expect(started).toHaveLength(1)
+    // Both slots taken: a third job is not handed to this worker.
+    const [c] = await producer.enqueue([job()])
+    expect(await producer.getJob(c!.id)).toMatchObject({ state: 'queued' })
+    for (const j of [started[0]!, { id: b!.id, token: 1 }]) expect(await worker.settle([{ id: j.id, token: j.token, kind: 'succeeded' }])).toEqual([true])
+    expect((await worker.claim(claimReq())).jobs.map((j) => j.id)).toEqual([c!.id])
   })
 })
