@@ -54,18 +54,44 @@ describe('Redis hand-off to parked workers', () => {
     expect(nextRunAt).toBe(at)
   })
 
-  it("tells workers of a settle only when it left something to claim ('settle'), not when jobs only ended ('ended')", async () => {
+  it("tells workers of a settle only when it left something to claim ('settle'), not when jobs only ended ('ended', on the quiet channel)", async () => {
     const prefix = newPrefix()
     const [worker, producer] = [await open(prefix), await open(prefix)]
     const sub = raw()
     const got: string[] = []
-    sub.on('message', (_c: string, m: string) => got.push(m))
-    await sub.subscribe(`${prefix}events`)
+    sub.on('message', (c: string, m: string) => got.push(c === `${prefix}events` ? m : `${c.slice(prefix.length)} ${m}`))
+    await sub.subscribe(`${prefix}events`, `${prefix}events:quiet`)
     await producer.enqueue([job({ maxAttempts: 3 }), job({ maxAttempts: 3 })])
     const [a, b] = (await worker.claim(claimReq({ workerId: 'w9' }))).jobs
     await worker.settle([{ id: a!.id, token: a!.token, kind: 'succeeded', result: '1' }])
     await worker.settle([{ id: b!.id, token: b!.token, kind: 'failed', error: { message: 'x' }, retryAt: Date.now() + 60_000 }])
-    await vi.waitFor(() => expect(got).toEqual(['enqueue', 'ended', 'settle']), { timeout: 5000 })
+    await vi.waitFor(() => expect(got).toEqual(['enqueue', 'events:quiet ended', 'settle']), { timeout: 5000 })
+  })
+
+  it("wakes producers on a hand-off and a job's end; a broker with a parked worker does not even receive them", async () => {
+    const prefix = newPrefix()
+    const [worker, producer, watcher] = [await open(prefix), await open(prefix), await open(prefix)]
+    await watcher.waitForChange(1000) // the first wait subscribes and returns
+    expect((await worker.claim(claimReq())).jobs).toEqual([]) // drained: parked
+    await worker.waitForChange(1000)
+    // Both listen to the main channel; only the watcher to the quiet one.
+    const subscribers = async () => (await raw().pubsub('NUMSUB', `${prefix}events`, `${prefix}events:quiet`)) as (string | number)[]
+    expect(await subscribers()).toEqual([`${prefix}events`, 2, `${prefix}events:quiet`, 1])
+    const woke = watcher.waitForChange(3_600_000)
+    const [r] = await producer.enqueue([job()])
+    expect(await producer.getJob(r!.id)).toMatchObject({ state: 'active' })
+    await woke // 'handoff' on the quiet channel
+    await worker.waitForChange(3_600_000) // the inbox reader's wake
+    const { jobs } = await worker.claim(claimReq())
+    const ended = watcher.waitForChange(3_600_000)
+    expect(await worker.settle([{ id: jobs[0]!.id, token: jobs[0]!.token, kind: 'succeeded' }])).toEqual([true])
+    await ended // 'ended' on the quiet channel
+    // A broker listening before its worker parked leaves the quiet channel once it does.
+    const late = await open(prefix)
+    await late.waitForChange(1000)
+    expect(await subscribers()).toEqual([`${prefix}events`, 3, `${prefix}events:quiet`, 2])
+    expect((await late.claim(claimReq({ workerId: 'w2' }))).jobs).toEqual([])
+    await vi.waitFor(async () => expect(await subscribers()).toEqual([`${prefix}events`, 3, `${prefix}events:quiet`, 1]), { timeout: 5000 })
   })
 
   it('counts a handed job on its way to the worker against its claims: never more jobs than slots', async () => {
