@@ -20,8 +20,9 @@ interface Inbox {
 /**
  * The inboxes of the workers claiming through this broker (scripts/handoff-lib.lua.ts): a claim
  * that leaves slots free parks its worker, and an enqueue may then hand it jobs, already leased,
- * on `<base>inbox:<worker>`. Each inbox has a reader blocked on that list; what it pops waits here
- * for the worker's next claim, which returns it with no round trip.
+ * on `<base>inbox:<worker>`. Each inbox has a reader blocked on that list; what it pops goes to the
+ * worker's engine at once (deliverTo), or else waits here for the worker's next claim, which
+ * returns it with no round trip.
  */
 export class WorkerInboxes {
   private readonly inboxes = new Map<string, Inbox>()
