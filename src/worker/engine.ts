@@ -8,6 +8,7 @@ import { engineHooks } from './pool-hooks.js'
 import { decideOutcome } from './outcome.js'
 import type { EngineEvent } from './events.js'
 import type { EngineBroker, EngineOptions } from './engine-options.js'
+import { renewLeases } from './renew-leases.js'
 import { settleWhileLeased } from './settle-retry.js'
 import type { TaskCatalog } from './manifest.js'
 import type { PoolHooks, PoolResult, ThreadPool } from './pool.js'
@@ -139,7 +140,7 @@ export class WorkerEngine {
   async start(): Promise<void> {
     // Renew well inside the lease; at least every second so cancellations are noticed quickly.
     const every = Math.max(50, Math.min(1000, Math.floor(this.leaseMs / 3)))
-    this.renewTimer = setInterval(() => void this.renewLeases(), every)
+    this.renewTimer = setInterval(() => void renewLeases(this.broker, this.running, this.leaseMs, (r, why, msg) => this.stopJob(r, why, msg)), every)
     await this.housekeeping.start()
     // A burst run ends once the queues are drained: it takes jobs by claiming only.
     if (!this.opts.burst) this.broker.deliverHanded?.(this.id, (job) => this.startHanded(job))
@@ -390,27 +391,6 @@ export class WorkerEngine {
       freed?.()
     })
     return this.flushing
-  }
-
-  /** Keeps leases of running jobs alive, and notices cancellations and lost leases. */
-  private async renewLeases(): Promise<void> {
-    if (this.running.size === 0) return
-    const leases = [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token }))
-    try {
-      const renewed = await this.broker.renew(leases, this.leaseMs)
-      const lost = renewed.lost
-      const cancelled = new Set(renewed.cancelRequested)
-      for (const id of cancelled) {
-        const r = this.running.get(id)
-        if (r) this.stopJob(r, 'cancelled', 'cancelled')
-      }
-      for (const id of lost) {
-        const r = this.running.get(id)
-        if (r && !cancelled.has(id)) this.stopJob(r, 'lease-lost', 'lease lost: another worker may run this job')
-      }
-    } catch {
-      /* broker unreachable: try again next tick; the lease has margin */
-    }
   }
 }
 
