@@ -2,16 +2,18 @@
 // workers run at once (each on its own key prefix) and the samples alternate between them, so on a
 // loaded machine both see the same load at the same moments (bench/latency-ab.js alternates whole
 // runs, ~15 s each, which this machine's load swings across). PING round trips are interleaved too.
-//   node bench/latency-pair.js <before-clone> <after-clone> [samples per side, default 600]
+//   node bench/latency-pair.js <before-clone> <after-clone> [samples per side, default 600] [sqlite]
+// With `sqlite`, each side's worker and producer share a SQLite database of their own instead.
 import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import { LATENCY_TASK, makeProject, percentile, removeDir, sleep, waitForOutput } from './helpers.js'
 import { deletePrefix, newPrefix, REDIS_URL } from './redis.js'
 import { spawn } from 'node:child_process'
 
-const [beforeDir, afterDir, samplesArg = '600'] = process.argv.slice(2)
+const [beforeDir, afterDir, samplesArg = '600', brokerArg = 'redis'] = process.argv.slice(2)
+const sqlite = brokerArg === 'sqlite'
 if (!beforeDir || !afterDir) {
-  console.error('usage: node bench/latency-pair.js <before-clone> <after-clone> [samples per side]')
+  console.error('usage: node bench/latency-pair.js <before-clone> <after-clone> [samples per side] [sqlite]')
   process.exit(2)
 }
 const samples = Number(samplesArg)
@@ -19,11 +21,13 @@ const warmup = 50
 
 async function side(dir) {
   const project = makeProject('latency-pair', { lat: LATENCY_TASK })
-  const { prefix, url } = newPrefix()
+  const { prefix, url } = sqlite ? { prefix: undefined, url: undefined } : newPrefix()
   const { RedisBroker } = await import(resolve(dir, 'dist/src/broker/redis/redis-broker.js'))
+  const { SqliteBroker } = await import(resolve(dir, 'dist/src/broker/sqlite/sqlite-broker.js'))
   const { Client } = await import(resolve(dir, 'dist/src/app/client.js'))
-  const broker = await RedisBroker.connect(url)
-  const child = spawn(resolve(dir, 'bin/run.js'), ['worker', '--quiet', '--broker', url], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  // SQLite: the database is made first, so producer and worker start on the same file.
+  const broker = sqlite ? new SqliteBroker(project.dbFile) : await RedisBroker.connect(url)
+  const child = spawn(resolve(dir, 'bin/run.js'), ['worker', '--quiet', ...(sqlite ? [] : ['--broker', url])], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out += d))
@@ -58,7 +62,7 @@ try {
     await s.w.exited
     await s.broker.close()
     removeDir(s.project.dir)
-    await deletePrefix(s.prefix)
+    if (s.prefix) await deletePrefix(s.prefix)
   }
 }
 const f = (xs) => {

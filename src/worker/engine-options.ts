@@ -1,10 +1,22 @@
-import type { ProducerBroker, ReapedWorker, WorkerBroker } from '../broker/types.js'
+import type { ClaimedJob, ProducerBroker, ReapedWorker, WorkerBroker } from '../broker/types.js'
 import type { EngineEvent } from './events.js'
 import type { TaskCatalog } from './manifest.js'
 import type { ThreadPool } from './pool.js'
 
 /** The roles an engine uses: the worker protocol, and enqueue for children. */
-export type EngineBroker = WorkerBroker & Pick<ProducerBroker, 'enqueue'>
+export type EngineBroker = WorkerBroker & Pick<ProducerBroker, 'enqueue'> & HandingBroker
+
+/**
+ * Optional, for a broker that hands new jobs, already leased, to idle workers (Redis:
+ * broker/redis/worker-inboxes.ts): it gives each such job to `start` as it arrives, so the job
+ * goes to a task thread in that same turn instead of after a wake-up and a claim turn. `start`
+ * returns false when the engine will not take it now (stopping, no free slot, a rate-limited
+ * task): the broker then keeps it for the worker's next claim, as without `start`. Undefined
+ * unregisters.
+ */
+export interface HandingBroker {
+  deliverHanded?(workerId: string, start: ((job: ClaimedJob) => boolean) | undefined): void
+}
 
 export interface EngineOptions {
   /** Task options by name (retries, backoff, timeout, queue…), from the pool's manifest. */

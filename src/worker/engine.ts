@@ -8,6 +8,7 @@ import { engineHooks } from './pool-hooks.js'
 import { decideOutcome } from './outcome.js'
 import type { EngineEvent } from './events.js'
 import type { EngineBroker, EngineOptions } from './engine-options.js'
+import { renewLeases } from './renew-leases.js'
 import { settleWhileLeased } from './settle-retry.js'
 import type { TaskCatalog } from './manifest.js'
 import type { PoolHooks, PoolResult, ThreadPool } from './pool.js'
@@ -139,8 +140,10 @@ export class WorkerEngine {
   async start(): Promise<void> {
     // Renew well inside the lease; at least every second so cancellations are noticed quickly.
     const every = Math.max(50, Math.min(1000, Math.floor(this.leaseMs / 3)))
-    this.renewTimer = setInterval(() => void this.renewLeases(), every)
+    this.renewTimer = setInterval(() => void renewLeases(this.broker, this.running, this.leaseMs, (r, why, msg) => this.stopJob(r, why, msg)), every)
     await this.housekeeping.start()
+    // A burst run ends once the queues are drained: it takes jobs by claiming only.
+    if (!this.opts.burst) this.broker.deliverHanded?.(this.id, (job) => this.startHanded(job))
     this.loopDone = this.loop()
   }
 
@@ -157,6 +160,7 @@ export class WorkerEngine {
    */
   async stop(graceMs = 30_000): Promise<void> {
     this.stopping = true
+    this.broker.deliverHanded?.(this.id, undefined)
     this.idle?.abort()
     this.slotFreed?.()
     await this.loopDone
@@ -252,6 +256,7 @@ export class WorkerEngine {
       const runnable = await this.applyRateLimits(jobs, sooner)
       claimed = runnable.length
       for (const job of runnable) this.run(job)
+      this.pool.flush()
     }
     if (this.stopping) return 'done'
     // Every slot taken (a settle committed while the jobs claimed after it still run): nothing
@@ -277,6 +282,7 @@ export class WorkerEngine {
       sooner(next.nextRunAt)
       const runnable = await this.applyRateLimits(next.jobs, sooner)
       for (const job of runnable) this.run(job)
+      this.pool.flush()
       if (runnable.length > 0) return 'again'
     }
     // Idle (or partly busy): sleep until a change, a freed slot, or the next delayed job is due.
@@ -284,7 +290,9 @@ export class WorkerEngine {
     // Redis then sends about one claim every few seconds).
     const timeout = nextAt === null ? IDLE_CHECK_MS : Math.max(0, Math.min(IDLE_CHECK_MS, nextAt - Date.now()))
     this.idle = new AbortController()
-    await Promise.race([this.broker.waitForChange(timeout, this.idle.signal), this.running.size > 0 ? this.waitForSlot() : never])
+    // A freed slot ends the wait even with nothing running now: a job handed to this worker meanwhile
+    // (startHanded) ends with a claim, which parks the worker again with its slots free.
+    await Promise.race([this.broker.waitForChange(timeout, this.idle.signal), this.waitForSlot()])
     // Releases the broker-side waiter if a freed slot won the race. With a reason: abort() without
     // one builds a DOMException with a stack trace (~20 µs) on every wake, on the way to a claim.
     this.idle.abort(WOKE)
@@ -302,12 +310,28 @@ export class WorkerEngine {
     return new Promise((r) => (this.slotFreed = r))
   }
 
-  private run(job: ClaimedJob): void {
+  /**
+   * A job the broker handed to this worker, already leased (see HandingBroker): started here and
+   * now, sent to its thread in this turn. False leaves it to the next claim: while stopping
+   * (stopClaiming puts it back), with no free slot, or for a rate-limited task (its tokens are
+   * taken on the claim path).
+   */
+  private startHanded(job: ClaimedJob): boolean {
+    if (this.stopping || this.running.size - this.settling.size >= this.concurrency || this.running.size >= 2 * this.concurrency) return false
+    if (this.tasks.get(job.task)?.options.rateLimit !== undefined) return false
+    this.run(job, false)
+    this.pool.flush()
+    // Told once the job is on its way: the log and live events are not on its path.
+    this.opts.onEvent?.({ type: 'started', job })
+    return true
+  }
+
+  private run(job: ClaimedJob, announce = true): void {
     const def = this.tasks.get(job.task)
     const pool = this.pool
     const r: Running = { job, pool, started: performance.now() }
     this.running.set(job.id, r)
-    this.opts.onEvent?.({ type: 'started', job })
+    if (announce) this.opts.onEvent?.({ type: 'started', job })
     const timeout = def?.options.timeout
     if (timeout !== undefined) {
       const ms = toMs(timeout, 'timeout')
@@ -368,29 +392,7 @@ export class WorkerEngine {
     })
     return this.flushing
   }
-
-  /** Keeps leases of running jobs alive, and notices cancellations and lost leases. */
-  private async renewLeases(): Promise<void> {
-    if (this.running.size === 0) return
-    const leases = [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token }))
-    try {
-      const renewed = await this.broker.renew(leases, this.leaseMs)
-      const lost = renewed.lost
-      const cancelled = new Set(renewed.cancelRequested)
-      for (const id of cancelled) {
-        const r = this.running.get(id)
-        if (r) this.stopJob(r, 'cancelled', 'cancelled')
-      }
-      for (const id of lost) {
-        const r = this.running.get(id)
-        if (r && !cancelled.has(id)) this.stopJob(r, 'lease-lost', 'lease lost: another worker may run this job')
-      }
-    } catch {
-      /* broker unreachable: try again next tick; the lease has margin */
-    }
-  }
 }
 
-const never = new Promise<void>(() => undefined)
 /** The reason an idle wait is over (see step()). */
 const WOKE = 'woke'

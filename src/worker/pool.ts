@@ -176,15 +176,26 @@ export class ThreadPool {
     // The job object is the engine's, made for this attempt: it carries its flag from here on.
     job.flag = flag
     slot.jobs.set(job.id, { job, resolve })
-    // Batch: every job dispatched in this turn goes to the thread in one message.
-    if (slot.outbox.push(job) === 1) {
-      queueMicrotask(() => {
-        const jobs = slot.outbox
-        slot.outbox = []
-        slot.lastBusy = Date.now()
-        if (!slot.retired) this.post(slot, { type: 'run', packed: packJobs(jobs) })
-      })
-    }
+    // Batch: every job dispatched in this turn goes to the thread in one message, sent by flush()
+    // (the engine calls it once it has dispatched a claim's jobs) or else after this turn's microtasks.
+    if (slot.outbox.push(job) === 1) queueMicrotask(() => this.send(slot))
+  }
+
+  /**
+   * Sends the jobs dispatched so far now, rather than after the caller's microtasks: the engine
+   * calls it right after dispatching a claim's jobs, so the threads wake while it goes back to
+   * its idle wait (setting that up before the post was ~0.05 ms of every idle job's start).
+   */
+  flush(): void {
+    for (const s of this.slots) if (s.outbox.length > 0) this.send(s)
+  }
+
+  private send(slot: Slot): void {
+    const jobs = slot.outbox
+    if (jobs.length === 0) return
+    slot.outbox = []
+    slot.lastBusy = Date.now()
+    if (!slot.retired) this.post(slot, { type: 'run', packed: packJobs(jobs) })
   }
 
   /** Takes a job back from a thread if the thread has not begun it (the flag says who won). */

@@ -2,9 +2,11 @@
  * The worker engine on the Redis broker: real task threads, real Redis, one key prefix per test.
  * (test/worker/engine.test.ts covers the engine itself on SQLite; this checks the pair works.)
  */
+import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { keyBase } from '../../src/broker/redis/url.js'
 import { ProjectFixture } from '../worker/fixture.js'
-import { deletePrefix, uniquePrefix, urlWith } from './helpers.js'
+import { deletePrefix, TEST_REDIS, uniquePrefix, urlWith } from './helpers.js'
 
 const TASKS = `
 import { task, RetryLater } from 'tqjs'
@@ -23,6 +25,7 @@ export const slow = task('slow', async (_p: unknown, ctx) => {
     ctx.signal.addEventListener('abort', () => { clearTimeout(t); reject(ctx.signal.reason) })
   })
 })
+export const limited = task('limited', async (p: number) => p, { rateLimit: '1/m' })
 export const parent = task('parent', async (_p: unknown, ctx) => {
   const child = await ctx.enqueue('echo', { v: 'child' })
   return { child: child.id }
@@ -84,5 +87,30 @@ describe('worker engine on Redis', () => {
     expect((await h.get())!.state).toBe('queued')
     await broker.resume('default')
     expect(await h.result({ timeout: '10s' })).toEqual({ echoed: 1 })
+  })
+
+  it('starts jobs handed to it while idle, again and again beyond its slots, and keeps a rate limit on them', async () => {
+    const fx = project()
+    const client = await fx.client()
+    const redis = new Redis(TEST_REDIS)
+    try {
+      const engine = await fx.worker({ concurrency: 2 })
+      const parked = () => redis.zscore(`${keyBase(prefix)}parked:default`, engine.id)
+      for (let i = 0; i < 5; i++) {
+        // Parked again once the last job ended (its claim from Redis): the enqueue hands it the job.
+        await vi.waitFor(async () => expect(await parked()).not.toBeNull(), { timeout: 5000 })
+        const h = await client.enqueue('echo', { v: i })
+        expect(await h.get()).toMatchObject({ state: 'active', attempt: 1 })
+        expect(await h.result({ timeout: '10s' })).toEqual({ echoed: i })
+      }
+      // A rate-limited task's handed job goes through the claim path, which takes its token.
+      await vi.waitFor(async () => expect(await parked()).not.toBeNull(), { timeout: 5000 })
+      expect(await (await client.enqueue('limited', 1)).result({ timeout: '10s' })).toBe(1)
+      await vi.waitFor(async () => expect(await parked()).not.toBeNull(), { timeout: 5000 })
+      const second = await client.enqueue('limited', 2)
+      await vi.waitFor(async () => expect(await second.get()).toMatchObject({ state: 'scheduled', attempt: 0 }), { timeout: 5000 })
+    } finally {
+      redis.disconnect()
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { keyBase } from '../../src/broker/redis/url.js'
-import type { NewJob } from '../../src/broker/types.js'
+import type { ClaimedJob, NewJob } from '../../src/broker/types.js'
+import type { HandingBroker } from '../../src/worker/engine-options.js'
 import { redisScope } from './scope.js'
 
 // Hand-off (src/broker/redis/scripts/handoff-lib.lua.ts): an enqueue gives a queued job, leased,
@@ -53,18 +54,44 @@ describe('Redis hand-off to parked workers', () => {
     expect(nextRunAt).toBe(at)
   })
 
-  it("tells workers of a settle only when it left something to claim ('settle'), not when jobs only ended ('ended')", async () => {
+  it("tells workers of a settle only when it left something to claim ('settle'), not when jobs only ended ('ended', on the quiet channel)", async () => {
     const prefix = newPrefix()
     const [worker, producer] = [await open(prefix), await open(prefix)]
     const sub = raw()
     const got: string[] = []
-    sub.on('message', (_c: string, m: string) => got.push(m))
-    await sub.subscribe(`${prefix}events`)
+    sub.on('message', (c: string, m: string) => got.push(c === `${prefix}events` ? m : `${c.slice(prefix.length)} ${m}`))
+    await sub.subscribe(`${prefix}events`, `${prefix}events:quiet`)
     await producer.enqueue([job({ maxAttempts: 3 }), job({ maxAttempts: 3 })])
     const [a, b] = (await worker.claim(claimReq({ workerId: 'w9' }))).jobs
     await worker.settle([{ id: a!.id, token: a!.token, kind: 'succeeded', result: '1' }])
     await worker.settle([{ id: b!.id, token: b!.token, kind: 'failed', error: { message: 'x' }, retryAt: Date.now() + 60_000 }])
-    await vi.waitFor(() => expect(got).toEqual(['enqueue', 'ended', 'settle']), { timeout: 5000 })
+    await vi.waitFor(() => expect(got).toEqual(['enqueue', 'events:quiet ended', 'settle']), { timeout: 5000 })
+  })
+
+  it("wakes producers on a hand-off and a job's end; a broker with a parked worker does not even receive them", async () => {
+    const prefix = newPrefix()
+    const [worker, producer, watcher] = [await open(prefix), await open(prefix), await open(prefix)]
+    await watcher.waitForChange(1000) // the first wait subscribes and returns
+    expect((await worker.claim(claimReq())).jobs).toEqual([]) // drained: parked
+    await worker.waitForChange(1000)
+    // Both listen to the main channel; only the watcher to the quiet one.
+    const subscribers = async () => (await raw().pubsub('NUMSUB', `${prefix}events`, `${prefix}events:quiet`)) as (string | number)[]
+    expect(await subscribers()).toEqual([`${prefix}events`, 2, `${prefix}events:quiet`, 1])
+    const woke = watcher.waitForChange(3_600_000)
+    const [r] = await producer.enqueue([job()])
+    expect(await producer.getJob(r!.id)).toMatchObject({ state: 'active' })
+    await woke // 'handoff' on the quiet channel
+    await worker.waitForChange(3_600_000) // the inbox reader's wake
+    const { jobs } = await worker.claim(claimReq())
+    const ended = watcher.waitForChange(3_600_000)
+    expect(await worker.settle([{ id: jobs[0]!.id, token: jobs[0]!.token, kind: 'succeeded' }])).toEqual([true])
+    await ended // 'ended' on the quiet channel
+    // A broker listening before its worker parked leaves the quiet channel once it does.
+    const late = await open(prefix)
+    await late.waitForChange(1000)
+    expect(await subscribers()).toEqual([`${prefix}events`, 3, `${prefix}events:quiet`, 2])
+    expect((await late.claim(claimReq({ workerId: 'w2' }))).jobs).toEqual([])
+    await vi.waitFor(async () => expect(await subscribers()).toEqual([`${prefix}events`, 3, `${prefix}events:quiet`, 1]), { timeout: 5000 })
   })
 
   it('counts a handed job on its way to the worker against its claims: never more jobs than slots', async () => {
@@ -153,5 +180,33 @@ describe('Redis hand-off to parked workers', () => {
     const [b] = await producer.enqueue([job()])
     expect(await producer.getJob(b!.id)).toMatchObject({ state: 'queued' })
     expect(await raw().exists(`${keyBase(prefix)}park:w1`, `${keyBase(prefix)}inbox:w1`)).toBe(0)
+  })
+
+  it('gives a handed job to the engine that asked (deliverHanded) as its reader pops it; one refused waits for the claim', async () => {
+    const prefix = newPrefix()
+    const proxy = await startProxy()
+    const worker = (await open(prefix, proxy.url())) as Awaited<ReturnType<typeof open>> & HandingBroker
+    const producer = await open(prefix)
+    const started: ClaimedJob[] = []
+    let accept = true
+    worker.deliverHanded!('w1', (j) => accept && started.push(j) > 0)
+    await worker.waitForChange(1000) // the first wait subscribes and returns
+    expect((await worker.claim(claimReq({ limit: 2 }))).jobs).toEqual([]) // drained: parked with 2 slots
+    const [a] = await producer.enqueue([job({ payload: '"a"' })])
+    await vi.waitFor(() => expect(started.map((j) => j.id)).toEqual([a!.id]), { timeout: 5000 })
+    expect(started[0]).toMatchObject({ payload: '"a"', attempt: 1, token: 1 })
+    // Started already: no claim returns it again, and the next claim from Redis counts it as delivered.
+    accept = false
+    const [b] = await producer.enqueue([job({ payload: '"b"' })])
+    await worker.waitForChange(3_600_000) // refused: the reader wakes the worker, whose claim returns it
+    const before = proxy.commands
+    expect((await worker.claim(claimReq({ limit: 1 }))).jobs.map((j) => j.id)).toEqual([b!.id])
+    expect(proxy.commands - before).toBe(0)
+    expect(started).toHaveLength(1)
+    // Both slots taken: a third job is not handed to this worker.
+    const [c] = await producer.enqueue([job()])
+    expect(await producer.getJob(c!.id)).toMatchObject({ state: 'queued' })
+    for (const j of [started[0]!, { id: b!.id, token: 1 }]) expect(await worker.settle([{ id: j.id, token: j.token, kind: 'succeeded' }])).toEqual([true])
+    expect((await worker.claim(claimReq())).jobs.map((j) => j.id)).toEqual([c!.id])
   })
 })

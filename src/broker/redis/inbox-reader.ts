@@ -64,8 +64,8 @@ export class InboxReader {
         break
       }
       this.onJob(claimedJob(fields as string[], 0))
-      // The next BLPOP after the worker has taken this job (its claim, the post to its thread: all
-      // microtasks of this turn), not before: writing it first was 0.1 ms on the job's way to start.
+      // The next BLPOP after the worker has taken this job (the post to its thread: this turn), not
+      // before: writing it first was 0.1 ms on the job's way to start.
       await new Promise((resolve) => setImmediate(resolve))
     }
   }

@@ -7,24 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { newJobId } from '../job-id.js'
 import { toJobJSON } from '../job-json.js'
-import type {
-  Broker,
-  CancelResult,
-  ClaimRequest,
-  ClaimResult,
-  EnqueueResult,
-  JobFilter,
-  JobJSON,
-  JobState,
-  NewJob,
-  Outcome,
-  PruneRequest,
-  QueueCounts,
-  ReapedWorker,
-  RenewResult,
-  ScheduleRecord,
-  WorkerInfo,
-} from '../types.js'
+import type { Broker, CancelResult, ClaimedJob, ClaimRequest, ClaimResult, EnqueueResult, JobFilter, JobJSON, JobState, NewJob, Outcome } from '../types.js'
+import type { PruneRequest, QueueCounts, ReapedWorker, RenewResult, ScheduleRecord, WorkerInfo } from '../types.js'
 import { FINAL_STATES, JOB_STATES } from '../types.js'
 import { ChangeListener } from './change-listener.js'
 import { JobEnds } from './job-ends.js'
@@ -86,6 +70,7 @@ export class RedisBroker implements Broker {
       () => openRedis(cfg, { connectionName: 'tq-inbox', commandTimeout: undefined, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false }),
       (workerId) => this.key(`inbox:${workerId}`),
       () => this.listener.wake(),
+      () => this.listener.claimable,
       () => (this.listener.worker = true),
     )
     this.events = new RedisEventChannel(this.redis, () => openRedis(cfg, { connectionName: 'tq-live-events' }), `${cfg.prefix}live-events`)
@@ -181,6 +166,11 @@ export class RedisBroker implements Broker {
     // Slots left: the script parked the worker, so enqueues may hand it jobs; read its inbox.
     if (!this.closed) this.inboxes.claimed(req.workerId, out.length < req.limit, nextRunAt, claimableAt)
     return { jobs: out, nextRunAt, ...(expired.length ? { expired } : {}) }
+  }
+
+  /** Jobs handed to this worker go straight to `start` (see HandingBroker in worker/engine-options.ts). */
+  deliverHanded(workerId: string, start: ((job: ClaimedJob) => boolean) | undefined): void {
+    this.inboxes.deliverTo(workerId, start)
   }
 
   async stopClaiming(workerId: string): Promise<void> {

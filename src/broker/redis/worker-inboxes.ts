@@ -20,11 +20,14 @@ interface Inbox {
 /**
  * The inboxes of the workers claiming through this broker (scripts/handoff-lib.lua.ts): a claim
  * that leaves slots free parks its worker, and an enqueue may then hand it jobs, already leased,
- * on `<base>inbox:<worker>`. Each inbox has a reader blocked on that list; what it pops waits here
- * for the worker's next claim, which returns it with no round trip.
+ * on `<base>inbox:<worker>`. Each inbox has a reader blocked on that list; what it pops goes to the
+ * worker's engine at once (deliverTo), or else waits here for the worker's next claim, which
+ * returns it with no round trip.
  */
 export class WorkerInboxes {
   private readonly inboxes = new Map<string, Inbox>()
+  /** Per worker, its engine's way to start a handed job at once (deliverTo). */
+  private readonly starters = new Map<string, (job: ClaimedJob) => boolean>()
 
   constructor(
     /** A connection of the inbox's own (it blocks on BLPOP). */
@@ -32,12 +35,24 @@ export class WorkerInboxes {
     private readonly keyOf: (workerId: string) => string,
     /** A job arrived: wake the worker's engine (its claim returns it). */
     private readonly onHanded: () => void,
+    /** The change listener's count of changes a claim could find (ChangeListener.claimable). */
+    private readonly claimable: () => number,
     /** The first worker parked here: from now on some wake-ups are not for this broker. */
     private readonly onFirstParked: () => void,
   ) {}
 
   get workerIds(): string[] {
     return [...this.inboxes.keys()]
+  }
+
+  /**
+   * Jobs handed to `workerId` go to `start` as its reader pops them, in that turn, rather than
+   * waiting for the worker's next claim; those it refuses (false) wait for the claim as before.
+   * Undefined unregisters.
+   */
+  deliverTo(workerId: string, start: ((job: ClaimedJob) => boolean) | undefined): void {
+    if (start) this.starters.set(workerId, start)
+    else this.starters.delete(workerId)
   }
 
   /** Up to `limit` jobs handed to this worker and not yet claimed, with what its last claim from Redis said; undefined when none wait. */
@@ -65,6 +80,13 @@ export class WorkerInboxes {
     if (!inbox) {
       const handed: ClaimedJob[] = []
       const reader = new InboxReader(this.open(), this.keyOf(workerId), (job) => {
+        if (this.starters.get(workerId)?.(job)) {
+          // Returned as a claim would return it: the next claim from Redis tells the script.
+          inbox!.delivered.push(`${job.id}:${job.token}`)
+          // Something a claim could find changed since the last claim: the worker claims now.
+          if (this.claimable() !== inbox!.claimableAt) this.onHanded()
+          return
+        }
         handed.push(job)
         this.onHanded()
       })
@@ -81,6 +103,7 @@ export class WorkerInboxes {
    * given to `release` to put back. False when the worker had no inbox here.
    */
   async stop(workerId: string, unpark: () => Promise<unknown>, release: (jobs: ClaimedJob[]) => Promise<unknown>): Promise<boolean> {
+    this.starters.delete(workerId)
     const inbox = this.inboxes.get(workerId)
     if (!inbox) return false
     this.inboxes.delete(workerId)

@@ -14,7 +14,8 @@
  * then (optional) the number of jobs with headers h, then h pairs: job index (0-based), headers (JSON text).
  * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
  * Queued jobs may be handed straight to a parked worker (handoff-lib.lua.ts): then the job is
- * active, and the message is 'handoff' if every job created went that way.
+ * active, and the message is 'handoff', on the quiet channel '<events channel>:quiet', if every job
+ * created went that way.
  */
 export const ENQUEUE = String.raw`
 local now = now_ms()
@@ -50,7 +51,8 @@ if created > 0 then
   for q, m in pairs(mine) do handed = handed + hand_off(q, m, now) end
 end
 write_counts()
--- Jobs all handed off need no worker to look: 'handoff' wakes no parked worker (change-listener.ts).
-if created > handed then redis.call('PUBLISH', CHANNEL, 'enqueue') elseif handed > 0 then redis.call('PUBLISH', CHANNEL, 'handoff') end
+-- Jobs all handed off need no worker to look: 'handoff' goes to the quiet channel, which parked
+-- workers do not subscribe to (change-listener.ts), so it is not on the handed job's way.
+if created > handed then redis.call('PUBLISH', CHANNEL, 'enqueue') elseif handed > 0 then redis.call('PUBLISH', CHANNEL .. ':quiet', 'handoff') end
 return out
 `

@@ -17,7 +17,8 @@
  * A workflow step that ends releases the steps waiting for it in this same call (lib run_steps).
  * Returns { 1 | 0 per outcome }. Publishes once if any was accepted (after the ended jobs some
  * producer waits for went to their waiters' own channels: see watch-job.lua): 'settle' if a job
- * went back to wait or a workflow step became ready, else 'ended' (nothing for a claim to find).
+ * went back to wait or a workflow step became ready, else 'ended' (nothing for a claim to find) on
+ * the quiet channel '<events channel>:quiet'.
  */
 export const SETTLE = String.raw`
 local now = now_ms()
@@ -31,8 +32,8 @@ local finished = {}
 -- finish() would. Everything else goes through lib.lua's general transitions.
 local unleased, done = {}, {}
 -- Whether a job went back to wait (a retry, a release) or a workflow step became ready: then
--- workers should look ('settle'). Jobs that only ended give a claim nothing ('ended': workers
--- do not wake for it, producers and the UI do; see change-listener.ts).
+-- workers should look ('settle'). Jobs that only ended give a claim nothing ('ended', on the quiet
+-- channel: parked workers do not even receive it, producers and the UI do; see change-listener.ts).
 local claimable = false
 local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next', 'waiters' }
 local function fast_success(id, token, a, v)
@@ -124,6 +125,8 @@ for q, c in pairs(finished) do
 end
 if run_steps(now) then claimable = true end
 write_counts()
-if accepted > 0 then redis.call('PUBLISH', CHANNEL, claimable and 'settle' or 'ended') end
+if accepted > 0 then
+  if claimable then redis.call('PUBLISH', CHANNEL, 'settle') else redis.call('PUBLISH', CHANNEL .. ':quiet', 'ended') end
+end
 return res
 `
