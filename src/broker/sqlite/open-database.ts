@@ -57,6 +57,11 @@ export function openDatabase(file: string): Database.Database {
     db.pragma('page_size = 2048')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL') // WAL + NORMAL: a commit survives a process kill; only power loss can drop the last ones.
+    // A checkpoint (WAL pages copied into the file, with two fsyncs) every 4,000 WAL pages rather
+    // than SQLite's 1,000: a stream of single enqueues rewrites the same few pages, so each
+    // checkpoint copies about as much either way, and a quarter as many fsyncs made one caller's
+    // enqueues ~15 % faster (docs/benchmarks.md). The WAL file grows to ~8 MB instead of ~2.
+    db.pragma('wal_autocheckpoint = 4000')
     db.pragma('temp_store = MEMORY')
     migrate(db, file)
     return db
