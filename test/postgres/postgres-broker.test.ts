@@ -106,6 +106,9 @@ describe('schema and migrations', () => {
     await first.close()
     // As an older tq left it: the version-2 settle not there (its version-1 body back) and the version at 1.
     await sql(migrationsFor(first.schema)[0]!.replace(/[\s\S]*(CREATE FUNCTION \w+\.settle[\s\S]*?\$fn\$[\s\S]*?\$fn\$;)[\s\S]*/, '$1').replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'))
+    // And migration 3's hand-off (../../src/broker/postgres/hand-off.ts) not there.
+    await sql(`DROP TABLE ${first.schema}.parked, ${first.schema}.handed; DROP FUNCTION ${first.schema}.forget_parking() CASCADE`)
+    await sql(`DROP FUNCTION ${first.schema}.claim_or_park, ${first.schema}.unpark`)
     await sql(`DELETE FROM ${first.schema}.schema_version WHERE version > 1`)
     const again = await open(url)
     const rows = await sql<{ version: number }>(`SELECT version FROM ${first.schema}.schema_version ORDER BY version`)
@@ -212,6 +215,18 @@ describe('claims read back from one joined value per job (./claim-rows.ts)', () 
     const outcomes = jobs.map((j, i) => ({ id: j.id, token: i === 1 ? j.token + 1 : j.token, kind: 'succeeded' as const, result: undefined }))
     expect(await b.settle(outcomes)).toEqual([true, false, true])
     expect(await b.settle(outcomes)).toEqual([false, false, false])
+  })
+
+  it('a claim's token is at least the database's clock in ms, so a claim lost in a crash cannot have its token issued again', async () => {
+    const b = await open(fresh())
+    await b.enqueue([job({ maxAttempts: 3 })])
+    const [{ now }] = await sql<{ now: string }>(`SELECT (extract(epoch from statement_timestamp()) * 1000)::bigint AS now`)
+    const [first] = (await b.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })).jobs
+    expect(first!.token).toBeGreaterThanOrEqual(Number(now))
+    // Put back and claimed again at once: the next token is still above the last.
+    await b.settle([{ id: first!.id, token: first!.token, kind: 'released' }])
+    const [second] = (await b.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })).jobs
+    expect(second!.token).toBeGreaterThan(first!.token)
   })
 })
 

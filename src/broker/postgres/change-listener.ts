@@ -19,10 +19,19 @@ export class ChangeListener {
   private closed = false
   private retryTimer: NodeJS.Timeout | undefined
   private failures = 0
+  /** LISTEN is in place: every notification from now on reaches this broker. */
+  listening = false
 
+  /**
+   * `handed`: a notification carrying a job handed to a worker (./hand-off.ts, payload `h` U+001F
+   * ...), true when that worker claims through this broker; the others wake nobody (the job needs
+   * no claim, and has not ended). `reconnected`: LISTEN is back after a drop.
+   */
   constructor(
     private readonly cfg: PostgresUrlConfig,
     private readonly channel: string,
+    private readonly handed: (payload: string) => boolean = () => false,
+    private readonly reconnected: () => void = () => undefined,
   ) {}
 
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -37,6 +46,7 @@ export class ChangeListener {
     this.waiters.wakeAll()
     const client = this.client
     this.client = undefined
+    this.listening = false
     if (client) await client.end().catch(() => undefined)
   }
 
@@ -47,7 +57,10 @@ export class ChangeListener {
     const drop = () => {
       if (dropped) return
       dropped = true
-      if (this.client === client) this.client = undefined
+      if (this.client === client) {
+        this.client = undefined
+        this.listening = false
+      }
       client.end().catch(() => undefined)
       if (this.closed) return
       // Reconnect in the background, soon at first, then at most once a second.
@@ -60,7 +73,11 @@ export class ChangeListener {
     }
     client.on('error', drop)
     client.on('end', drop)
-    client.on('notification', () => this.waiters.wakeAll())
+    client.on('notification', (n) => {
+      const p = n.payload
+      if (p && p.charCodeAt(0) === 104 && p.charCodeAt(1) === 31 && !this.handed(p)) return
+      this.waiters.wakeAll()
+    })
     client
       .connect()
       .then(() => {
@@ -71,6 +88,8 @@ export class ChangeListener {
         () => {
           if (this.client !== client) return
           this.failures = 0
+          this.listening = true
+          this.reconnected()
           // Anything before the LISTEN went unseen: let every waiter look again.
           this.waiters.wakeAll()
         },

@@ -13,7 +13,22 @@
  * for a table of 200,000 queued jobs hashed the whole table: 136 ms for a claim of 250). Whether
  * a job is past its deadline is read from the locked row itself, as `picked` read it.
  */
-export const CLAIM_PLANNED_ONCE = `
+export const CLAIM_PLANNED_ONCE = claimFunction('j.token + 1')
+
+/**
+ * Migration 4: a claim's fencing token is never issued twice, even across a crash of the database
+ * server. A claim commits asynchronously (ASYNC in ./functions.ts), so a crash may lose it: the
+ * job is queued again with its old token t, while the worker that claimed it runs it holding t + 1.
+ * Were the next claim to issue t + 1 again, that worker's completion would be taken as the new
+ * holder's. So a claim's token is also at least the database's clock in ms: recovery takes far
+ * longer than a millisecond, so every token issued after a crash is above every token issued
+ * before it (a job claimed more than once a millisecond only runs its token a few ahead).
+ */
+export const CLAIM_TOKEN_PAST_CRASHES = claimFunction('greatest(j.token + 1, v_now)')
+
+/** The claim function, with `token` the expression that makes a claim's fencing token. */
+function claimFunction(token: string): string {
+  return `
   -- Promotes due jobs, then claims up to p_limit ready jobs queue by queue (in the order given,
   -- paused queues skipped) under a lease. Rows claimed past their deadline end 'expired' instead
   -- (flag expired), except workflow steps others wait for, which stay queued and come back with
@@ -49,7 +64,7 @@ export const CLAIM_PLANNED_ONCE = `
           UPDATE S.jobs j SET
             state = CASE WHEN (j.expires_at IS NOT NULL AND j.expires_at <= v_now) THEN 'expired' ELSE 'active' END,
             attempt = CASE WHEN (j.expires_at IS NOT NULL AND j.expires_at <= v_now) THEN j.attempt ELSE j.attempt + 1 END,
-            token = j.token + 1,
+            token = ${token},
             started_at = CASE WHEN (j.expires_at IS NOT NULL AND j.expires_at <= v_now) THEN NULL ELSE v_now END,
             finished_at = CASE WHEN (j.expires_at IS NOT NULL AND j.expires_at <= v_now) THEN v_now ELSE NULL END,
             lease_until = CASE WHEN (j.expires_at IS NOT NULL AND j.expires_at <= v_now) THEN NULL ELSE v_now + p_lease_ms END,
@@ -75,3 +90,4 @@ export const CLAIM_PLANNED_ONCE = `
   $fn$;
   ALTER FUNCTION S.claim(text, text[], integer, bigint) SET plan_cache_mode = force_generic_plan;
 `
+}

@@ -19,13 +19,15 @@ export interface ClaimRows {
   deferred: string[]
   /** The earliest run time of the queues' delayed jobs, when the claim got fewer jobs than asked. */
   nextRunAt: number | null
+  /** Of `jobs`, those an enqueue handed to the worker (./hand-off.ts), as 'id:token'. */
+  handed: string[]
 }
 
 /** Fields before the payload: id, task, queue, attempt, max_attempts, token, priority, run_at, created_at, parent_id, workflow_id, headers, flag. */
 const FIELDS = 13
 
 export function readClaimRows(rows: readonly [string][]): ClaimRows {
-  const out: ClaimRows = { jobs: [], expired: [], deferred: [], nextRunAt: null }
+  const out: ClaimRows = { jobs: [], expired: [], deferred: [], nextRunAt: null, handed: [] }
   for (const [text] of rows) {
     const f = text.split(FIELD_SEPARATOR)
     if (f.length === 1) {
@@ -43,6 +45,7 @@ export function readClaimRows(rows: readonly [string][]): ClaimRows {
       out.expired.push({ id, task: f[1]!, queue: f[2]! })
       continue
     }
+    if (flag === 'h') out.handed.push(`${id}:${f[5]}`)
     out.jobs.push({
       id,
       task: f[1]!,

@@ -14,7 +14,8 @@ const UNIQUE_VIOLATION = '23505'
 export async function insertBatch(db: Db, s: Statements, jobs: readonly NewJob[], ids: readonly string[], params: unknown[], plain: boolean): Promise<EnqueueResult[]> {
   if (plain) {
     try {
-      await db.query(s.enqueue, params)
+      // One job: it may go straight to a parked worker (./hand-off.ts).
+      await db.query(jobs.length === 1 && !jobs[0]!.step ? s.enqueueHandOff : s.enqueue, params)
       return ids.map((id) => ({ id, created: true }))
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err

@@ -1,4 +1,4 @@
-import type { NewJob } from '../types.js'
+import type { NewJob, Outcome } from '../types.js'
 
 /** Separates the ids of a step's `next` in one text value (ids never hold control characters). */
 export const NEXT_SEPARATOR = '\u001f'
@@ -45,4 +45,25 @@ export function enqueueParams(jobs: readonly NewJob[], ids: readonly string[]): 
   }
   for (let c = 7; c < 19; c++) if (!used[c]) cols[c] = null
   return cols
+}
+
+/** A settle call's parallel arrays (see S.settle in ./functions.ts). */
+export function settleParams(outcomes: readonly Outcome[]): unknown[] {
+  const ids: string[] = []
+  const tokens: number[] = []
+  const kinds: string[] = []
+  const results: (string | null)[] = []
+  const errors: (string | null)[] = []
+  const runAts: (number | null)[] = []
+  const resultExpires: (number | null)[] = []
+  for (const o of outcomes) {
+    ids.push(o.id)
+    tokens.push(o.token)
+    kinds.push(o.kind)
+    results.push(o.kind === 'succeeded' ? (o.result ?? null) : null)
+    errors.push((o.kind === 'failed' || o.kind === 'cancelled') && o.error ? JSON.stringify(o.error) : null)
+    runAts.push(o.kind === 'failed' ? (o.retryAt ?? null) : o.kind === 'retry' ? o.runAt : o.kind === 'released' ? (o.runAt ?? null) : null)
+    resultExpires.push(o.kind === 'succeeded' ? (o.resultExpiresAt ?? null) : null)
+  }
+  return [ids, tokens, kinds, results, errors, runAts, resultExpires]
 }

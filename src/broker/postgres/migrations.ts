@@ -12,7 +12,8 @@
  * (payload, result, error, progress) are text: they cross the Broker interface as JSON text,
  * so the database never parses them.
  */
-import { CLAIM_PLANNED_ONCE } from './claim-function.js'
+import { CLAIM_PLANNED_ONCE, CLAIM_TOKEN_PAST_CRASHES } from './claim-function.js'
+import { HAND_OFF } from './hand-off.js'
 import { SETTLE_BY_ID } from './settle-function.js'
 
 export const MIGRATIONS: readonly string[] = [
@@ -109,4 +110,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   /* 2: settle finds its jobs by primary key; claim and settle are planned once per connection */ SETTLE_BY_ID + CLAIM_PLANNED_ONCE,
+  /* 3: enqueues hand jobs to parked idle workers (./hand-off.ts) */ HAND_OFF,
+  /* 4: a claim's fencing token is never issued twice, even across a crash (./claim-function.ts) */ CLAIM_TOKEN_PAST_CRASHES,
 ]

@@ -2,8 +2,8 @@
  * The Postgres broker (node-postgres): the Broker interface over plain SQL (./sql.ts) and a few
  * server-side functions for the hot paths (./functions.ts), in tq's own schema (./migrations.ts,
  * migrated by ./migrate.ts), with LISTEN/NOTIFY wake-ups (./change-listener.ts) and a pool with
- * bounded waits (./connection.ts). Workflow steps end in the client's transactions
- * (./workflow-steps.ts). Layout, costs and connection behaviour: ./README.md.
+ * bounded waits (./connection.ts); one-job enqueues go to parked workers (./hand-off.ts).
+ * Workflow steps end in the client's transactions (./workflow-steps.ts). Layout, costs: ./README.md.
  */
 import { UsageError } from '../../errors.js'
 import { newJobId } from '../job-id.js'
@@ -29,10 +29,11 @@ import type {
 } from '../types.js'
 import { readClaimRows, readSettled } from './claim-rows.js'
 import { ChangeListener } from './change-listener.js'
+import { HandedJobs } from './handed-jobs.js'
 import { PgEventChannel } from './event-channel.js'
 import { PgConnection, type Db } from './connection.js'
 import { insertBatch } from './enqueue-batch.js'
-import { enqueueParams } from './job-params.js'
+import { enqueueParams, settleParams } from './job-params.js'
 import { listQuery } from './job-listing.js'
 import { migrate } from './migrate.js'
 import { channelFor, sqlFor, type Statements } from './sql.js'
@@ -54,6 +55,7 @@ export class PostgresBroker implements Broker {
   private readonly s: Statements
   private readonly listener: ChangeListener
   private readonly events: PgEventChannel
+  private readonly handed = new HandedJobs() // jobs handed to this broker's parked workers
   private closed = false
 
   /** Connects, brings tq's schema to the current version, and returns the broker (or throws a BrokerError). */
@@ -74,7 +76,7 @@ export class PostgresBroker implements Broker {
     this.schema = cfg.schema
     this.s = sqlFor(cfg.schema)
     this.conn = new PgConnection(cfg, cfg.describe, preparedNames(this.s))
-    this.listener = new ChangeListener(cfg, channelFor(cfg.schema))
+    this.listener = new ChangeListener(cfg, channelFor(cfg.schema), (p) => this.handed.arrived(p), () => this.handed.reconnected())
     this.events = new PgEventChannel(cfg, (what, fn) => this.conn.exec(what, fn), this.s.publishEvents)
   }
 
@@ -140,8 +142,17 @@ export class PostgresBroker implements Broker {
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (req.limit <= 0 || req.queues.length === 0) return { jobs: [], nextRunAt: null }
-    const rows = await this.exec('claim', (db) => db.values<[string]>(this.s.claim, [req.workerId, req.queues, req.limit, req.leaseMs]))
-    const { jobs: out, expired, deferred: expiredSteps, nextRunAt } = readClaimRows(rows)
+    const inbox = this.handed.take(req.workerId, req.limit)
+    // Handed to this worker by an enqueue (./hand-off.ts): already leased, so no round trip.
+    if (inbox) return { jobs: inbox.jobs, nextRunAt: inbox.jobs.length < req.limit ? inbox.nextRunAt : null }
+    // Parked (slots left) only while LISTEN is in place, so that no hand-off goes unheard.
+    const park = this.listener.listening && !this.closed
+    const rows = await this.handed.fromDatabase(req.workerId, park, (delivered) =>
+      this.exec('claim', (db) => db.values<[string]>(this.s.claimOrPark, [req.workerId, req.queues, req.limit, req.leaseMs, park, delivered])),
+    )
+    const { jobs: all, expired, deferred: expiredSteps, nextRunAt, handed } = readClaimRows(rows)
+    const out = all.length > req.limit ? all.slice(0, req.limit) : all // more handed than asked (a hot reload): kept
+    this.handed.claimed(req.workerId, park, nextRunAt, handed, all.slice(req.limit))
     // Past their deadline and waited for by other steps: expired with their cascade, in one transaction.
     if (expiredSteps.length > 0) {
       const ended = await this.tx('expire workflow steps', async (db) => {
@@ -176,14 +187,25 @@ export class PostgresBroker implements Broker {
   }
 
   async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {
-    if (leases.length === 0) return { lost: [], cancelRequested: [] }
+    // Jobs handed to a worker that no claim has returned yet are held under a lease too.
+    const all = [...leases, ...this.handed.leases()]
+    if (all.length === 0) return { lost: [], cancelRequested: [] }
     const { rows } = await this.exec(
       'renew leases',
-      (db) => db.query<{ id: string; cancel_requested: boolean }>(this.s.renew, [leases.map((l) => l.id), leases.map((l) => l.token), leaseMs]),
+      (db) => db.query<{ id: string; cancel_requested: boolean }>(this.s.renew, [all.map((l) => l.id), all.map((l) => l.token), leaseMs]),
       true,
     )
     const held = new Set(rows.map((r) => r.id))
+    this.handed.lost(all.slice(leases.length).filter((l) => !held.has(l.id)))
     return { lost: leases.filter((l) => !held.has(l.id)).map((l) => l.id), cancelRequested: rows.filter((r) => r.cancel_requested).map((r) => r.id) }
+  }
+
+  /** No more hand-offs to this worker; those handed and not given go back to the queue (S.unpark). */
+  async stopClaiming(workerId: string): Promise<void> {
+    const stopped = this.handed.stop(workerId)
+    if (!stopped) return
+    await this.exec('stop claiming', (db) => db.query(this.s.unpark, [workerId, stopped.delivered]), true)
+    if (stopped.waiting.length > 0) await this.settle(stopped.waiting.map((j) => ({ id: j.id, token: j.token, kind: 'released' as const })))
   }
 
   async recoverExpired(): Promise<number> {
@@ -354,6 +376,7 @@ export class PostgresBroker implements Broker {
 
   async close(): Promise<void> {
     if (this.closed) return
+    for (const w of this.handed.workerIds) await this.stopClaiming(w).catch(() => undefined)
     this.closed = true
     this.events.close()
     await this.listener.close()
@@ -362,7 +385,7 @@ export class PostgresBroker implements Broker {
 }
 
 /** The statements worth preparing once per connection: the hot paths, whose text never varies. */
-const PREPARED = ['enqueue', 'enqueueOrSkip', 'claim', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
+const PREPARED = ['enqueue', 'enqueueOrSkip', 'enqueueHandOff', 'claim', 'claimOrPark', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
 function preparedNames(s: Statements): Map<string, string> {
   return new Map(PREPARED.map((k) => [s[k], `tq_${k}`]))
 }
@@ -374,25 +397,4 @@ function preparedNames(s: Statements): Map<string, string> {
  */
 function checkId(id: string): void {
   if (/[\u0000-\u001f]/.test(id)) throw new UsageError(`job id ${JSON.stringify(id)} holds a control character`, 'use printable characters in schedule names and job ids')
-}
-
-/** A settle call's parallel arrays (see S.settle in ./functions.ts). */
-function settleParams(outcomes: readonly Outcome[]): unknown[] {
-  const ids: string[] = []
-  const tokens: number[] = []
-  const kinds: string[] = []
-  const results: (string | null)[] = []
-  const errors: (string | null)[] = []
-  const runAts: (number | null)[] = []
-  const resultExpires: (number | null)[] = []
-  for (const o of outcomes) {
-    ids.push(o.id)
-    tokens.push(o.token)
-    kinds.push(o.kind)
-    results.push(o.kind === 'succeeded' ? (o.result ?? null) : null)
-    errors.push((o.kind === 'failed' || o.kind === 'cancelled') && o.error ? JSON.stringify(o.error) : null)
-    runAts.push(o.kind === 'failed' ? (o.retryAt ?? null) : o.kind === 'retry' ? o.runAt : o.kind === 'released' ? (o.runAt ?? null) : null)
-    resultExpires.push(o.kind === 'succeeded' ? (o.resultExpiresAt ?? null) : null)
-  }
-  return [ids, tokens, kinds, results, errors, runAts, resultExpires]
 }

@@ -46,6 +46,27 @@ function insertJobs(conflict: string): string {
       RETURNING id`
 }
 
+/**
+ * One text column per claimed job, its fields joined by U+001F (CLAIM_FIELDS in ./claim-rows.ts),
+ * the payload last: node-postgres then reads one value per row instead of sixteen (with a name
+ * and a type parser each). Only the payload can hold the separator (ids, task and queue names
+ * never hold control characters; headers are JSON, which escapes them), and a payload is
+ * everything after the last field before it. The row of a drained claim (id NULL) is its next
+ * run time alone, without a separator; a job handed by an enqueue comes with next_run_at -1.
+ */
+function claimRows(call: string): string {
+  return `
+    SELECT CASE WHEN c.id IS NULL THEN coalesce(c.next_run_at::text, '') ELSE ${claimText('c', `CASE WHEN c.deferred THEN 'd' WHEN c.expired THEN 'x' WHEN c.next_run_at = -1 THEN 'h' END`)} END
+    FROM ${call} c`
+}
+
+/** A claimed job's fields as ./claim-rows.ts reads them, from row `r` and a flag expression. */
+function claimText(r: string, flag: string): string {
+  return `concat(${r}.id, chr(31), ${r}.task, chr(31), ${r}.queue, chr(31), ${r}.attempt, chr(31), ${r}.max_attempts, chr(31), ${r}.token, chr(31),
+             ${r}.priority, chr(31), ${r}.run_at, chr(31), ${r}.created_at, chr(31), ${r}.parent_id, chr(31), ${r}.workflow_id, chr(31),
+             ${r}.headers, chr(31), ${flag}, chr(31), ${r}.payload)`
+}
+
 export const STATEMENTS = {
   // A batch of jobs (./job-params.ts's parallel arrays). Rows are inserted in the order given, so
   // seq (FIFO) follows the batch. Two forms of one INSERT:
@@ -63,6 +84,44 @@ export const STATEMENTS = {
     WITH ins AS (${insertJobs('ON CONFLICT DO NOTHING')})
     SELECT count(*)::int AS n, CASE WHEN count(*) < cardinality($1::text[]) THEN coalesce(array_agg(id), '{}') END AS ids,
            CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
+  // One job, random id, no key, not a workflow step (./hand-off.ts): the enqueue statement's
+  // parameters, inserted already leased to a parked worker when one waits on its queue and nothing
+  // ready or due is before it there (not paused, due now, not past its deadline, small enough for
+  // a notification); the NOTIFY then carries the job to that worker. Otherwise as enqueue.
+  enqueueHandOff: `
+    WITH u AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::bigint[], $8::text[],
+                           $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[],
+                           $17::bigint[], $18::integer[], $19::text[])
+        AS u(id, task, queue, payload, priority, max_attempts, run_at, key, parent_id, expires_at,
+             workflow_id, depends_on, next, input, on_dep_failure, is_join, delay_ms, pending, headers)
+    ), w AS (
+      SELECT p.worker_id, p.lease_ms FROM S.parked p, u
+      WHERE p.slots > 0 AND u.queue = ANY (p.queues) AND p.at > NOW_MS - 15000
+        AND u.run_at <= NOW_MS AND (u.expires_at IS NULL OR u.expires_at > NOW_MS)
+        AND octet_length(u.payload) + coalesce(octet_length(u.headers), 0) + octet_length(u.task) + octet_length(u.queue) < 7000
+        AND NOT EXISTS (SELECT 1 FROM S.jobs r WHERE r.state = 'queued' AND r.queue = u.queue)
+        AND NOT EXISTS (SELECT 1 FROM S.jobs d WHERE d.state = 'scheduled' AND d.queue = u.queue AND d.run_at <= NOW_MS)
+        AND NOT EXISTS (SELECT 1 FROM S.queues q WHERE q.name = u.queue AND q.paused)
+        AND NOT EXISTS (SELECT 1 FROM S.workers b WHERE b.id = p.worker_id AND b.beat_at < NOW_MS - 3000)
+      ORDER BY p.at LIMIT 1 FOR UPDATE OF p SKIP LOCKED
+    ), taken AS (
+      UPDATE S.parked p SET slots = p.slots - 1 FROM w WHERE p.worker_id = w.worker_id
+    ), inbox AS (
+      INSERT INTO S.handed (worker_id, job_id, token) SELECT w.worker_id, u.id, 1 FROM w, u
+    ), ins AS (
+      INSERT INTO S.jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at, headers,
+                          attempt, token, started_at, lease_until, worker_id)
+      SELECT u.id, u.task, u.queue, CASE WHEN w.worker_id IS NOT NULL THEN 'active' WHEN u.run_at > NOW_MS THEN 'scheduled' ELSE 'queued' END,
+             u.payload, u.priority, u.max_attempts, NOW_MS, u.run_at, u.parent_id, u.expires_at, u.headers,
+             CASE WHEN w.worker_id IS NULL THEN 0 ELSE 1 END, CASE WHEN w.worker_id IS NULL THEN 0 ELSE 1 END,
+             CASE WHEN w.worker_id IS NOT NULL THEN NOW_MS END, NOW_MS + w.lease_ms, w.worker_id
+      FROM u LEFT JOIN w ON true
+      RETURNING *
+    )
+    SELECT 1 AS n, NULL::text[] AS ids,
+           pg_notify('CHANNEL', CASE WHEN i.worker_id IS NULL THEN '' ELSE concat('h', chr(31), i.worker_id, chr(31), ${claimText('i', "'h'")}) END) AS notified
+    FROM ins i`,
   liveByKeys: `SELECT key, id FROM S.jobs WHERE key = ANY($1::text[]) AND state IN ('scheduled', 'queued', 'active')`,
   // A beat's slot: the job if absent, and the slot as the schedule's latest unless a later one is recorded.
   enqueueSlot: `
@@ -78,18 +137,11 @@ export const STATEMENTS = {
     )
     SELECT count(*)::int AS created, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
 
-  // One text column per claimed job, its fields joined by U+001F (CLAIM_FIELDS in ./claim-rows.ts),
-  // the payload last: node-postgres then reads one value per row instead of sixteen (with a
-  // name and a type parser each). Only the payload can hold the separator (ids, task and queue
-  // names never hold control characters; headers are JSON, which escapes them), and a payload
-  // is everything after the last field before it. The row of a drained claim (id NULL) is
-  // its next run time alone, without a separator.
-  claim: `
-    SELECT CASE WHEN c.id IS NULL THEN coalesce(c.next_run_at::text, '') ELSE
-      concat(c.id, chr(31), c.task, chr(31), c.queue, chr(31), c.attempt, chr(31), c.max_attempts, chr(31), c.token, chr(31),
-             c.priority, chr(31), c.run_at, chr(31), c.created_at, chr(31), c.parent_id, chr(31), c.workflow_id, chr(31),
-             c.headers, chr(31), CASE WHEN c.deferred THEN 'd' WHEN c.expired THEN 'x' END, chr(31), c.payload) END
-    FROM S.claim($1, $2::text[], $3, $4) c`,
+  // Claim statements: see claimRows() above.
+  claim: claimRows(`S.claim($1, $2::text[], $3, $4)`),
+  // The same, with jobs handed to the worker (flag 'h') and its parking (./hand-off.ts).
+  claimOrPark: claimRows(`S.claim_or_park($1, $2::text[], $3, $4, $5, $6::text[])`),
+  unpark: `SELECT S.unpark($1, $2::text[]) AS n`,
   // The fast settle's answer in one value: the ordinals of the outcomes applied, and of those
   // left for the client's transaction (workflow steps others wait for) with a minus sign.
   settle: `

@@ -178,8 +178,7 @@ local function resume_steps(id)
   while i <= #moved do
     local nx = redis.call('HGET', jkey(moved[i]), 'next')
     nexts[i] = nx and cjson.decode(nx) or {}
-    i = i + 1
-    for _, nid in ipairs(nexts[i - 1]) do
+    for _, nid in ipairs(nexts[i]) do
       if not is_back[nid] then
         local h = load(nid, with_fields({ 'depends_on', 'by_dep' }))
         if h and h.by_dep == '1' and FINAL[h.state] then
@@ -189,6 +188,7 @@ local function resume_steps(id)
         end
       end
     end
+    i = i + 1
   end
   for _, h in ipairs(back) do
     redis.call('ZREM', B .. 'finished:' .. h.state, h.id)
