@@ -48,6 +48,7 @@ export class ClaimSettle {
   /** Claims up to `req.limit` jobs of the queues, in the caller's write transaction. */
   claim(req: ClaimRequest): ClaimResult {
     const now = this.now()
+    this.indexArrivals()
     for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
     const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
     const out: ClaimedJob[] = []
@@ -81,6 +82,18 @@ export class ClaimSettle {
     // Drained: say when the next delayed job of these queues is due, in the same transaction.
     const next = out.length < req.limit ? (this.s.nextRunAt.get(JSON.stringify(req.queues)) as { at: number } | undefined) : undefined
     return { jobs: out, nextRunAt: next ? next.at : null, ...(expired.length ? { expired } : {}) }
+  }
+
+  /**
+   * Enters the jobs inserted on their own since the last claim into the ready index (they are
+   * the rows above the mark; see migration 6), so the claim below sees every queued job.
+   */
+  private indexArrivals(): void {
+    const last = this.s.lastSeq.get() as number
+    const mark = this.s.indexMark.get() as number
+    if (last <= mark) return
+    this.s.indexArrivals.run(mark)
+    this.s.setIndexMark.run(last)
   }
 
   /** Row id and queue of a job: remembered from our own claim, else looked up. */

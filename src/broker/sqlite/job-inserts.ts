@@ -122,6 +122,17 @@ export class JobInserts {
     return { id, created: false }
   }
 
+  /**
+   * A plain job (no unique key, not a step) on its own, left out of the ready index: the next
+   * claim enters it (migration 6), so this autocommit INSERT writes the table and the id index only.
+   */
+  insertUnindexed(job: NewJob, now: number): EnqueueResult {
+    const id = job.id ?? newJobId(now)
+    const args: unknown[] = new Array(INSERT_COLUMNS)
+    fillInsertArgs(args, 0, id, job, now)
+    return { id, created: this.s.insertUnindexed.run(args).changes === 1 }
+  }
+
   /** A workflow step: `waiting` while it has dependencies, with a counter of them. */
   private insertStep(job: NewJob, step: WorkflowStep, now: number): EnqueueResult {
     const id = job.id ?? newJobId(now)

@@ -142,6 +142,22 @@ export const MIGRATIONS: readonly string[] = [
     until INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 6: a lone enqueue writes two b-trees, not three. A job inserted on its own (one autocommit
+        INSERT) is stored with indexed = 0 and stays out of the ready index; the next claim, in its
+        own transaction, enters every such row (all above index_mark.seq, since rows are appended)
+        into the index before claiming. A claim writes the ready index's pages anyway, so those
+        entries cost it little, and a single enqueue writes 2.5 WAL pages instead of 3.8.
+        Counting and listing queued jobs also read the rows not entered yet. */ `
+  ALTER TABLE jobs ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
+  DROP INDEX jobs_ready;
+  CREATE INDEX jobs_ready ON jobs (queue, priority DESC, run_at, seq) WHERE state = 'queued' AND indexed = 1;
+  -- Every row at or below seq has indexed = 1. One row.
+  CREATE TABLE index_mark (
+    one INTEGER PRIMARY KEY CHECK (one = 0),
+    seq INTEGER NOT NULL
+  );
+  INSERT INTO index_mark (one, seq) SELECT 0, coalesce(max(seq), 0) FROM jobs;
+  `,
 ]
 
 /** Marks a file as tq's (PRAGMA application_id), so we refuse to write into someone else's database. */

@@ -57,6 +57,12 @@ export function openDatabase(file: string): Database.Database {
     db.pragma('page_size = 2048')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL') // WAL + NORMAL: a commit survives a process kill; only power loss can drop the last ones.
+    // A checkpoint (WAL pages copied into the file, two fsyncs) every 8,000 WAL pages rather than
+    // SQLite's 1,000: a stream of single enqueues rewrites the same few pages, so a checkpoint
+    // copies about as much either way, and an eighth as many made one caller's enqueues ~15 %
+    // faster, p99.9 4.2 -> 0.4 ms (the longest stall 17 -> 22 ms; at 16,000 pages 47 ms). The WAL
+    // file grows to ~16 MB instead of ~2 (docs/benchmarks.md).
+    db.pragma('wal_autocheckpoint = 8000')
     db.pragma('temp_store = MEMORY')
     migrate(db, file)
     return db

@@ -84,6 +84,8 @@ export class SqliteBroker implements Broker {
     this.db = openDatabase(file)
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
     this.s.claim.raw(true)
+    this.s.lastSeq.pluck(true)
+    this.s.indexMark.pluck(true)
     this.side = new SideTables(this.db, this.s, this.now)
     this.inserts = new JobInserts(this.s)
     this.steps = new WorkflowSteps(this.s, this.counts_)
@@ -122,8 +124,9 @@ export class SqliteBroker implements Broker {
     if (one !== undefined && one.step === undefined && one.headers === undefined && one.key == null) {
       // One job, one statement: it commits on its own (autocommit takes the write lock, waiting
       // as BEGIN IMMEDIATE would, and is durable when run() returns), so it skips the BEGIN and
-      // COMMIT statements and the transaction wrapper. It writes no counter (a live state).
-      const out = [this.inserts.insertOne(one, this.now())]
+      // COMMIT statements and the transaction wrapper. It writes no counter (a live state), and
+      // leaves the ready index to the next claim (migration 6).
+      const out = [this.inserts.insertUnindexed(one, this.now())]
       this.notifier.notifyLocal()
       return out
     }
@@ -226,7 +229,7 @@ export class SqliteBroker implements Broker {
       if (!q) byQueue.set(queue, (q = { queue, paused: false, counts: emptyCounts() }))
       return q
     }
-    for (const r of this.s.counts.all() as { queue: string; state: JobState; n: number }[]) get(r.queue).counts[r.state] = r.n
+    for (const r of this.s.counts.all() as { queue: string; state: JobState; n: number }[]) get(r.queue).counts[r.state] += r.n
     for (const r of this.s.queues.all() as { name: string; paused: number }[]) get(r.name).paused = r.paused === 1
     return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue))
   }
@@ -252,6 +255,7 @@ export class SqliteBroker implements Broker {
     const n = this.counted(() => {
         const rows = this.s.purge.all({ queue: filter.queue ?? null, state: filter.state ?? null }) as { id: string; queue: string; state: JobState; next: string | null }[]
         woke = this.steps.deleted(rows, this.now())
+        this.s.lowerIndexMark.run()
         return this.deleted(rows)
       })
       .immediate()
@@ -286,6 +290,7 @@ export class SqliteBroker implements Broker {
         let n = 0
         if (req.finishedBefore !== undefined) n += this.deleted(this.s.pruneFinished.all({ before: req.finishedBefore }))
         if (req.failedBefore !== undefined) n += this.deleted(this.s.pruneFailed.all({ before: req.failedBefore }))
+        this.s.lowerIndexMark.run()
         this.s.expireResults.run(now)
         this.s.pruneThroughput.run(Math.floor(now / 1000) - 3600)
         return n
