@@ -142,6 +142,16 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(d!.id).not.toBe(a!.id)
       })
 
+      it("a claim's token is at least the broker's clock in ms: a claim lost in a crash or restore cannot have its token issued again", async () => {
+        const before = Date.now() - 60_000 // the broker's clock may differ a little from ours
+        await broker.enqueue([job({ maxAttempts: 3 })])
+        const [first] = (await broker.claim(claimReq({ limit: 1 }))).jobs
+        expect(first!.token).toBeGreaterThan(before)
+        await broker.settle([{ id: first!.id, token: first!.token, kind: 'released' }])
+        const [second] = (await broker.claim(claimReq({ limit: 1 }))).jobs
+        expect(second!.token).toBeGreaterThan(first!.token)
+      })
+
       it('does not retry a job whose unique key another live job holds now, nor two that share a key', async () => {
         // Claims of one job with a limit of one: a worker left with slots free may be handed the next
         // enqueue's job (Redis), which this test claims by hand.

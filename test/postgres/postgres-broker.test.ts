@@ -216,18 +216,6 @@ describe('claims read back from one joined value per job (./claim-rows.ts)', () 
     expect(await b.settle(outcomes)).toEqual([true, false, true])
     expect(await b.settle(outcomes)).toEqual([false, false, false])
   })
-
-  it("a claim's token is at least the database's clock in ms, so a claim lost in a crash cannot have its token issued again", async () => {
-    const b = await open(fresh())
-    await b.enqueue([job({ maxAttempts: 3 })])
-    const [{ now }] = await sql<{ now: string }>(`SELECT (extract(epoch from statement_timestamp()) * 1000)::bigint AS now`)
-    const [first] = (await b.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })).jobs
-    expect(first!.token).toBeGreaterThanOrEqual(Number(now))
-    // Put back and claimed again at once: the next token is still above the last.
-    await b.settle([{ id: first!.id, token: first!.token, kind: 'released' }])
-    const [second] = (await b.claim({ workerId: 'w', queues: ['q'], limit: 1, leaseMs: 30_000 })).jobs
-    expect(second!.token).toBeGreaterThan(first!.token)
-  })
 })
 
 describe('enqueue: a plain INSERT when nothing can conflict (./enqueue-batch.ts)', () => {

@@ -66,7 +66,9 @@ export const SQL = {
   promoteDue: `UPDATE jobs SET state = 'queued' WHERE state = 'scheduled' AND run_at <= ? RETURNING queue`,
   expireClaimed: `UPDATE jobs SET state = 'expired', finished_at = @now, attempt = attempt - 1, started_at = NULL, lease_until = NULL
                   WHERE seq = @seq`,
-  claim: `UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, started_at = @now,
+  // The token: max(token + 1, now), as on every broker (never issued twice, even after a restore
+  // that lost the last claims; see FENCING in ../redis/scripts/lib.lua.ts).
+  claim: `UPDATE jobs SET state = 'active', attempt = attempt + 1, token = max(token + 1, @now), started_at = @now,
                  lease_until = @leaseUntil, worker_id = @workerId
           WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND indexed = 1 AND queue = @queue
                         ORDER BY priority DESC, run_at, seq LIMIT @limit)

@@ -23,6 +23,11 @@ end
 
 local function jkey(id) return B .. 'job:' .. id end
 
+-- FENCING. A claim's (or hand-off's) token is max(token + 1, now in ms): never issued twice, even
+-- if Redis restarts from a snapshot or AOF that lost the last claims (their jobs back with the old
+-- token, their workers still running them): every token issued after the restart is above every
+-- one before it, so those workers cannot complete the jobs' next leases.
+
 local LIVE = { waiting = true, scheduled = true, queued = true, active = true }
 local FINAL = { succeeded = true, failed = true, cancelled = true, expired = true }
 
