@@ -93,7 +93,10 @@ export class Client {
     }
     span?.end(results.map((r) => r.id))
     if (jobs.length > 0) countSent(jobs[0]!.queue, jobs.length)
-    for (const e of enqueuedEvents(jobs, results)) this.events.push(e)
+    // Built only while someone listens (the batcher asks the broker again now and then): a lone
+    // caller's enqueue then costs no event, no timer and no listener lookup.
+    if (this.events.wanted) for (const e of enqueuedEvents(jobs, results)) this.events.push(e)
+    else this.events.skipped()
     return results.map((r, i) => new JobHandle(this.broker, r.id, r.created, jobs[i]!.queue))
   }
 
