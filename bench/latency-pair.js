@@ -6,9 +6,9 @@
 // With `sqlite`, each side's worker and producer share a SQLite database of their own instead.
 import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
-import { LATENCY_TASK, makeProject, percentile, removeDir, sleep, waitForOutput } from './helpers.js'
+import { LATENCY_TASK, makeProject, removeDir } from './helpers.js'
+import { cloneWorker, pairedSamples, spread } from './pair.js'
 import { deletePrefix, newPrefix, REDIS_URL } from './redis.js'
-import { spawn } from 'node:child_process'
 
 const [beforeDir, afterDir, samplesArg = '600', brokerArg = 'redis'] = process.argv.slice(2)
 const sqlite = brokerArg === 'sqlite'
@@ -27,51 +27,29 @@ async function side(dir) {
   const { Client } = await import(resolve(dir, 'dist/src/app/client.js'))
   // SQLite: the database is made first, so producer and worker start on the same file.
   const broker = sqlite ? new SqliteBroker(project.dbFile) : await RedisBroker.connect(url)
-  const child = spawn(resolve(dir, 'bin/run.js'), ['worker', '--quiet', ...(sqlite ? [] : ['--broker', url])], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  child.stderr.on('data', (d) => (out += d))
-  const w = { child, stderr: () => out, exited: new Promise((r) => child.on('exit', r)) }
-  await waitForOutput(w, 'tq worker')
-  return { dir, project, prefix, broker, client: new Client(broker), child, w, start: [], result: [] }
+  const w = await cloneWorker(dir, project.dir, sqlite ? [] : ['--broker', url])
+  return { dir, project, prefix, broker, client: new Client(broker), w }
 }
 
 const sides = [await side(beforeDir), await side(afterDir)]
 const ping = new Redis(REDIS_URL)
 await ping.ping()
-const pings = []
+let pings
 try {
-  for (let i = 0; i < warmup + samples; i++) {
-    for (const s of i % 2 ? [...sides].reverse() : sides) {
-      await sleep(2 + (i % 4))
-      const t0 = process.hrtime.bigint()
-      const handle = await s.client.enqueue('lat', { t: String(t0) })
-      const ms = await handle.result({ timeout: '10s' })
-      const rt = Number(process.hrtime.bigint() - t0) / 1e6
-      if (i >= warmup) s.start.push(ms), s.result.push(rt)
-    }
-    await sleep(2 + (i % 4))
-    const t0 = process.hrtime.bigint()
-    await ping.ping()
-    if (i >= warmup) pings.push(Number(process.hrtime.bigint() - t0) / 1e6)
-  }
+  pings = await pairedSamples(sides, { warmup, samples, probe: () => ping.ping() })
 } finally {
   ping.disconnect()
   for (const s of sides) {
-    s.child.kill('SIGTERM')
+    s.w.child.kill('SIGTERM')
     await s.w.exited
     await s.broker.close()
     removeDir(s.project.dir)
     if (s.prefix) await deletePrefix(s.prefix)
   }
 }
-const f = (xs) => {
-  const a = [...xs].sort((x, y) => x - y)
-  return `p50 ${percentile(a, 50).toFixed(2)}  p90 ${percentile(a, 90).toFixed(2)}  p99 ${percentile(a, 99).toFixed(2)} ms`
-}
 const [b, a] = sides
 console.log(`${samples} samples each, alternated`)
-console.log(`enqueue-to-start   before ${f(b.start)} | after ${f(a.start)}`)
-console.log(`enqueue-to-result  before ${f(b.result)} | after ${f(a.result)}`)
-console.log(`PING round trip    ${f(pings)}`)
+console.log(`enqueue-to-start   before ${spread(b.start)} | after ${spread(a.start)}`)
+console.log(`enqueue-to-result  before ${spread(b.result)} | after ${spread(a.result)}`)
+console.log(`PING round trip    ${spread(pings)}`)
 process.exit(0)

@@ -1,3 +1,5 @@
+import { CLAIM_RETURNS } from './functions.js'
+
 /**
  * Migration 2: the claim function (./functions.ts) planned once per connection, not at every call.
  *
@@ -35,11 +37,7 @@ function claimFunction(token: string): string {
   -- deferred = true for the client to expire with their cascade. When fewer jobs than asked were
   -- claimed, one last row with id NULL carries the earliest run time of the queues' delayed jobs.
   CREATE OR REPLACE FUNCTION S.claim(p_worker text, p_queues text[], p_limit integer, p_lease_ms bigint)
-  RETURNS TABLE (id text, task text, queue text, payload text, attempt integer, max_attempts integer, token bigint,
-                 priority integer, run_at bigint, created_at bigint, parent_id text, workflow_id text, headers text,
-                 expired boolean, deferred boolean, next_run_at bigint)
-  LANGUAGE plpgsql AS $fn$
-  #variable_conflict use_column
+  ${CLAIM_RETURNS}
   DECLARE
     v_now bigint := NOW_MS;
     v_left integer := p_limit;

@@ -19,6 +19,17 @@
  * Channel: every change that makes work available or ends a job calls pg_notify on the broker's
  * channel (CHANNEL), which idle workers and result waiters LISTEN on (./change-listener.ts).
  */
+/**
+ * What a claim function returns (S.claim, and S.claim_or_park around it): a claimed job's fields,
+ * whether it expired or is deferred to the client, and on a last row of its own (id NULL) the next
+ * run time of the queues' delayed jobs. With the header every such function starts with.
+ */
+export const CLAIM_RETURNS = `RETURNS TABLE (id text, task text, queue text, payload text, attempt integer, max_attempts integer, token bigint,
+                 priority integer, run_at bigint, created_at bigint, parent_id text, workflow_id text, headers text,
+                 expired boolean, deferred boolean, next_run_at bigint)
+  LANGUAGE plpgsql AS $fn$
+  #variable_conflict use_column`
+
 export const FUNCTIONS = `
   -- Promotes due jobs, then claims up to p_limit ready jobs queue by queue (in the order given,
   -- paused queues skipped) under a lease. Rows claimed past their deadline end 'expired' instead
@@ -26,11 +37,7 @@ export const FUNCTIONS = `
   -- deferred = true for the client to expire with their cascade. When fewer jobs than asked were
   -- claimed, one last row with id NULL carries the earliest run time of the queues' delayed jobs.
   CREATE FUNCTION S.claim(p_worker text, p_queues text[], p_limit integer, p_lease_ms bigint)
-  RETURNS TABLE (id text, task text, queue text, payload text, attempt integer, max_attempts integer, token bigint,
-                 priority integer, run_at bigint, created_at bigint, parent_id text, workflow_id text, headers text,
-                 expired boolean, deferred boolean, next_run_at bigint)
-  LANGUAGE plpgsql AS $fn$
-  #variable_conflict use_column
+  ${CLAIM_RETURNS}
   DECLARE
     v_now bigint := NOW_MS;
     v_left integer := p_limit;

@@ -1,3 +1,5 @@
+import { CLAIM_RETURNS } from './functions.js'
+
 /**
  * Migration 3: enqueue-to-start without a claim round trip (the Postgres twin of the Redis
  * broker's hand-off, ../redis/scripts/handoff-lib.lua.ts).
@@ -51,11 +53,7 @@ export const HAND_OFF = `
   -- was not given yet (flagged next_run_at = -1), then the claim for the slots left, then the
   -- parking: with slots left and p_park (the worker listens), parked with that many; else unparked.
   CREATE FUNCTION S.claim_or_park(p_worker text, p_queues text[], p_limit integer, p_lease_ms bigint, p_park boolean, p_delivered text[])
-  RETURNS TABLE (id text, task text, queue text, payload text, attempt integer, max_attempts integer, token bigint,
-                 priority integer, run_at bigint, created_at bigint, parent_id text, workflow_id text, headers text,
-                 expired boolean, deferred boolean, next_run_at bigint)
-  LANGUAGE plpgsql AS $fn$
-  #variable_conflict use_column
+  ${CLAIM_RETURNS}
   DECLARE
     v_left integer := p_limit;
     v_n integer;
