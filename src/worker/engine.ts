@@ -188,6 +188,14 @@ export class WorkerEngine {
   }
 
   /**
+   * Slots free for new jobs: a job whose settle is in flight frees its slot, but no more than
+   * twice the concurrency are held at once (running or settling).
+   */
+  private freeSlots(): number {
+    return Math.min(this.concurrency - this.busy, 2 * this.concurrency - this.running.size)
+  }
+
+  /**
    * A second Ctrl-C: puts the running jobs back on the queue now (the attempt not counted), so
    * they need not wait for a live worker to reap this one, and removes this worker's record. The
    * caller exits right after; bounded, since the broker may be the reason for the hurry.
@@ -233,7 +241,7 @@ export class WorkerEngine {
 
   /** One turn of the loop: claim what fits, then wait for a slot, a change or the next due job. */
   private async step(): Promise<'done' | 'again'> {
-    const free = Math.min(this.concurrency - (this.running.size - this.settling.size), 2 * this.concurrency - this.running.size)
+    const free = this.freeSlots()
     let claimed = 0
     let limit = 0
     // When the next delayed job of these queues is due: the claim reports it once the queues are
@@ -317,7 +325,7 @@ export class WorkerEngine {
    * taken on the claim path).
    */
   private startHanded(job: ClaimedJob): boolean {
-    if (this.stopping || this.running.size - this.settling.size >= this.concurrency || this.running.size >= 2 * this.concurrency) return false
+    if (this.stopping || this.freeSlots() <= 0) return false
     if (this.tasks.get(job.task)?.options.rateLimit !== undefined) return false
     this.run(job, false)
     this.pool.flush()

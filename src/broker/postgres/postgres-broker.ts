@@ -385,7 +385,7 @@ export class PostgresBroker implements Broker {
 }
 
 /** The statements worth preparing once per connection: the hot paths, whose text never varies. */
-const PREPARED = ['enqueue', 'enqueueOrSkip', 'enqueueHandOff', 'claim', 'claimOrPark', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
+const PREPARED = ['enqueue', 'enqueueOrSkip', 'enqueueHandOff', 'claimOrPark', 'settle', 'renew', 'recoverExpired', 'progress', 'heartbeat', 'getJob', 'takeRateTokens', 'wfNext'] as const
 function preparedNames(s: Statements): Map<string, string> {
   return new Map(PREPARED.map((k) => [s[k], `tq_${k}`]))
 }

@@ -137,9 +137,8 @@ export const STATEMENTS = {
     )
     SELECT count(*)::int AS created, CASE WHEN count(*) > 0 THEN pg_notify('CHANNEL', '') END AS notified FROM ins`,
 
-  // Claim statements: see claimRows() above.
-  claim: claimRows(`S.claim($1, $2::text[], $3, $4)`),
-  // The same, with jobs handed to the worker (flag 'h') and its parking (./hand-off.ts).
+  // The claim (rows as claimRows() above makes them), with the jobs handed to the worker first
+  // (flag 'h') and its parking after (./hand-off.ts).
   claimOrPark: claimRows(`S.claim_or_park($1, $2::text[], $3, $4, $5, $6::text[])`),
   unpark: `SELECT S.unpark($1, $2::text[]) AS n`,
   // The fast settle's answer in one value: the ordinals of the outcomes applied, and of those

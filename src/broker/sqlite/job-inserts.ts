@@ -111,9 +111,7 @@ export class JobInserts {
   /** One job; with a unique key already held by a live job, that job's id and `created: false`. */
   insertOne(job: NewJob, now: number): EnqueueResult {
     if (job.step) return this.insertStep(job, job.step, now)
-    const id = job.id ?? newJobId(now)
-    const args: unknown[] = new Array(INSERT_COLUMNS)
-    fillInsertArgs(args, 0, id, job, now)
+    const [id, args] = oneRow(job, now)
     if (this.s.insert.run(args).changes === 1) return { id, created: true }
     if (job.key != null) {
       const existing = this.s.idByKey.get(job.key) as { id: string } | undefined
@@ -127,9 +125,7 @@ export class JobInserts {
    * claim enters it (migration 6), so this autocommit INSERT writes the table and the id index only.
    */
   insertUnindexed(job: NewJob, now: number): EnqueueResult {
-    const id = job.id ?? newJobId(now)
-    const args: unknown[] = new Array(INSERT_COLUMNS)
-    fillInsertArgs(args, 0, id, job, now)
+    const [id, args] = oneRow(job, now)
     return { id, created: this.s.insertUnindexed.run(args).changes === 1 }
   }
 
@@ -147,4 +143,12 @@ export class JobInserts {
   private insertWait(id: string, step: WorkflowStep): void {
     if (step.dependsOn.length > 0) this.s.insertWait.run({ id, pending: step.dependsOn.length, depFailed: 0 })
   }
+}
+
+/** A plain job's id (given or new) and its INSERT parameters, for a one-row statement. */
+function oneRow(job: NewJob, now: number): [string, unknown[]] {
+  const id = job.id ?? newJobId(now)
+  const args: unknown[] = new Array(INSERT_COLUMNS)
+  fillInsertArgs(args, 0, id, job, now)
+  return [id, args]
 }

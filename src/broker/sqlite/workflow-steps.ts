@@ -126,14 +126,15 @@ export class WorkflowSteps {
   resume(id: string): void {
     type Step = { id: string; queue: string; state: JobState; error: string | null; dependsOn: string; next: string | null }
     const moved = [id]
-    const nexts: string[][] = []
     const back = new Map<string, Step>()
+    // One entry per edge from a job that left a final state to a step already waiting for it.
+    const waiting: string[] = []
     for (let i = 0; i < moved.length; i++) {
       const row = this.s.stepResume.get(moved[i]) as Step | undefined
-      nexts[i] = row?.next ? (JSON.parse(row.next) as string[]) : []
-      for (const nextId of nexts[i]!) {
+      for (const nextId of row?.next ? (JSON.parse(row.next) as string[]) : []) {
         if (back.has(nextId)) continue
         const step = this.s.stepResume.get(nextId) as Step | undefined
+        if (step?.state === 'waiting') waiting.push(nextId)
         if (!step || !endedByDependency(step.state, step.error)) continue
         back.set(nextId, step)
         moved.push(nextId)
@@ -149,13 +150,7 @@ export class WorkflowSteps {
       const depFailed = deps.filter((d) => FINAL.has(d.state) && d.state !== 'succeeded').length
       this.s.insertWait.run({ id: step.id, pending, depFailed })
     }
-    for (const next of nexts) {
-      for (const nextId of next) {
-        if (back.has(nextId)) continue
-        const step = this.s.stepResume.get(nextId) as Step | undefined
-        if (step?.state === 'waiting') this.s.waitAgain.run(nextId)
-      }
-    }
+    for (const nextId of waiting) this.s.waitAgain.run(nextId)
   }
 }
 

@@ -173,14 +173,15 @@ end
 -- theirs from their dependencies' states now, and count every job that left a final state as not
 -- ended again in the steps that were already waiting for it.
 local function resume_steps(id)
-  local moved, nexts, back, is_back = { id }, {}, {}, {}
+  -- One entry in 'waiting' per edge from a job that left a final state to a step already waiting for it.
+  local moved, back, is_back, waiting = { id }, {}, {}, {}
   local i = 1
   while i <= #moved do
     local nx = redis.call('HGET', jkey(moved[i]), 'next')
-    nexts[i] = nx and cjson.decode(nx) or {}
-    for _, nid in ipairs(nexts[i]) do
+    for _, nid in ipairs(nx and cjson.decode(nx) or {}) do
       if not is_back[nid] then
         local h = load(nid, with_fields({ 'depends_on', 'by_dep' }))
+        if h and h.state == 'waiting' then waiting[#waiting + 1] = nid end
         if h and h.by_dep == '1' and FINAL[h.state] then
           is_back[nid] = true
           back[#back + 1] = h
@@ -204,14 +205,10 @@ local function resume_steps(id)
     end
     redis.call('HSET', jkey(h.id), 'pending', pending, 'dep_failed', dep_failed)
   end
-  for m = 1, #moved do
-    for _, nid in ipairs(nexts[m]) do
-      if not is_back[nid] and redis.call('HGET', jkey(nid), 'state') == 'waiting' then
-        local k = jkey(nid)
-        redis.call('HINCRBY', k, 'pending', 1)
-        if (tonumber(redis.call('HGET', k, 'dep_failed')) or 0) > 0 then redis.call('HINCRBY', k, 'dep_failed', -1) end
-      end
-    end
+  for _, nid in ipairs(waiting) do
+    local k = jkey(nid)
+    redis.call('HINCRBY', k, 'pending', 1)
+    if (tonumber(redis.call('HGET', k, 'dep_failed')) or 0) > 0 then redis.call('HINCRBY', k, 'dep_failed', -1) end
   end
 end
 `
