@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,4 +22,12 @@ export function freshSqliteBroker(label: string): { broker: SqliteBroker; dir: s
     rmSync(state.dir, { recursive: true, force: true })
   })
   return state
+}
+
+/** Runs a Node script in a process of its own; resolves with its exit code and what it wrote to stderr. */
+export function runNodeScript(script: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })))
 }

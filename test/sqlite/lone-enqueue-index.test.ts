@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3'
-import { spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -7,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { APPLICATION_ID, MIGRATIONS } from '../../src/broker/sqlite/migrations.js'
 import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
 import type { NewJob } from '../../src/broker/types.js'
-import { freshSqliteBroker } from '../helpers/sqlite.js'
+import { freshSqliteBroker, runNodeScript } from '../helpers/sqlite.js'
 import { REPO_ROOT } from '../helpers/tq.js'
 
 // A job enqueued on its own is left out of the ready index until the next claim (migration 6).
@@ -91,12 +90,7 @@ await b.enqueue([{ task: 't', queue: 'q', payload: '1', priority: 0, runAt: Date
 await b.close()
 `,
   )
-  const runs = Array.from({ length: 2 }, () => {
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    return new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })))
-  })
+  const runs = Array.from({ length: 2 }, () => runNodeScript(script))
   for (const r of await Promise.all(runs)) expect(r).toEqual({ code: 0, stderr: '' })
   db.broker = new SqliteBroker(db.file)
   expect(await queued()).toBe(102)

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../helpers/tq.js'
-import { freshSqliteBroker } from '../helpers/sqlite.js'
+import { freshSqliteBroker, runNodeScript } from '../helpers/sqlite.js'
 
 const db = freshSqliteBroker('single-contention')
 const job = () => ({ task: 'bulk', queue: 'default', payload: '{}', priority: 0, runAt: Date.now(), maxAttempts: 1 })
@@ -22,12 +21,7 @@ for (let n = 0; n < 300; n++) await tq.enqueue('single', { n })
 await tq.close()
 `,
     )
-    const producers = Array.from({ length: 3 }, () => {
-      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'ignore', 'pipe'] })
-      let stderr = ''
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })))
-    })
+    const producers = Array.from({ length: 3 }, () => runNodeScript(script))
     let running = true
     const done = Promise.all(producers).finally(() => (running = false))
     // Transactions of 5,000 jobs hold the write lock for milliseconds at a time while the producers run.

@@ -24,7 +24,7 @@ export function openDatabase(file: string): Database.Database {
       makeDirs(dir)
       accessSync(dir, constants.W_OK)
       // Created 0600 before SQLite touches it; SQLite gives -wal and -shm the same mode.
-      closeSync(openSync(file, 'wx', 0o600))
+      createExclusive(file)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -99,7 +99,21 @@ function makeDirs(dir: string): void {
   const parent = dirname(dir)
   if (parent !== dir) makeDirs(parent)
   // 0700: the queue's contents are the user's business alone.
-  mkdirSync(dir, { mode: 0o700 })
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    // Another process starting on the same new database made it a moment ago.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw err
+  }
+}
+
+/** Creates the file 0600; one another process created a moment ago (workers starting at once) is theirs to share. */
+function createExclusive(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(file).isFile()) throw err
+  }
 }
 
 function checkOwnership(db: Database.Database, file: string): void {
