@@ -111,8 +111,8 @@ for i = 7, #ARGV do
           if v[4] and tonumber(v[4]) <= now then
             expire(load(id))
           else
-            local attempt = tonumber(v[5]) + 1
-            local token = math.max(tonumber(v[6]) + 1, now) -- see FENCING in lib.lua
+            local attempt = (tonumber(v[5]) or 0) + 1
+            local token = math.max((tonumber(v[6]) or 0) + 1, now) -- see FENCING in lib.lua
             if v[4] then redis.call('ZREM', B .. 'expiring:' .. q, id) end
             redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'lease_until', lease_until, 'worker_id', worker)
             leases[#leases + 1] = lease_until

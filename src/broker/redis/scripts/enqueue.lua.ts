@@ -22,6 +22,8 @@ local now = now_ms()
 local n = tonumber(ARGV[3])
 local out = {}
 local created = 0
+-- The jobs' sorted-set entries are written together after the loop (nothing reads them before).
+batch_zadds()
 for i = 0, n - 1 do
   local o = 4 + i * 11
   local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9], ARGV[o + 10])
@@ -29,6 +31,7 @@ for i = 0, n - 1 do
   out[#out + 1] = r[2]
   created = created + r[2]
 end
+write_zadds()
 -- Propagation headers (trace context) of the jobs that have some, stored only on jobs created here.
 local t = 4 + n * 11
 local nh = tonumber(ARGV[t] or '0')

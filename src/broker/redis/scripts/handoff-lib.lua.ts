@@ -70,8 +70,8 @@ local function hand_off(q, mine, now)
     if v[3] and tonumber(v[3]) <= now then break end
     redis.call('ZREM', B .. 'ready:' .. q, member)
     if v[3] then redis.call('ZREM', B .. 'expiring:' .. q, id) end
-    local attempt = tonumber(v[4]) + 1
-    local token = math.max(tonumber(v[5]) + 1, now) -- see FENCING in lib.lua
+    local attempt = (tonumber(v[4]) or 0) + 1
+    local token = math.max((tonumber(v[5]) or 0) + 1, now) -- see FENCING in lib.lua
     local lease_until = now + tonumber(p[2])
     redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'lease_until', lease_until, 'worker_id', w)
     redis.call('ZADD', B .. 'leases', lease_until, id)

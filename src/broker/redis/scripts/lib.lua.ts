@@ -54,9 +54,14 @@ end
 local function put(h, k, v) h.set[#h.set + 1] = k; h.set[#h.set + 1] = v end
 local function drop(h, k) h.del[#h.del + 1] = k end
 local function flush(h)
-  if #h.del > 0 then redis.call('HDEL', jkey(h.id), unpack(h.del)) end
-  if #h.set > 0 then redis.call('HSET', jkey(h.id), unpack(h.set)) end
-  h.set, h.del = {}, {}
+  if #h.del > 0 then
+    redis.call('HDEL', jkey(h.id), unpack(h.del))
+    h.del = {}
+  end
+  if #h.set > 0 then
+    redis.call('HSET', jkey(h.id), unpack(h.set))
+    h.set = {}
+  end
 end
 
 -- Job counts by state and queue live in one hash, <base>counts, field '<state>:<queue>'.
@@ -83,11 +88,44 @@ local function tell_waiters()
   end
   ended_waited = {}
 end
+-- Job sequence numbers: the script reads <base>seq once, hands out the next ones itself and
+-- writes the last back in write_counts(), rather than one INCR per job a batch inserts.
+local seq_top = nil
+local function next_seq()
+  if not seq_top then seq_top = tonumber(redis.call('GET', B .. 'seq')) or 0 end
+  seq_top = seq_top + 1
+  return seq_top
+end
+-- Sorted-set writes of a bulk insert: between batch_zadds() and write_zadds() each key's members
+-- are collected and written with one ZADD per 500 of them instead of one call per job. Only for
+-- sets nothing reads before write_zadds().
+local zadds = nil
+local function zadd(key, score, member)
+  if not zadds then return redis.call('ZADD', key, score, member) end
+  local l = zadds[key]
+  if not l then
+    l = {}
+    zadds[key] = l
+  end
+  l[#l + 1] = score
+  l[#l + 1] = member
+end
+local function batch_zadds() zadds = {} end
+local function write_zadds()
+  for key, l in pairs(zadds) do
+    for i = 1, #l, 1000 do redis.call('ZADD', key, unpack(l, i, math.min(i + 999, #l))) end
+  end
+  zadds = nil
+end
 local function write_counts()
   for f, n in pairs(deltas) do
     if n ~= 0 then redis.call('HINCRBY', B .. 'counts', f, n) end
   end
   deltas = {}
+  if seq_top then
+    redis.call('SET', B .. 'seq', seq_top)
+    seq_top = nil
+  end
   -- Every transition is flushed by now, so the jobs published are as stored.
   tell_waiters()
 end
@@ -109,7 +147,7 @@ local function ready_member(id, run_at, seq)
   return string.format('%016d:%016d:', r, tonumber(seq)) .. id
 end
 local function to_ready(h, run_at)
-  redis.call('ZADD', B .. 'ready:' .. h.queue, 0 - (tonumber(h.priority) or 0), ready_member(h.id, run_at, h.seq))
+  zadd(B .. 'ready:' .. h.queue, 0 - (tonumber(h.priority) or 0), ready_member(h.id, run_at, h.seq))
 end
 
 -- Takes a waiting job out of the ready, scheduled, waiting and expiring sets.
@@ -151,11 +189,11 @@ local function to_waiting(h, st, run_at)
   put(h, 'run_at', run_at)
   h.run_at = run_at
   if st == 'scheduled' then
-    redis.call('ZADD', B .. 'scheduled:' .. h.queue, run_at, h.id)
+    zadd(B .. 'scheduled:' .. h.queue, run_at, h.id)
   else
     to_ready(h, run_at)
   end
-  if h.expires_at then redis.call('ZADD', B .. 'expiring:' .. h.queue, h.expires_at, h.id) end
+  if h.expires_at then zadd(B .. 'expiring:' .. h.queue, h.expires_at, h.id) end
 end
 
 -- Workflow steps that ended in this script, as { state, next (JSON ids) }: run_steps() (workflow
@@ -205,16 +243,20 @@ end
 -- workflow step as JSON ('' = none): { w = workflow id, d = depends_on JSON, n = next JSON,
 -- i = input JSON ('' = none), f = rule, j = 1 for a join, y = delay ms, p = pending }.
 -- Returns { id, 1 } when created, { existing id, 0 } otherwise.
+-- Queues this script has already added to <base>queues (a batch adds each once).
+local known_queues = {}
 local function insert_job(now, id, task, q, payload, priority, run_at, max_attempts, key, parent, expires_at, step)
   if key ~= '' then
     local holder = key_holder(key)
     if holder then return { holder, 0 } end
   end
   if redis.call('EXISTS', jkey(id)) == 1 then return { id, 0 } end
-  local seq = redis.call('INCR', B .. 'seq')
-  local h = { id = id, queue = q, state = false, seq = seq, priority = priority, expires_at = false, set = {}, del = {} }
-  put(h, 'id', id); put(h, 'task', task); put(h, 'queue', q); put(h, 'payload', payload); put(h, 'priority', priority)
-  put(h, 'attempt', 0); put(h, 'max_attempts', max_attempts); put(h, 'created_at', now); put(h, 'token', 0); put(h, 'seq', seq)
+  local seq = next_seq()
+  -- The fields every job has, as one literal (a bulk insert runs this per job). 'attempt' and
+  -- 'token' are absent until the first claim: readers take a missing one as 0 (each field costs
+  -- a bulk insert about 0.45 µs of Redis CPU a job).
+  local set = { 'id', id, 'task', task, 'queue', q, 'payload', payload, 'priority', priority, 'max_attempts', max_attempts, 'created_at', now, 'seq', seq }
+  local h = { id = id, queue = q, state = false, seq = seq, priority = priority, expires_at = false, set = set, del = {} }
   if key ~= '' then
     put(h, 'key', key)
     redis.call('HSET', B .. 'keys', key, id)
@@ -251,8 +293,11 @@ local function insert_job(now, id, task, q, payload, priority, run_at, max_attem
     to_waiting(h, st, run_at)
   end
   flush(h)
-  redis.call('ZADD', B .. 'jobs', seq, id)
-  redis.call('SADD', B .. 'queues', q)
+  zadd(B .. 'jobs', seq, id)
+  if not known_queues[q] then
+    redis.call('SADD', B .. 'queues', q)
+    known_queues[q] = true
+  end
   return { id, 1 }
 end
 
