@@ -3,6 +3,8 @@ import type { EventsBroker } from './types.js'
 
 /** While nobody listens, how often a busy publisher asks again (a new `tq events` waits this long). */
 export const PROBE_MS = 250
+/** Events pending that are sent without waiting for the timer. */
+const FLUSH_AT = 500
 
 /**
  * Collects live events and publishes them in batches: one broker call per `delayMs` (or per turn
@@ -28,7 +30,15 @@ export class EventBatcher {
   ) {}
 
   push(event: TqEvent): void {
-    if (this.pending.push(event) > this.maxPending) this.pending.shift()
+    const n = this.pending.push(event)
+    if (n > this.maxPending) this.pending.shift()
+    // A producer whose enqueues never leave the microtask queue (SQLite answers synchronously)
+    // never reaches the timer: send at this size too, so the broker's "nobody listens" arrives
+    // and stops the building of events after the first FLUSH_AT jobs, not never.
+    if (n === FLUSH_AT) {
+      void this.flush()
+      return
+    }
     if (this.timer) return
     if (this.delayMs <= 0) this.timer = setImmediate(() => void this.flush())
     else this.timer = setTimeout(() => void this.flush(), this.delayMs).unref()

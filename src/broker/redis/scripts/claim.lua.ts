@@ -114,7 +114,7 @@ for i = 7, #ARGV do
             local attempt = (tonumber(v[5]) or 0) + 1
             local token = math.max((tonumber(v[6]) or 0) + 1, now) -- see FENCING in lib.lua
             if v[4] then redis.call('ZREM', B .. 'expiring:' .. q, id) end
-            redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'lease_until', lease_until, 'worker_id', worker)
+            redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'worker_id', worker)
             leases[#leases + 1] = lease_until
             leases[#leases + 1] = id
             local n = #out

@@ -73,7 +73,7 @@ local function hand_off(q, mine, now)
     local attempt = (tonumber(v[4]) or 0) + 1
     local token = math.max((tonumber(v[5]) or 0) + 1, now) -- see FENCING in lib.lua
     local lease_until = now + tonumber(p[2])
-    redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'lease_until', lease_until, 'worker_id', w)
+    redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'token', token, 'started_at', now, 'worker_id', w)
     redis.call('ZADD', B .. 'leases', lease_until, id)
     count(q, 'queued', -1)
     count(q, 'active', 1)

@@ -160,10 +160,10 @@ local function unwait(h)
   end
 end
 
--- Ends a job's lease bookkeeping (it leaves state active).
+-- Ends a job's lease bookkeeping (it leaves state active). The lease's expiry lives only in
+-- <base>leases (jobs leased by earlier versions may still carry a 'lease_until' field: nothing reads it).
 local function unlease(h)
   redis.call('ZREM', B .. 'leases', h.id)
-  drop(h, 'lease_until')
 end
 
 -- Frees a unique key if this job holds it.

@@ -26,8 +26,8 @@ local n = tonumber(ARGV[3])
 local res = {}
 local accepted = 0
 local finished = {}
--- The hot path: a success of a job without a unique key or a result expiry is one HMGET, one
--- HSET and one HDEL; its lease and finished entries are written with one ZREM and one ZADD per
+-- The hot path: a success of a job without a unique key or a result expiry is one HMGET and one
+-- HSET; its lease and finished entries are written with one ZREM and one ZADD per
 -- call; a workflow step's end is handed to run_steps, and a waited job's to tell_waiters, as
 -- finish() would. Everything else goes through lib.lua's general transitions.
 local unleased, done = {}, {}
@@ -41,10 +41,10 @@ local function fast_success(id, token, a, v)
   local k = jkey(id)
   if a ~= '' then
     redis.call('HSET', k, 'state', 'succeeded', 'finished_at', now, 'result', a)
-    redis.call('HDEL', k, 'lease_until')
   else
     redis.call('HSET', k, 'state', 'succeeded', 'finished_at', now)
-    redis.call('HDEL', k, 'lease_until', 'result')
+    -- Only a workflow step can hold a result while it runs (a join's input, see workflow-lib).
+    if v[5] then redis.call('HDEL', k, 'result') end
   end
   count(v[3], 'active', -1)
   count(v[3], 'succeeded', 1)
