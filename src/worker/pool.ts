@@ -5,7 +5,7 @@ import {
   ALIVE_MS,
   FLAG_PENDING,
   FLAG_TAKEN_BACK,
-  packJobs,
+  packRuns,
   type FromThread,
   type RunJob,
   type ThreadData,
@@ -27,7 +27,10 @@ const FLAGS = 1 << 14
 const DEFAULT_HEAP_MB = 512
 
 interface Entry {
+  /** Never changed by the pool: the engine passes its claimed job as it is. */
   job: RunJob
+  /** Index of the job's start flag on its thread (-1: none, or not sent yet). */
+  flag: number
   resolve: (r: PoolResult) => void
 }
 
@@ -35,7 +38,9 @@ interface Slot {
   worker: Worker
   /** Jobs on this thread and how to settle each. */
   jobs: Map<string, Entry>
+  /** Jobs dispatched this turn, sent in one message, and their start flags. */
   outbox: RunJob[]
+  outFlags: number[]
   /** Start flags shared with the thread (see protocol.ts): whoever moves one off PENDING owns the job. */
   flags: Int32Array
   freeFlags: number[]
@@ -134,11 +139,18 @@ export class ThreadPool {
 
   /** Runs one attempt; `own` gives the job a thread of its own, ended after it. */
   run(job: RunJob, opts: { own?: boolean } = {}): Promise<PoolResult> {
-    if (this.closing) return Promise.resolve({ id: job.id, lost: true, reason: 'the thread pool is closed' })
-    return new Promise((resolve) => {
-      if (opts.own) this.assign(this.spawn({ suspect: false }).slot, job, resolve)
-      else this.dispatch({ job, resolve })
-    })
+    return new Promise((resolve) => this.submit(job, opts.own === true, resolve))
+  }
+
+  /**
+   * run() without a promise: `done` is called once with how the attempt ended. The engine's path
+   * (a promise, its resolver and a reaction per job were a measurable share of its thread).
+   * The job object is not changed, so the engine may pass the claimed job itself.
+   */
+  submit(job: RunJob, own: boolean, done: (r: PoolResult) => void): void {
+    if (this.closing) return done({ id: job.id, lost: true, reason: 'the thread pool is closed' })
+    if (own) this.assign(this.spawn({ suspect: false }).slot, job, done)
+    else this.dispatch({ job, flag: -1, resolve: done })
   }
 
   private dispatch(e: Entry): void {
@@ -173,9 +185,8 @@ export class ThreadPool {
   private assign(slot: Slot, job: RunJob, resolve: (r: PoolResult) => void): void {
     const flag = slot.freeFlags.pop() ?? (slot.nextFlag < FLAGS ? slot.nextFlag++ : -1)
     if (flag >= 0) Atomics.store(slot.flags, flag, FLAG_PENDING)
-    // The job object is the engine's, made for this attempt: it carries its flag from here on.
-    job.flag = flag
-    slot.jobs.set(job.id, { job, resolve })
+    slot.jobs.set(job.id, { job, flag, resolve })
+    slot.outFlags.push(flag)
     // Batch: every job dispatched in this turn goes to the thread in one message, sent by flush()
     // (the engine calls it once it has dispatched a claim's jobs) or else after this turn's microtasks.
     if (slot.outbox.push(job) === 1) queueMicrotask(() => this.send(slot))
@@ -193,14 +204,16 @@ export class ThreadPool {
   private send(slot: Slot): void {
     const jobs = slot.outbox
     if (jobs.length === 0) return
+    const flags = slot.outFlags
     slot.outbox = []
+    slot.outFlags = []
     slot.lastBusy = Date.now()
-    if (!slot.retired) this.post(slot, { type: 'run', packed: packJobs(jobs) })
+    if (!slot.retired) this.post(slot, { type: 'run', packed: packRuns(jobs, flags) })
   }
 
   /** Takes a job back from a thread if the thread has not begun it (the flag says who won). */
   private takeBack(slot: Slot, e: Entry): boolean {
-    const flag = e.job.flag ?? -1
+    const flag = e.flag
     if (flag < 0 || Atomics.compareExchange(slot.flags, flag, FLAG_PENDING, FLAG_TAKEN_BACK) !== FLAG_PENDING) return false
     slot.jobs.delete(e.job.id)
     return true
@@ -215,7 +228,7 @@ export class ThreadPool {
       const quiet = now - s.lastAlive
       if (s.jobs.size > 0) s.lastBusy = now
       if (quiet >= BLOCKED_MS && s.jobs.size > 0) {
-        for (const e of [...s.jobs.values()]) if (this.takeBack(s, e)) this.dispatch({ job: { ...e.job, flag: undefined }, resolve: e.resolve })
+        for (const e of [...s.jobs.values()]) if (this.takeBack(s, e)) this.dispatch({ job: e.job, flag: -1, resolve: e.resolve })
         if (quiet >= REPORT_MS && !s.reported && s.jobs.size > 0) {
           s.reported = true
           this.hooks.onBlocked?.([...s.jobs.keys()], quiet)
@@ -278,6 +291,7 @@ export class ThreadPool {
       worker,
       jobs: new Map(),
       outbox: [],
+      outFlags: [],
       flags: new Int32Array(flags),
       freeFlags: [],
       nextFlag: 0,
@@ -359,7 +373,7 @@ export class ThreadPool {
     const e = slot.jobs.get(id)
     if (!e) return
     slot.jobs.delete(id)
-    if (e.job.flag !== undefined && e.job.flag >= 0) slot.freeFlags.push(e.job.flag)
+    if (e.flag >= 0) slot.freeFlags.push(e.flag)
     e.resolve(result)
     // A thread of its own ends with its job.
     if (slot.own && slot.jobs.size === 0) {
@@ -375,7 +389,7 @@ export class ThreadPool {
     for (const e of slot.jobs.values()) {
       if (culprit?.id === e.job.id) e.resolve({ ...culprit.result, id: e.job.id })
       // Sent but not begun: it goes to another thread as if it had never been sent here.
-      else if (!this.closing && this.takeBack(slot, e)) this.dispatch({ job: { ...e.job, flag: undefined }, resolve: e.resolve })
+      else if (!this.closing && this.takeBack(slot, e)) this.dispatch({ job: e.job, flag: -1, resolve: e.resolve })
       else begun.push(e)
     }
     slot.jobs.clear()
@@ -386,7 +400,7 @@ export class ThreadPool {
         } else {
           // Several jobs shared the thread that ran out: each runs again alone, and only the one
           // that runs out again alone is failed for it. The others lose no attempt.
-          this.assign(this.spawn({ suspect: true }).slot, { ...e.job, flag: undefined }, e.resolve)
+          this.assign(this.spawn({ suspect: true }).slot, e.job, e.resolve)
         }
       } else if (culprit && culprit.id === undefined && !this.closing) e.resolve({ ...culprit.result, id: e.job.id } as PoolResult)
       else e.resolve({ id: e.job.id, lost: true, reason: this.closing ? 'the worker is shutting down' : 'its thread was stopped because of another job' })

@@ -66,17 +66,23 @@ const SEP = '\u0000'
  * broker by hand) sends the batch as the plain array instead.
  */
 export function packJobs(jobs: readonly RunJob[]): string | (string | number)[] {
+  return packRuns(jobs, jobs.map((j) => j.flag ?? -1))
+}
+
+/** packJobs, with each job's start flag given beside it (the pool keeps flags off the job objects). */
+export function packRuns(jobs: readonly RunJob[], flags: readonly number[]): string | (string | number)[] {
   const out: (string | number)[] = new Array(jobs.length * RUN_FIELDS)
   let i = 0
   let plain = true
-  for (const j of jobs) {
+  for (let k = 0; k < jobs.length; k++) {
+    const j = jobs[k]!
     if (j.payload.includes(SEP) || j.id.includes(SEP) || j.task.includes(SEP)) plain = false
     out[i++] = j.id
     out[i++] = j.task
     out[i++] = j.payload
     out[i++] = j.attempt
     out[i++] = j.maxAttempts
-    out[i++] = j.flag ?? -1
+    out[i++] = flags[k] ?? -1
     out[i++] = j.queue ?? ''
     out[i++] = j.headers ?? ''
   }

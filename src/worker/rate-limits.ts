@@ -13,13 +13,14 @@ export async function applyRateLimits(
   jobs: ClaimedJob[],
   onLimited?: (job: ClaimedJob, runAt: number) => void,
 ): Promise<ClaimedJob[]> {
+  // The common case, no job of a rate-limited task: the claim's own array, nothing built.
+  if (!jobs.some((job) => tasks.get(job.task)?.options.rateLimit !== undefined)) return jobs
   const limited = new Map<string, ClaimedJob[]>()
   const free: ClaimedJob[] = []
   for (const job of jobs) {
     if (tasks.get(job.task)?.options.rateLimit === undefined) free.push(job)
     else limited.set(job.task, [...(limited.get(job.task) ?? []), job])
   }
-  if (limited.size === 0) return jobs
   const released: Outcome[] = []
   for (const [task, group] of limited) {
     const interval = rateInterval(tasks.get(task)!.options.rateLimit!)

@@ -23,6 +23,23 @@ function insertRows(n: number): string {
  */
 const CLAIM_RETURNS = 'seq, expires_at, id, task, payload, attempt, max_attempts, token, priority, run_at, created_at, parent_id, workflow_id, headers'
 
+/** The jobs a claim takes from a queue, in the order it hands them out (seq makes the order total). */
+const CLAIMABLE = `FROM jobs WHERE state = 'queued' AND indexed = 1 AND queue = @queue ORDER BY priority DESC, run_at, seq LIMIT @limit`
+
+/** Successes written by one statement (see settleSucceeded); 4 parameters each. */
+export const SETTLE_ROWS = 25
+
+/**
+ * `n` successes in one UPDATE: each (seq, token, result, result_expires_at) row is joined to its
+ * job by row id and written only while its token is current and the job active, as `succeed`
+ * does one by one (measured: 1.8 against 2.5 µs of CPU a job for 250 one-row statements).
+ */
+export function settleSucceeded(n: number): string {
+  return `UPDATE jobs SET state = 'succeeded', result = v.column3, finished_at = ?, lease_until = NULL, result_expires_at = v.column4
+          FROM (VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}) AS v
+          WHERE jobs.seq = v.column1 AND jobs.token = v.column2 AND jobs.state = 'active'`
+}
+
 /** Retention's guard: not a step of a workflow whose join is still waiting. */
 const KEEP_RUNNING_WORKFLOWS = `(workflow_id IS NULL OR workflow_id = id OR (SELECT w.state FROM jobs w WHERE w.id = jobs.workflow_id) IS NOT 'waiting')`
 
@@ -68,11 +85,14 @@ export const SQL = {
                   WHERE seq = @seq`,
   // The token: max(token + 1, now), as on every broker (never issued twice, even after a restore
   // that lost the last claims; see FENCING in ../redis/scripts/lib.lua.ts).
+  // A claim reads the jobs it takes, then leases the same ones (the same query in the same write
+  // transaction): cheaper than UPDATE … RETURNING, whose rows SQLite buffers in a temporary table
+  // (3.2 against 3.6 µs a job), and the rows come in claim order. The claim computes the new
+  // attempt and token as the UPDATE writes them.
+  claimable: `SELECT ${CLAIM_RETURNS} ${CLAIMABLE}`,
   claim: `UPDATE jobs SET state = 'active', attempt = attempt + 1, token = max(token + 1, @now), started_at = @now,
                  lease_until = @leaseUntil, worker_id = @workerId
-          WHERE seq IN (SELECT seq FROM jobs WHERE state = 'queued' AND indexed = 1 AND queue = @queue
-                        ORDER BY priority DESC, run_at, seq LIMIT @limit)
-          RETURNING ${CLAIM_RETURNS}`,
+          WHERE seq IN (SELECT seq ${CLAIMABLE})`,
   pausedQueues: `SELECT name FROM queues WHERE paused = 1`,
 
   // Positional: the hottest statement after the claim (one run per finished job).

@@ -30,7 +30,7 @@ import { listQuery } from './job-listing.js'
 import { SQL, type Statements } from './sql.js'
 import { WorkflowSteps } from './workflow-steps.js'
 import { JobAdmin } from './job-admin.js'
-import { ClaimSettle } from './claim-settle.js'
+import { ClaimSettle, NOT_ALL_CURRENT } from './claim-settle.js'
 
 /** The file name that opens a private in-memory database. */
 export const MEMORY = ':memory:'
@@ -65,7 +65,7 @@ export class SqliteBroker implements Broker {
 
   private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
   private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimResult>
-  private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[]) => boolean[]>
+  private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[], batched: boolean) => boolean[]>
 
   /** The clock every time the broker records or compares is read from (epoch ms). */
   private readonly now: () => number
@@ -83,7 +83,7 @@ export class SqliteBroker implements Broker {
     this.now = opts.now ?? Date.now
     this.db = openDatabase(file)
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.s
-    this.s.claim.raw(true)
+    this.s.claimable.raw(true)
     this.s.lastSeq.pluck(true)
     this.s.indexMark.pluck(true)
     this.side = new SideTables(this.db, this.s, this.now)
@@ -99,9 +99,9 @@ export class SqliteBroker implements Broker {
     })
     this.events = new SqliteEventLog(this.db, file === MEMORY ? null : file, this.now, () => this.notifier.notifyLocal())
     this.insertMany = this.counted((jobs: readonly NewJob[]) => this.writeHeaders(jobs, this.inserts.insertMany(jobs, this.now())))
-    this.work = new ClaimSettle(this.s, this.counts_, this.steps, this.now)
+    this.work = new ClaimSettle(this.s, this.counts_, this.steps, this.now, (sql) => this.db.prepare(sql))
     this.claimTx = this.counted((req: ClaimRequest) => this.work.claim(req))
-    this.settleTx = this.counted((outcomes: readonly Outcome[]) => this.work.settle(outcomes))
+    this.settleTx = this.counted((outcomes: readonly Outcome[], batched: boolean) => this.work.settle(outcomes, batched))
   }
 
   /** A write transaction that also applies the count changes it recorded. */
@@ -159,7 +159,14 @@ export class SqliteBroker implements Broker {
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return []
-    const accepted = this.settleTx.immediate(outcomes)
+    let accepted: boolean[]
+    try {
+      accepted = this.settleTx.immediate(outcomes, true)
+    } catch (err) {
+      // A lease was lost: that transaction rolled back; one statement a job says which.
+      if (err !== NOT_ALL_CURRENT) throw err
+      accepted = this.settleTx.immediate(outcomes, false)
+    }
     this.notifier.notifyLocal()
     return accepted
   }
