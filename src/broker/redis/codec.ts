@@ -3,6 +3,9 @@ import { BrokerError } from '../../errors.js'
 import type { StoredJob } from '../job-json.js'
 import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo, WorkflowStep } from '../types.js'
 
+/** The field separator of packed arguments and replies (settle.lua, claim.lua's `packed_job`). */
+const SEP = '\x1f'
+
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
 /** The 11 ARGV fields of one job (enqueue.lua). */
@@ -41,6 +44,33 @@ export function outcomeArgs(o: Outcome): [string, string, string] {
     default:
       throw new BrokerError(`unknown outcome kind "${(o as { kind: string }).kind}"`)
   }
+}
+
+/**
+ * settle.lua's arguments: the outcomes with 5 fields each, then the successes that have no result
+ * and no result lifetime packed into one string of 'id\x1ftoken\x1f' pairs (the common case of a
+ * drain: 2 strings a job for the script to make instead of 5 arguments to send and receive).
+ * `order[k]` is the index in `outcomes` of the k-th result the script returns.
+ */
+export function settleArgs(outcomes: readonly Outcome[]): { args: (string | number)[]; order: number[] } {
+  const args: (string | number)[] = [0]
+  const order: number[] = []
+  const plain: number[] = []
+  let packed = ''
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i]!
+    if (o.kind === 'succeeded' && o.result === undefined && o.resultExpiresAt === undefined && !o.id.includes(SEP)) {
+      packed += o.id + SEP + o.token + SEP
+      plain.push(i)
+    } else {
+      args.push(o.id, o.token, ...outcomeArgs(o))
+      order.push(i)
+    }
+  }
+  args[0] = order.length
+  if (packed !== '') args.push(packed)
+  for (const i of plain) order.push(i)
+  return { args, order }
 }
 
 /** A job handed through a worker's inbox (handoff-lib.lua: a JSON array, these 13 fields in order). */
@@ -158,9 +188,6 @@ export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], s
   }
   return chunks
 }
-
-/** The field separator of a claimed job in claim.lua's reply (see `packed_job` there). */
-const SEP = '\x1f'
 
 /** One claimed job as claim.lua packs it: 12 fields joined by SEP, then the payload (the rest). */
 export function packedClaimedJob(s: string): ClaimedJob {
