@@ -92,14 +92,14 @@ export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
   }
 }
 
-/** enqueue.lua's optional trailing section: how many jobs carry headers, then (index, headers) pairs. */
+/** enqueue.lua's headers section: how many jobs carry headers, then (index, headers) pairs. */
 export function headerArgs(jobs: readonly NewJob[]): (string | number)[] {
   const out: (string | number)[] = [0]
   jobs.forEach((j, i) => {
     if (j.headers !== undefined) out.push(i, j.headers)
   })
   out[0] = (out.length - 1) / 2
-  return out.length > 1 ? out : []
+  return out
 }
 
 /** A job hash as StoredJob (missing fields are null; toJobJSON converts the numbers). */
@@ -176,14 +176,17 @@ export function reapedWorkers(reply: readonly (string | number)[]): ReapedWorker
   return out
 }
 
-/** enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. */
-export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number): (string | number)[][] {
+/**
+ * enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. `fresh`: every id
+ * was drawn for this call and this is its first attempt (the script then looks none of them up).
+ */
+export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number, fresh = false): (string | number)[][] {
   const chunks: (string | number)[][] = []
   for (let from = 0; from < jobs.length; from += size) {
     const part = jobs.slice(from, from + size)
     const args: (string | number)[] = [part.length]
     part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
-    args.push(...headerArgs(part))
+    args.push(...headerArgs(part), fresh ? '1' : '0')
     chunks.push(args)
   }
   return chunks

@@ -115,12 +115,15 @@ export class RedisBroker implements Broker {
     const now = Date.now()
     const ids = jobs.map((j) => j.id ?? newJobId(now))
     const generated = jobs.map((j) => j.id === undefined)
-    // One script call per chunk; several chunks go in one MULTI/EXEC, so the batch stays
-    // atomic and in order while no single script runs long enough to make Redis answer BUSY.
-    const chunks = enqueueChunks(jobs, ids, ENQUEUE_CHUNK)
+    const allGenerated = generated.every(Boolean)
+    let attempts = 0
     const reply = await this.exec(
       'enqueue',
       async () => {
+        // One script call per chunk; several chunks go in one MULTI/EXEC, so the batch stays
+        // atomic and in order while no single script runs long enough to make Redis answer BUSY.
+        // Ids drawn here are new on the first attempt only: a retry may find its own jobs.
+        const chunks = enqueueChunks(jobs, ids, ENQUEUE_CHUNK, allGenerated && attempts++ === 0)
         if (chunks.length === 1) return (await this.script('enqueue', chunks[0]!)) as (string | number)[]
         // Inside MULTI a missing script cannot fall back to EVAL: make sure the server has it.
         await this.redis.script('LOAD', scriptSource('enqueue'))
