@@ -8,9 +8,15 @@ const SEP = '\x1f'
 
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
-/** The 11 ARGV fields of one job (enqueue.lua). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * The 11 fields of one job (enqueue.lua, enqueue-slot.lua). A unique key is the one field a user
+ * writes freely: a lone surrogate in it would make Redis's JSON decoder refuse the whole batch, so
+ * it is stored as UTF-8 stores it anyway (U+FFFD).
+ */
 export function jobArgs(j: NewJob, id: string): (string | number)[] {
-  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, str(j.key), str(j.parentId), str(j.expiresAt), stepArg(j.step)]
+  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, j.key == null ? '' : j.key.replace(LONE_SURROGATE, '\uFFFD'), str(j.parentId), str(j.expiresAt), stepArg(j.step)]
 }
 
 /** A workflow step as lib.lua's insert_job reads it: JSON lists travel as text, stored as they are. */
@@ -184,8 +190,7 @@ export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], s
   const chunks: (string | number)[][] = []
   for (let from = 0; from < jobs.length; from += size) {
     const part = jobs.slice(from, from + size)
-    const args: (string | number)[] = [part.length]
-    part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
+    const args: (string | number)[] = [JSON.stringify(part.map((j, i) => jobArgs(j, ids[from + i]!)))]
     args.push(...headerArgs(part), fresh ? '1' : '0')
     chunks.push(args)
   }
