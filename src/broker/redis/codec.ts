@@ -43,6 +43,7 @@ export function outcomeArgs(o: Outcome): [string, string, string] {
   }
 }
 
+/** A job handed through a worker's inbox (handoff-lib.lua: a JSON array, these 13 fields in order). */
 export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
   return {
     id: String(r[i]),
@@ -158,17 +159,44 @@ export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], s
   return chunks
 }
 
-/** Fields per claimed job in claim.lua's reply. */
-const CLAIM_FIELDS = 13
+/** The field separator of a claimed job in claim.lua's reply (see `packed_job` there). */
+const SEP = '\x1f'
+
+/** One claimed job as claim.lua packs it: 12 fields joined by SEP, then the payload (the rest). */
+export function packedClaimedJob(s: string): ClaimedJob {
+  const f: string[] = new Array(12)
+  let at = 0
+  for (let k = 0; k < 12; k++) {
+    const end = s.indexOf(SEP, at)
+    if (end < 0) throw new BrokerError('tq: a claimed job came back from Redis cut short', 'check that every tq process runs the same version')
+    f[k] = s.slice(at, end)
+    at = end + 1
+  }
+  return {
+    id: f[0]!,
+    task: f[1]!,
+    queue: f[2]!,
+    payload: s.slice(at),
+    attempt: Number(f[3]),
+    maxAttempts: Number(f[4]),
+    token: Number(f[5]),
+    priority: Number(f[6]),
+    runAt: Number(f[7]),
+    createdAt: Number(f[8]),
+    parentId: f[9] === '' ? null : f[9]!,
+    workflowId: f[10] === '' ? null : f[10]!,
+    headers: f[11] === '' ? null : f[11]!,
+  }
+}
 
 /**
- * claim.lua's reply: the next run time of the queues' delayed jobs, CLAIM_FIELDS values per job,
+ * claim.lua's reply: the next run time of the queues' delayed jobs, one packed string per job,
  * then the list of jobs the claim expired. Jobs come out in claim order across queues, as on SQLite.
  */
 export function claimReply(reply: (string | number)[], limit: number): { jobs: ClaimedJob[]; expired: { id: string; task: string; queue: string }[]; nextRunAt: number | null } {
   const jobs: ClaimedJob[] = []
   const tail = reply[reply.length - 1] as unknown as string[]
-  for (let i = 1; i + CLAIM_FIELDS < reply.length; i += CLAIM_FIELDS) jobs.push(claimedJob(reply, i))
+  for (let i = 1; i < reply.length - 1; i++) jobs.push(packedClaimedJob(String(reply[i])))
   const expired: { id: string; task: string; queue: string }[] = []
   for (let i = 0; i + 2 < tail.length; i += 3) expired.push({ id: String(tail[i]), task: String(tail[i + 1]), queue: String(tail[i + 2]) })
   jobs.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)
