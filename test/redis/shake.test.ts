@@ -65,6 +65,17 @@ describe('Lua library shaking', () => {
     }
   })
 
+  it('drops no declaration whose name a kept line mentions (checked without the tokenizer)', () => {
+    const decls = splitDeclarations(LIB)
+    for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+      if (!SCRIPTS[name].lib) continue
+      const src = scriptSource(name)
+      const code = src.replace(/--.*$/gm, '')
+      const dropped = decls.filter((d) => !src.includes(LIB.slice(d.start, d.end))).flatMap((d) => d.names)
+      for (const n of dropped) expect(code, `${name}: ${n}`).not.toMatch(new RegExp(`(^|[^.:\\w])${n}\\b`))
+    }
+  })
+
   it('leaves out what a small script does not use', () => {
     const src = scriptSource('renew')
     expect(src).toContain('local function now_ms()')
