@@ -3,6 +3,9 @@ import { BrokerError } from '../../errors.js'
 import type { StoredJob } from '../job-json.js'
 import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo, WorkflowStep } from '../types.js'
 
+/** The field separator of packed arguments and replies (settle.lua, claim.lua's `packed_job`). */
+const SEP = '\x1f'
+
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
 /** The 11 ARGV fields of one job (enqueue.lua). */
@@ -43,6 +46,33 @@ export function outcomeArgs(o: Outcome): [string, string, string] {
   }
 }
 
+/**
+ * settle.lua's arguments: the outcomes with 5 fields each, then the successes that have no result
+ * and no result lifetime packed into one string of 'id\x1ftoken\x1f' pairs (the common case of a
+ * drain: 2 strings a job for the script to make instead of 5 arguments to send and receive).
+ * `order[k]` is the index in `outcomes` of the k-th result the script returns.
+ */
+export function settleArgs(outcomes: readonly Outcome[]): { args: (string | number)[]; order: number[] } {
+  const args: (string | number)[] = [0]
+  const order: number[] = []
+  const plain: number[] = []
+  let packed = ''
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i]!
+    if (o.kind === 'succeeded' && o.result === undefined && o.resultExpiresAt === undefined && !o.id.includes(SEP)) {
+      packed += o.id + SEP + o.token + SEP
+      plain.push(i)
+    } else {
+      args.push(o.id, o.token, ...outcomeArgs(o))
+      order.push(i)
+    }
+  }
+  args[0] = order.length
+  if (packed !== '') args.push(packed)
+  for (const i of plain) order.push(i)
+  return { args, order }
+}
+
 /** A job handed through a worker's inbox (handoff-lib.lua: a JSON array, these 13 fields in order). */
 export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
   return {
@@ -62,14 +92,14 @@ export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
   }
 }
 
-/** enqueue.lua's optional trailing section: how many jobs carry headers, then (index, headers) pairs. */
+/** enqueue.lua's headers section: how many jobs carry headers, then (index, headers) pairs. */
 export function headerArgs(jobs: readonly NewJob[]): (string | number)[] {
   const out: (string | number)[] = [0]
   jobs.forEach((j, i) => {
     if (j.headers !== undefined) out.push(i, j.headers)
   })
   out[0] = (out.length - 1) / 2
-  return out.length > 1 ? out : []
+  return out
 }
 
 /** A job hash as StoredJob (missing fields are null; toJobJSON converts the numbers). */
@@ -146,21 +176,21 @@ export function reapedWorkers(reply: readonly (string | number)[]): ReapedWorker
   return out
 }
 
-/** enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. */
-export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number): (string | number)[][] {
+/**
+ * enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. `fresh`: every id
+ * was drawn for this call and this is its first attempt (the script then looks none of them up).
+ */
+export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number, fresh = false): (string | number)[][] {
   const chunks: (string | number)[][] = []
   for (let from = 0; from < jobs.length; from += size) {
     const part = jobs.slice(from, from + size)
     const args: (string | number)[] = [part.length]
     part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
-    args.push(...headerArgs(part))
+    args.push(...headerArgs(part), fresh ? '1' : '0')
     chunks.push(args)
   }
   return chunks
 }
-
-/** The field separator of a claimed job in claim.lua's reply (see `packed_job` there). */
-const SEP = '\x1f'
 
 /** One claimed job as claim.lua packs it: 12 fields joined by SEP, then the payload (the rest). */
 export function packedClaimedJob(s: string): ClaimedJob {

@@ -11,7 +11,9 @@
  * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of jobs n, then 11 fields per job:
  *   id, task, queue, payload, priority, runAt, maxAttempts, key ('' = none), parentId ('' = none), expiresAt ('' = none),
  *   workflow step as JSON ('' = none; see lib insert_job), which also writes <base>workflow:<id> and <base>waiting:<queue>
- * then (optional) the number of jobs with headers h, then h pairs: job index (0-based), headers (JSON text).
+ * then (optional) the number of jobs with headers h, then h pairs: job index (0-based), headers (JSON text),
+ * then (optional) '1' if every id was drawn by the client for this call, on its first attempt: such an
+ * id cannot exist yet, so no job is looked up first (a retried call sends '0' and finds its own jobs).
  * Returns { id1, created1, id2, created2, ... } (created is 1 or 0). Publishes once if any job was created.
  * Queued jobs may be handed straight to a parked worker (handoff-lib.lua.ts): then the job is
  * active, and the message is 'handoff', on the quiet channel '<events channel>:quiet', if every job
@@ -20,21 +22,23 @@
 export const ENQUEUE = String.raw`
 local now = now_ms()
 local n = tonumber(ARGV[3])
+-- The trailing sections: headers, then whether every id is new (see the header comment).
+local t = 4 + n * 11
+local nh = tonumber(ARGV[t] or '0')
+local fresh = ARGV[t + 1 + nh * 2] == '1'
 local out = {}
 local created = 0
 -- The jobs' sorted-set entries are written together after the loop (nothing reads them before).
 batch_zadds()
 for i = 0, n - 1 do
   local o = 4 + i * 11
-  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9], ARGV[o + 10])
+  local r = insert_job(now, ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9], ARGV[o + 10], fresh)
   out[#out + 1] = r[1]
   out[#out + 1] = r[2]
   created = created + r[2]
 end
 write_zadds()
 -- Propagation headers (trace context) of the jobs that have some, stored only on jobs created here.
-local t = 4 + n * 11
-local nh = tonumber(ARGV[t] or '0')
 for k = 0, nh - 1 do
   local idx = tonumber(ARGV[t + 1 + k * 2])
   if out[idx * 2 + 2] == 1 then redis.call('HSET', jkey(out[idx * 2 + 1]), 'headers', ARGV[t + 2 + k * 2]) end
