@@ -12,8 +12,9 @@
  * Lua tokenizer finds the names each one and the body reference (strings, comments and field
  * names after `.` or `:` are not references). Keeping a declaration too many is harmless, so the
  * scan over-approximates where that keeps it simple (a local of a body that shadows a library name,
- * a table key `{ name = ... }` count as uses); it never drops a name referenced. Dropped declarations become as many blank lines, so the line numbers in Redis
- * error messages stay those of the whole library.
+ * a table key `{ name = ... }` count as uses); it never drops a name referenced. Dropped
+ * declarations become as many blank lines, so the line numbers in Redis error messages stay those
+ * of the whole library.
  *
  * Anything the splitter does not understand (another kind of top-level statement, an unclosed
  * string or block) throws a LuaShakeError; makeShaker() then uses the whole library, as before
