@@ -1,10 +1,11 @@
 /** Converting between the Broker interface's values and the Redis scripts' arguments and replies. */
 import { BrokerError } from '../../errors.js'
+import { claimedFromFields, FIELD_SEPARATOR } from '../packed-job.js'
 import type { StoredJob } from '../job-json.js'
 import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo, WorkflowStep } from '../types.js'
 
 /** The field separator of packed arguments and replies (settle.lua, claim.lua's `packed_job`). */
-const SEP = '\x1f'
+const SEP = FIELD_SEPARATOR
 
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
@@ -207,21 +208,7 @@ export function packedClaimedJob(s: string): ClaimedJob {
     f[k] = s.slice(at, end)
     at = end + 1
   }
-  return {
-    id: f[0]!,
-    task: f[1]!,
-    queue: f[2]!,
-    payload: s.slice(at),
-    attempt: Number(f[3]),
-    maxAttempts: Number(f[4]),
-    token: Number(f[5]),
-    priority: Number(f[6]),
-    runAt: Number(f[7]),
-    createdAt: Number(f[8]),
-    parentId: f[9] === '' ? null : f[9]!,
-    workflowId: f[10] === '' ? null : f[10]!,
-    headers: f[11] === '' ? null : f[11]!,
-  }
+  return claimedFromFields(f, s.slice(at))
 }
 
 /**
