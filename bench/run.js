@@ -13,6 +13,7 @@ import { status } from './status.js'
 import { ui, uiRedis } from './ui.js'
 import { connectCost } from './connect.js'
 import { isolation } from './isolation.js'
+import { recovery } from './recovery.js'
 import { testingCost } from './testing.js'
 import { cliStart } from './cli.js'
 import { redisBulk, redisDrain, redisIdle, redisLatency, redisSingle } from './redis.js'
@@ -30,6 +31,7 @@ const CASES = [
   { name: 'status', about: 'tq status refresh time with 1M finished jobs', run: status },
   { name: 'ui', about: 'the dashboard with 1M jobs: Jobs page first page (API, Chromium), live update lag', run: ui },
   { name: 'isolation', about: 'a 5 s CPU-bound job and 50 quick ones, concurrency 8, one thread to start', run: isolation },
+  { name: 'recovery', about: 'kill -9 of one of two workers holding 20 jobs: seconds until they start on the other (SQLite, Redis)', run: recovery },
   { name: 'cli', about: 'tq --help and tq enqueue of one job from a cold start (fresh processes)', run: cliStart },
   { name: 'connect', about: "a producer's import + connect() + first enqueue, in a fresh process", run: connectCost },
   { name: 'testing', about: 'tqjs/testing: runUntilIdle over 10,000 no-op jobs; createTestQueue after the first', run: testingCost },

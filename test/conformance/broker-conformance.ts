@@ -274,6 +274,24 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(j!.finishedAt).not.toBeNull()
       })
 
+      it('settles a mixed batch outcome by outcome, in order: each accepted or refused on its own token', async () => {
+        const made = await broker.enqueue([job(), job(), job(), job(), job()])
+        const claimed = (await broker.claim(claimReq({ limit: 5 }))).jobs
+        const by = new Map(claimed.map((c) => [c.id, c]))
+        const [a, b, c, d, e] = made.map((m) => by.get(m.id)!)
+        const reply = await broker.settle([
+          { id: a!.id, token: a!.token, kind: 'succeeded', result: undefined },
+          { id: b!.id, token: b!.token, kind: 'failed', error: { message: 'no' } },
+          { id: c!.id, token: c!.token + 1, kind: 'succeeded', result: undefined },
+          { id: d!.id, token: d!.token, kind: 'succeeded', result: '7' },
+          { id: e!.id, token: e!.token, kind: 'succeeded', result: undefined },
+        ])
+        expect(reply).toEqual([true, true, false, true, true])
+        const states = await Promise.all(made.map(async (m) => (await broker.getJob(m.id))!))
+        expect(states.map((j) => j.state)).toEqual(['succeeded', 'failed', 'active', 'succeeded', 'succeeded'])
+        expect(states.map((j) => j.result)).toEqual([null, null, null, 7, null])
+      })
+
       it('makes a job claimable again once its lease lapses, and rejects the stale holder', async () => {
         const [r] = await broker.enqueue([job()])
         const [first] = (await broker.claim(claimReq({ leaseMs: 1000, workerId: 'dead' }))).jobs

@@ -6,6 +6,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  */
 export class RedisProxy {
   commands = 0
+  /** A text whose command, once sent, has its reply lost: the connection drops instead (cutReplyTo). */
+  private cut: string | undefined
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
   port = 0
@@ -20,11 +22,20 @@ export class RedisProxy {
       const upstream = createConnection(this.targetPort, this.targetHost)
       this.sockets.add(client).add(upstream)
       const counter = respCounter(() => this.commands++)
+      let cutting = false
       client.on('data', (d) => {
         counter(d)
+        if (this.cut !== undefined && d.includes(this.cut)) {
+          this.cut = undefined
+          cutting = true
+        }
         upstream.write(d)
       })
-      upstream.on('data', (d) => client.write(d))
+      upstream.on('data', (d) => {
+        // Redis has run the command: drop the connection rather than pass its reply on.
+        if (cutting) end()
+        else client.write(d)
+      })
       const end = () => {
         client.destroy()
         upstream.destroy()
@@ -36,6 +47,14 @@ export class RedisProxy {
     })
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve))
     this.port = (this.server.address() as { port: number }).port
+  }
+
+  /**
+   * The next command containing `text` reaches Redis, but its connection drops before the reply
+   * comes back: the client cannot tell whether it ran.
+   */
+  cutReplyTo(text: string): void {
+    this.cut = text
   }
 
   /** Drops every connection and stops listening. */

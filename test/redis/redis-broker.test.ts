@@ -222,6 +222,15 @@ describe('Redis broker connections', () => {
     expect((await broker.counts())[0]!.counts.queued).toBe(2)
   })
 
+  it('an enqueue whose reply was lost is sent again and finds its own jobs: created once, reported created', async () => {
+    const { broker } = await open({}, proxy.url())
+    proxy.cutReplyTo('cut-this-reply')
+    const [a, b] = await broker.enqueue([job({ payload: '{"m":"cut-this-reply"}' }), job()])
+    expect([a!.created, b!.created]).toEqual([true, true])
+    expect((await broker.counts())[0]!.counts.queued).toBe(2)
+    expect((await broker.listJobs({ limit: 10 })).map((j) => j.id).sort()).toEqual([a!.id, b!.id].sort())
+  })
+
   it('keeps an idle worker to about two Redis commands a second', async () => {
     const { broker } = await open({}, proxy.url())
     const queues = ['default', 'emails']

@@ -30,3 +30,11 @@ it('a.k with key sub:1 and a.k:sub with key 1 are different jobs on Redis', asyn
     ['a.k:sub', 'a.k:sub#1'],
   ])
 })
+
+it('a unique key holding a lone surrogate is stored (as UTF-8 would store it) and still deduplicates', async () => {
+  const first = await client.enqueue('t', {}, { key: 'a\uD800b' })
+  const again = await client.enqueue('t', {}, { key: 'a\uD800b' })
+  expect(first.created).toBe(true)
+  expect(again.id).toBe(first.id)
+  expect((await broker.getJob(first.id))!.key).toBe('t#a\uFFFDb')
+})

@@ -1,3 +1,4 @@
+import { claimedFromFields, FIELD_SEPARATOR } from '../packed-job.js'
 import type { ClaimedJob } from '../types.js'
 
 /**
@@ -7,8 +8,6 @@ import type { ClaimedJob } from '../types.js'
  * property each), 1.5 µs reading one joined value and splitting it; the server's work is the same.
  */
 
-/** Joins the fields of a claimed job (ids, task and queue names never hold control characters). */
-export const FIELD_SEPARATOR = '\u001f'
 
 /** A claim's rows, sorted out: the jobs to run, those found past their deadline, and when the next delayed job is due. */
 export interface ClaimRows {
@@ -46,22 +45,8 @@ export function readClaimRows(rows: readonly [string][]): ClaimRows {
       continue
     }
     if (flag === 'h') out.handed.push(`${id}:${f[5]}`)
-    out.jobs.push({
-      id,
-      task: f[1]!,
-      queue: f[2]!,
-      // A payload holding the separator itself (JSON text never does) was split too: joined back.
-      payload: f.length === FIELDS + 1 ? f[FIELDS]! : f.slice(FIELDS).join(FIELD_SEPARATOR),
-      attempt: Number(f[3]),
-      maxAttempts: Number(f[4]),
-      token: Number(f[5]),
-      priority: Number(f[6]),
-      runAt: Number(f[7]),
-      createdAt: Number(f[8]),
-      parentId: f[9] || null,
-      workflowId: f[10] || null,
-      headers: f[11] || null,
-    })
+    // A payload holding the separator itself (JSON text never does) was split too: joined back.
+    out.jobs.push(claimedFromFields(f, f.length === FIELDS + 1 ? f[FIELDS]! : f.slice(FIELDS).join(FIELD_SEPARATOR)))
   }
   return out
 }

@@ -1,13 +1,23 @@
 /** Converting between the Broker interface's values and the Redis scripts' arguments and replies. */
 import { BrokerError } from '../../errors.js'
+import { claimedFromFields, FIELD_SEPARATOR } from '../packed-job.js'
 import type { StoredJob } from '../job-json.js'
 import type { ClaimedJob, NewJob, Outcome, ReapedWorker, ScheduleRecord, WorkerInfo, WorkflowStep } from '../types.js'
 
+/** The field separator of packed arguments and replies (settle.lua, claim.lua's `packed_job`). */
+const SEP = FIELD_SEPARATOR
+
 export const str = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v))
 
-/** The 11 ARGV fields of one job (enqueue.lua). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * The 11 fields of one job (enqueue.lua, enqueue-slot.lua). A unique key is the one field a user
+ * writes freely: a lone surrogate in it would make Redis's JSON decoder refuse the whole batch, so
+ * it is stored as UTF-8 stores it anyway (U+FFFD).
+ */
 export function jobArgs(j: NewJob, id: string): (string | number)[] {
-  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, str(j.key), str(j.parentId), str(j.expiresAt), stepArg(j.step)]
+  return [id, j.task, j.queue, j.payload, j.priority, j.runAt, j.maxAttempts, j.key == null ? '' : j.key.replace(LONE_SURROGATE, '\uFFFD'), str(j.parentId), str(j.expiresAt), stepArg(j.step)]
 }
 
 /** A workflow step as lib.lua's insert_job reads it: JSON lists travel as text, stored as they are. */
@@ -43,6 +53,34 @@ export function outcomeArgs(o: Outcome): [string, string, string] {
   }
 }
 
+/**
+ * settle.lua's arguments: the outcomes with 5 fields each, then the successes that have no result
+ * and no result lifetime packed into one string of 'id\x1ftoken\x1f' pairs (the common case of a
+ * drain: 2 strings a job for the script to make instead of 5 arguments to send and receive).
+ * `order[k]` is the index in `outcomes` of the k-th result the script returns.
+ */
+export function settleArgs(outcomes: readonly Outcome[]): { args: (string | number)[]; order: number[] } {
+  const args: (string | number)[] = [0]
+  const order: number[] = []
+  const plain: number[] = []
+  let packed = ''
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i]!
+    if (o.kind === 'succeeded' && o.result === undefined && o.resultExpiresAt === undefined && !o.id.includes(SEP)) {
+      packed += o.id + SEP + o.token + SEP
+      plain.push(i)
+    } else {
+      args.push(o.id, o.token, ...outcomeArgs(o))
+      order.push(i)
+    }
+  }
+  args[0] = order.length
+  if (packed !== '') args.push(packed)
+  for (const i of plain) order.push(i)
+  return { args, order }
+}
+
+/** A job handed through a worker's inbox (handoff-lib.lua: a JSON array, these 13 fields in order). */
 export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
   return {
     id: String(r[i]),
@@ -61,14 +99,14 @@ export function claimedJob(r: (string | number)[], i: number): ClaimedJob {
   }
 }
 
-/** enqueue.lua's optional trailing section: how many jobs carry headers, then (index, headers) pairs. */
+/** enqueue.lua's headers section: how many jobs carry headers, then (index, headers) pairs. */
 export function headerArgs(jobs: readonly NewJob[]): (string | number)[] {
   const out: (string | number)[] = [0]
   jobs.forEach((j, i) => {
     if (j.headers !== undefined) out.push(i, j.headers)
   })
   out[0] = (out.length - 1) / 2
-  return out.length > 1 ? out : []
+  return out
 }
 
 /** A job hash as StoredJob (missing fields are null; toJobJSON converts the numbers). */
@@ -145,30 +183,42 @@ export function reapedWorkers(reply: readonly (string | number)[]): ReapedWorker
   return out
 }
 
-/** enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. */
-export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number): (string | number)[][] {
+/**
+ * enqueue.lua's arguments for `jobs` with these ids, `size` jobs a call at most. `fresh`: every id
+ * was drawn for this call and this is its first attempt (the script then looks none of them up).
+ */
+export function enqueueChunks(jobs: readonly NewJob[], ids: readonly string[], size: number, fresh = false): (string | number)[][] {
   const chunks: (string | number)[][] = []
   for (let from = 0; from < jobs.length; from += size) {
     const part = jobs.slice(from, from + size)
-    const args: (string | number)[] = [part.length]
-    part.forEach((j, i) => args.push(...jobArgs(j, ids[from + i]!)))
-    args.push(...headerArgs(part))
+    const args: (string | number)[] = [JSON.stringify(part.map((j, i) => jobArgs(j, ids[from + i]!)))]
+    args.push(...headerArgs(part), fresh ? '1' : '0')
     chunks.push(args)
   }
   return chunks
 }
 
-/** Fields per claimed job in claim.lua's reply. */
-const CLAIM_FIELDS = 13
+/** One claimed job as claim.lua packs it: 12 fields joined by SEP, then the payload (the rest). */
+export function packedClaimedJob(s: string): ClaimedJob {
+  const f: string[] = new Array(12)
+  let at = 0
+  for (let k = 0; k < 12; k++) {
+    const end = s.indexOf(SEP, at)
+    if (end < 0) throw new BrokerError('tq: a claimed job came back from Redis cut short', 'check that every tq process runs the same version')
+    f[k] = s.slice(at, end)
+    at = end + 1
+  }
+  return claimedFromFields(f, s.slice(at))
+}
 
 /**
- * claim.lua's reply: the next run time of the queues' delayed jobs, CLAIM_FIELDS values per job,
+ * claim.lua's reply: the next run time of the queues' delayed jobs, one packed string per job,
  * then the list of jobs the claim expired. Jobs come out in claim order across queues, as on SQLite.
  */
 export function claimReply(reply: (string | number)[], limit: number): { jobs: ClaimedJob[]; expired: { id: string; task: string; queue: string }[]; nextRunAt: number | null } {
   const jobs: ClaimedJob[] = []
   const tail = reply[reply.length - 1] as unknown as string[]
-  for (let i = 1; i + CLAIM_FIELDS < reply.length; i += CLAIM_FIELDS) jobs.push(claimedJob(reply, i))
+  for (let i = 1; i < reply.length - 1; i++) jobs.push(packedClaimedJob(String(reply[i])))
   const expired: { id: string; task: string; queue: string }[] = []
   for (let i = 0; i + 2 < tail.length; i += 3) expired.push({ id: String(tail[i]), task: String(tail[i + 1]), queue: String(tail[i + 2]) })
   jobs.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt)

@@ -16,7 +16,7 @@ import { RedisEventChannel } from './event-channel.js'
 import { WorkerInboxes } from './worker-inboxes.js'
 import { failedJobIds, queueCounts, readJobs, readSchedules, scanJobIds, throughputByQueue } from './job-reads.js'
 import type { TqEvent } from '../event-types.js'
-import { claimReply, enqueueChunks, jobArgs, outcomeArgs, pairs, pipelineResults, reapedWorkers, stored, str } from './codec.js'
+import { claimReply, enqueueChunks, jobArgs, pairs, pipelineResults, reapedWorkers, settleArgs, stored, str } from './codec.js'
 import { openRedis, RedisConnection } from './connection.js'
 import { defineScripts, runScript, scriptSource, type ScriptName } from './scripts/index.js'
 import { keyBase, parseRedisUrl, type RedisUrlConfig } from './url.js'
@@ -115,12 +115,15 @@ export class RedisBroker implements Broker {
     const now = Date.now()
     const ids = jobs.map((j) => j.id ?? newJobId(now))
     const generated = jobs.map((j) => j.id === undefined)
-    // One script call per chunk; several chunks go in one MULTI/EXEC, so the batch stays
-    // atomic and in order while no single script runs long enough to make Redis answer BUSY.
-    const chunks = enqueueChunks(jobs, ids, ENQUEUE_CHUNK)
+    const allGenerated = generated.every(Boolean)
+    let attempts = 0
     const reply = await this.exec(
       'enqueue',
       async () => {
+        // One script call per chunk; several chunks go in one MULTI/EXEC, so the batch stays
+        // atomic and in order while no single script runs long enough to make Redis answer BUSY.
+        // Ids drawn here are new on the first attempt only: a retry may find its own jobs.
+        const chunks = enqueueChunks(jobs, ids, ENQUEUE_CHUNK, allGenerated && attempts++ === 0)
         if (chunks.length === 1) return (await this.script('enqueue', chunks[0]!)) as (string | number)[]
         // Inside MULTI a missing script cannot fall back to EVAL: make sure the server has it.
         await this.redis.script('LOAD', scriptSource('enqueue'))
@@ -188,11 +191,12 @@ export class RedisBroker implements Broker {
 
   async settle(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return []
-    const args: (string | number)[] = [outcomes.length]
-    for (const o of outcomes) args.push(o.id, o.token, ...outcomeArgs(o))
+    const { args, order } = settleArgs(outcomes)
     const reply = (await this.exec('settle', () => this.script('settle', args))) as number[]
     this.touched()
-    return reply.map((r) => Number(r) === 1)
+    const out: boolean[] = new Array(outcomes.length)
+    for (let i = 0; i < reply.length; i++) out[order[i]!] = Number(reply[i]) === 1
+    return out
   }
 
   async renew(leases: readonly { id: string; token: number }[], leaseMs: number): Promise<RenewResult> {

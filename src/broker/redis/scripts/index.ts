@@ -4,7 +4,9 @@
  *
  * Each script lives in its own `<name>.lua.ts` module exporting the Lua source as a string,
  * so `tsc` compiles it into `dist/` with the rest of the broker (the package ships `dist/`, not
- * `src/`, and tsc does not copy `.lua` files). Scripts marked `lib` get lib.lua in front.
+ * `src/`, and tsc does not copy `.lua` files). Scripts marked `lib` get lib.lua in front: only
+ * the library declarations their body uses (shake.ts: the server runs all of a script's text on
+ * every call, so unused helpers would cost Redis CPU each time).
  */
 import type { ChainableCommander, Redis } from 'ioredis'
 import { CANCEL } from './cancel.lua.js'
@@ -24,6 +26,7 @@ import { RECOVER_EXPIRED } from './recover-expired.lua.js'
 import { RENEW } from './renew.lua.js'
 import { RESUME } from './resume.lua.js'
 import { RETRY } from './retry.lua.js'
+import { makeShaker } from './shake.js'
 import { SAVE_SCHEDULES } from './save-schedules.lua.js'
 import { SETTLE } from './settle.lua.js'
 import { THROUGHPUT } from './throughput.lua.js'
@@ -38,7 +41,7 @@ interface ScriptDef {
    * the caller gives (already full names).
    */
   keys: readonly string[]
-  /** Prepend lib.lua (ARGV[1] = key base, ARGV[2] = events channel). */
+  /** Prepend lib.lua, the parts the body uses (ARGV[1] = key base, ARGV[2] = events channel). */
   lib: boolean
 }
 
@@ -78,10 +81,19 @@ export function defineScripts(redis: Redis): void {
   }
 }
 
+/** Shaken sources, built once per process (a script's SHA must not change between calls). */
+let shake: ((body: string) => string) | undefined
+const sources = new Map<ScriptName, string>()
+
 /** A script's full source, as the server runs it (for SCRIPT LOAD before a MULTI). */
 export function scriptSource(name: ScriptName): string {
-  const def: ScriptDef = SCRIPTS[name]
-  return def.lib ? LIB + def.lua : def.lua
+  let src = sources.get(name)
+  if (src === undefined) {
+    const def: ScriptDef = SCRIPTS[name]
+    src = def.lib ? (shake ??= makeShaker(LIB))(def.lua) : def.lua
+    sources.set(name, src)
+  }
+  return src
 }
 
 /**

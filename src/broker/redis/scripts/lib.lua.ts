@@ -242,15 +242,16 @@ end
 -- Inserts a job unless its id exists or its unique key is held by a live job. 'step' is a
 -- workflow step as JSON ('' = none): { w = workflow id, d = depends_on JSON, n = next JSON,
 -- i = input JSON ('' = none), f = rule, j = 1 for a join, y = delay ms, p = pending }.
+-- 'fresh': the id is known to be new (drawn for this call), so it is not looked up.
 -- Returns { id, 1 } when created, { existing id, 0 } otherwise.
 -- Queues this script has already added to <base>queues (a batch adds each once).
 local known_queues = {}
-local function insert_job(now, id, task, q, payload, priority, run_at, max_attempts, key, parent, expires_at, step)
+local function insert_job(now, id, task, q, payload, priority, run_at, max_attempts, key, parent, expires_at, step, fresh)
   if key ~= '' then
     local holder = key_holder(key)
     if holder then return { holder, 0 } end
   end
-  if redis.call('EXISTS', jkey(id)) == 1 then return { id, 0 } end
+  if not fresh and redis.call('EXISTS', jkey(id)) == 1 then return { id, 0 } end
   local seq = next_seq()
   -- The fields every job has, as one literal (a bulk insert runs this per job). 'attempt' and
   -- 'token' are absent until the first claim: readers take a missing one as 0 (each field costs

@@ -7,7 +7,9 @@
  * plus <base>counts, and per job: <base>job:<id>, <base>ready:<q>, <base>scheduled:<q>,
  * <base>expiring:<q>, <base>finished:<state>, and <base>tp:<second> (throughput, expires after an hour)
  *
- * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of outcomes n, then 5 fields per outcome:
+ * ARGV[1] base, ARGV[2] events channel, ARGV[3] number of outcomes n, then 5 fields per outcome,
+ * then (optional) successes with no result and no result lifetime as one string of 'id\31token\31'
+ * pairs. The 5 fields:
  *   id, token, kind, a, b where by kind:
  *   succeeded: a = result JSON ('' = none), b = resultExpiresAt ('' = keep)
  *   failed:    a = error JSON, b = retryAt ('' = failed for good)
@@ -15,7 +17,7 @@
  *   released:  a = runAt ('' = now; attempt not counted)
  *   cancelled: a = error JSON ('' = none)
  * A workflow step that ends releases the steps waiting for it in this same call (lib run_steps).
- * Returns { 1 | 0 per outcome }. Publishes once if any was accepted (after the ended jobs some
+ * Returns { 1 | 0 per outcome: the n first, then the packed ones }. Publishes once if any was accepted (after the ended jobs some
  * producer waits for went to their waiters' own channels: see watch-job.lua): 'settle' if a job
  * went back to wait or a workflow step became ready, else 'ended' (nothing for a claim to find) on
  * the quiet channel '<events channel>:quiet'.
@@ -57,9 +59,8 @@ local function fast_success(id, token, a, v)
   return 1
 end
 
-for i = 0, n - 1 do
-  local o = 4 + i * 5
-  local id, token, kind, a, b = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+-- One outcome: 1 if accepted, 0 if refused (not the current lease), nil for an unknown kind.
+local function settle_one(id, token, kind, a, b)
   local h = nil
   local ok = 0
   if kind == 'succeeded' and b == '' then
@@ -107,14 +108,33 @@ for i = 0, n - 1 do
       finish(h, 'cancelled', now)
       if a ~= '' then put(h, 'error', a) else drop(h, 'error') end
     else
-      -- Checked by the broker before the call; nothing has been written for this outcome.
-      write_counts()
-      return redis.error_reply('tq settle: unknown outcome kind ' .. kind)
+      return nil
     end
     flush(h)
   end
+  return ok
+end
+
+for i = 0, n - 1 do
+  local o = 4 + i * 5
+  local ok = settle_one(ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4])
+  if not ok then
+    -- Checked by the broker before the call; nothing has been written for this outcome.
+    write_counts()
+    return redis.error_reply('tq settle: unknown outcome kind ' .. ARGV[o + 2])
+  end
   res[#res + 1] = ok
   accepted = accepted + ok
+end
+-- Successes with no result and no result lifetime, packed by the client as 'id\31token\31' pairs
+-- in one argument: two strings a job to make rather than five arguments to receive.
+local packed = ARGV[4 + n * 5]
+if packed and packed ~= '' then
+  for id, token in string.gmatch(packed, '([^\31]*)\31([^\31]*)\31') do
+    local ok = settle_one(id, token, 'succeeded', '', '')
+    res[#res + 1] = ok
+    accepted = accepted + ok
+  end
 end
 for j = 1, #unleased, 4000 do redis.call('ZREM', B .. 'leases', unpack(unleased, j, math.min(j + 3999, #unleased))) end
 for j = 1, #done, 4000 do redis.call('ZADD', B .. 'finished:succeeded', unpack(done, j, math.min(j + 3999, #done))) end
