@@ -37,7 +37,8 @@ local unleased, done = {}, {}
 -- workers should look ('settle'). Jobs that only ended give a claim nothing ('ended', on the quiet
 -- channel: parked workers do not even receive it, producers and the UI do; see change-listener.ts).
 local claimable = false
-local FAST_FIELDS = { 'state', 'token', 'queue', 'key', 'workflow_id', 'next', 'waiters' }
+-- Per queue, the fast successes of this call: their counter moves are written once, after the loop.
+local fast_done = {}
 local function fast_success(id, token, a, v)
   if v[1] ~= 'active' or v[2] ~= token then return 0 end
   local k = jkey(id)
@@ -48,8 +49,7 @@ local function fast_success(id, token, a, v)
     -- Only a workflow step can hold a result while it runs (a join's input, see workflow-lib).
     if v[5] then redis.call('HDEL', k, 'result') end
   end
-  count(v[3], 'active', -1)
-  count(v[3], 'succeeded', 1)
+  fast_done[v[3]] = (fast_done[v[3]] or 0) + 1
   unleased[#unleased + 1] = id
   done[#done + 1] = now
   done[#done + 1] = id
@@ -64,7 +64,7 @@ local function settle_one(id, token, kind, a, b)
   local h = nil
   local ok = 0
   if kind == 'succeeded' and b == '' then
-    local v = redis.call('HMGET', jkey(id), unpack(FAST_FIELDS))
+    local v = redis.call('HMGET', jkey(id), 'state', 'token', 'queue', 'key', 'workflow_id', 'next', 'waiters')
     if not v[4] then ok = fast_success(id, token, a, v) else h = load(id) end
   else
     h = load(id)
@@ -135,6 +135,10 @@ if packed and packed ~= '' then
     res[#res + 1] = ok
     accepted = accepted + ok
   end
+end
+for q, c in pairs(fast_done) do
+  count(q, 'active', 0 - c)
+  count(q, 'succeeded', c)
 end
 for j = 1, #unleased, 4000 do redis.call('ZREM', B .. 'leases', unpack(unleased, j, math.min(j + 3999, #unleased))) end
 for j = 1, #done, 4000 do redis.call('ZADD', B .. 'finished:succeeded', unpack(done, j, math.min(j + 3999, #done))) end
