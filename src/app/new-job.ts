@@ -22,7 +22,7 @@ export function payloadToJson(payload: unknown, taskName: string): string {
 function toEpoch(at: Date | string | number): number {
   const t = at instanceof Date ? at.getTime() : typeof at === 'number' ? at : Date.parse(at)
   if (!Number.isFinite(t)) throw new UsageError(`invalid time "${String(at)}"`, 'use an ISO date like 2026-01-31T09:00:00Z')
-  return t
+  return Math.round(t)
 }
 
 /**
@@ -72,7 +72,8 @@ export function buildNewJob(
     }
   }
   if (opts.at !== undefined && opts.delay !== undefined) throw new UsageError('both at and delay given', 'give one: --at (a time) or --delay (a wait from now)')
-  const runAt = opts.at !== undefined ? toEpoch(opts.at) : now + (opts.delay !== undefined ? toMs(opts.delay, 'delay') : 0)
+  // Whole milliseconds, as brokers store times (a delay may be given as 0.5).
+  const runAt = opts.at !== undefined ? toEpoch(opts.at) : Math.round(now + (opts.delay !== undefined ? toMs(opts.delay, 'delay') : 0))
   const priority = opts.priority ?? taskOptions?.priority ?? 0
   assertPriority(priority)
   const queue = opts.queue ?? taskOptions?.queue ?? 'default'
@@ -91,6 +92,6 @@ export function buildNewJob(
     maxAttempts: retries + 1,
     key: key == null ? null : uniqueKey(taskName, key),
     parentId: opts.parentId ?? null,
-    expiresAt: expires === undefined ? null : runAt + toMs(expires, 'expires'),
+    expiresAt: expires === undefined ? null : Math.round(runAt + toMs(expires, 'expires')),
   }
 }

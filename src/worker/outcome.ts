@@ -34,7 +34,7 @@ export function decideOutcome(
   if (res.ok && stopReason !== 'timeout') {
     // The common case, built without spreads: it runs once per job.
     const ttl = options?.resultTtl
-    const resultExpiresAt = ttl === undefined ? undefined : now + toMs(ttl, 'resultTtl')
+    const resultExpiresAt = ttl === undefined ? undefined : Math.round(now + toMs(ttl, 'resultTtl'))
     return { outcome: { id: job.id, token: job.token, kind: 'succeeded', result: res.result, resultExpiresAt }, event: { type: 'succeeded', job, ms } }
   }
   // A failure: the task's own error, or a timeout (whatever the task said as it was stopped).
@@ -42,7 +42,7 @@ export function decideOutcome(
   const error: JobError = timedOut ? { name: 'TimeoutError', message: `timed out after ${options?.timeout}` } : (res as { error: JobError }).error
   const stamped = { ...error, at: new Date(now).toISOString(), attempt: job.attempt }
   const requested = !res.ok && res.retryInMs !== undefined
-  const retryIn = requested ? res.retryInMs! : backoffDelay(options?.backoff, job.attempt)
+  const retryIn = requested ? Math.round(res.retryInMs!) : backoffDelay(options?.backoff, job.attempt)
   const canRetry = !(!res.ok && res.fatal) && job.attempt < job.maxAttempts
   const outcome: Outcome = !canRetry
     ? { ...base(), kind: 'failed', error: stamped }

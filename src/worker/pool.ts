@@ -145,7 +145,8 @@ export class ThreadPool {
   /**
    * run() without a promise: `done` is called once with how the attempt ended. The engine's path
    * (a promise, its resolver and a reaction per job were a measurable share of its thread).
-   * The job object is not changed, so the engine may pass the claimed job itself.
+   * The job object is not changed, so the engine may pass the claimed job itself. On a closing
+   * pool `done` runs at once, inside this call (the engine's settle still waits a microtask).
    */
   submit(job: RunJob, own: boolean, done: (r: PoolResult) => void): void {
     if (this.closing) return done({ id: job.id, lost: true, reason: 'the thread pool is closed' })

@@ -212,6 +212,13 @@ export function brokerConformance(name: string, makeFixture: () => Promise<Broke
         expect(order).toEqual(['high', 'low-older', 'low'])
       })
 
+      it('hands out a job whose run time has a fraction of a millisecond (a delay of 0.5 ms, a computed retry)', async () => {
+        const now = Date.now()
+        const made = await broker.enqueue([job({ runAt: now - 1000.5 }), job({ runAt: now - 1000 })])
+        const claimed = (await broker.claim(claimReq({ limit: 10 }))).jobs
+        expect(claimed.map((c) => c.id).sort()).toEqual(made.map((m) => m.id).sort())
+      })
+
       it('takes only from the queues asked for', async () => {
         await broker.enqueue([job({ queue: 'a' }), job({ queue: 'b' })])
         const claimed = (await broker.claim(claimReq({ queues: ['b'] }))).jobs

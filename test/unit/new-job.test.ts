@@ -136,3 +136,12 @@ describe('payload', () => {
     expect(() => build(undefined, () => 1)).toThrow(UsageError)
   })
 })
+
+describe('times', () => {
+  it('are whole milliseconds, as brokers store them, when a delay or expiry has a fraction', () => {
+    const job = buildNewJob('t', { expires: 0.4 }, {}, { delay: 0.5 }, 1000)
+    expect(job.runAt).toBe(1001)
+    expect(job.expiresAt).toBe(1001)
+    expect(buildNewJob('t', undefined, {}, { at: 2000.7 }, 1000).runAt).toBe(2001)
+  })
+})

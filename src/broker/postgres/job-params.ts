@@ -1,5 +1,8 @@
 import type { NewJob, Outcome } from '../types.js'
 
+/** Times go into bigint columns: a fraction of a millisecond (a computed delay) is rounded off. */
+export const wholeMs = (t: number | null | undefined): number | null => (t == null ? null : Math.round(t))
+
 /** Separates the ids of a step's `next` in one text value (ids never hold control characters). */
 export const NEXT_SEPARATOR = '\u001f'
 
@@ -29,17 +32,17 @@ export function enqueueParams(jobs: readonly NewJob[], ids: readonly string[]): 
     cols[3]![i] = j.payload
     cols[4]![i] = j.priority
     cols[5]![i] = j.maxAttempts
-    cols[6]![i] = j.runAt
+    cols[6]![i] = wholeMs(j.runAt)
     set(7, i, j.key ?? null)
     set(8, i, j.parentId ?? null)
-    set(9, i, j.expiresAt ?? null)
+    set(9, i, wholeMs(j.expiresAt))
     set(10, i, step?.workflowId ?? null)
     set(11, i, step && step.dependsOn.length > 0 ? JSON.stringify(step.dependsOn) : null)
     set(12, i, step && step.next.length > 0 ? step.next.join(NEXT_SEPARATOR) : null)
     set(13, i, step?.input ? JSON.stringify(step.input) : null)
     set(14, i, step?.onDepFailure ?? null)
     set(15, i, step ? (step.join ?? false) : null)
-    set(16, i, step?.delayMs ?? null)
+    set(16, i, wholeMs(step?.delayMs))
     set(17, i, step ? step.dependsOn.length : null)
     set(18, i, j.headers ?? null)
   }
@@ -62,8 +65,8 @@ export function settleParams(outcomes: readonly Outcome[]): unknown[] {
     kinds.push(o.kind)
     results.push(o.kind === 'succeeded' ? (o.result ?? null) : null)
     errors.push((o.kind === 'failed' || o.kind === 'cancelled') && o.error ? JSON.stringify(o.error) : null)
-    runAts.push(o.kind === 'failed' ? (o.retryAt ?? null) : o.kind === 'retry' ? o.runAt : o.kind === 'released' ? (o.runAt ?? null) : null)
-    resultExpires.push(o.kind === 'succeeded' ? (o.resultExpiresAt ?? null) : null)
+    runAts.push(wholeMs(o.kind === 'failed' ? o.retryAt : o.kind === 'retry' || o.kind === 'released' ? o.runAt : null))
+    resultExpires.push(o.kind === 'succeeded' ? wholeMs(o.resultExpiresAt) : null)
   }
   return [ids, tokens, kinds, results, errors, runAts, resultExpires]
 }

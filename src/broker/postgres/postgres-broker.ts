@@ -33,7 +33,7 @@ import { HandedJobs } from './handed-jobs.js'
 import { PgEventChannel } from './event-channel.js'
 import { PgConnection, type Db } from './connection.js'
 import { insertBatch } from './enqueue-batch.js'
-import { enqueueParams, settleParams } from './job-params.js'
+import { enqueueParams, settleParams, wholeMs } from './job-params.js'
 import { listQuery } from './job-listing.js'
 import { migrate } from './migrate.js'
 import { channelFor, sqlFor, type Statements } from './sql.js'
@@ -131,7 +131,7 @@ export class PostgresBroker implements Broker {
       'enqueue a schedule slot',
       (db) =>
         db.query<{ created: number }>(this.s.enqueueSlot, [
-          job.id, job.task, job.queue, job.payload, job.priority, job.maxAttempts, job.runAt, job.key ?? null, job.parentId ?? null, job.expiresAt ?? null, schedule, slotAt, job.headers ?? null,
+          job.id, job.task, job.queue, job.payload, job.priority, job.maxAttempts, wholeMs(job.runAt), job.key ?? null, job.parentId ?? null, wholeMs(job.expiresAt), schedule, wholeMs(slotAt), job.headers ?? null,
         ]),
       true,
     )

@@ -99,8 +99,8 @@ export class ClaimSettle {
       }
     }
     if (expiredSteps.length > 0) this.steps.ended(expiredSteps, now)
-    // RETURNING order is unspecified; hand jobs out in claim order. It is mostly that order
-    // already (row order, and rows are appended): a pass checks, the sort runs only if not.
+    // Hand jobs out in claim order. They mostly come in that order already: a pass checks, the
+    // sort runs only if not.
     if (!inClaimOrder(out)) out.sort(claimOrder)
     // Drained: say when the next delayed job of these queues is due, in the same transaction.
     const next = out.length < req.limit ? (this.s.nextRunAt.get(JSON.stringify(req.queues)) as { at: number } | undefined) : undefined

@@ -115,8 +115,9 @@ for i = 7, #ARGV do
         local v = redis.call('HMGET', k, 'state', 'run_at', 'seq', 'expires_at', 'attempt', 'token', 'task', 'priority', 'parent_id', 'payload', 'max_attempts', 'created_at', 'workflow_id', 'headers')
         -- ZPOPMIN took it out of the ready set already; a member that no longer matches the job
         -- (requeued with another run time since) is a stale entry and is just dropped.
-        -- (ready_member's fields read back from the member: cheaper than formatting it again.)
-        if v[1] == 'queued' and tonumber(string.sub(member, 18, 33)) == tonumber(v[3]) and tonumber(string.sub(member, 1, 16)) == math.max(tonumber(v[2]) or 0, 0) then
+        -- (ready_member's fields read back from the member: cheaper than formatting it again. Its
+        -- %016d drops a fraction of a millisecond, which a run time may have: floor the same way.)
+        if v[1] == 'queued' and tonumber(string.sub(member, 18, 33)) == tonumber(v[3]) and tonumber(string.sub(member, 1, 16)) == math.floor(math.max(tonumber(v[2]) or 0, 0)) then
           if v[4] and tonumber(v[4]) <= now then
             expire(load(id))
           else

@@ -1,6 +1,7 @@
 /**
  * renew.lua: extends the leases of running jobs, from now (server clock). A lease is renewed
- * only for the current holder (job active with that token); the others are reported lost.
+ * only for the current holder (job active with that token); the others are reported lost. The
+ * expiry lives only in <base>leases.
  *
  * KEYS[1] <base>leases; plus <base>job:<id> per lease
  *
@@ -14,7 +15,6 @@ for i = 4, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local v = redis.call('HMGET', jkey(id), 'state', 'token', 'cancel_requested')
   if v[1] == 'active' and v[2] == token then
-    redis.call('HSET', jkey(id), 'lease_until', lease_until)
     redis.call('ZADD', B .. 'leases', lease_until, id)
     if v[3] == '1' then cancel[#cancel + 1] = id end
   else

@@ -37,8 +37,15 @@ local unleased, done = {}, {}
 -- workers should look ('settle'). Jobs that only ended give a claim nothing ('ended', on the quiet
 -- channel: parked workers do not even receive it, producers and the UI do; see change-listener.ts).
 local claimable = false
--- Per queue, the fast successes of this call: their counter moves are written once, after the loop.
+-- Per queue, the fast successes of this call: their counter moves are recorded once (count_fast).
 local fast_done = {}
+local function count_fast()
+  for q, c in pairs(fast_done) do
+    count(q, 'active', 0 - c)
+    count(q, 'succeeded', c)
+  end
+  fast_done = {}
+end
 local function fast_success(id, token, a, v)
   if v[1] ~= 'active' or v[2] ~= token then return 0 end
   local k = jkey(id)
@@ -119,7 +126,9 @@ for i = 0, n - 1 do
   local o = 4 + i * 5
   local ok = settle_one(ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4])
   if not ok then
-    -- Checked by the broker before the call; nothing has been written for this outcome.
+    -- Checked by the broker before the call; nothing has been written for this outcome (the
+    -- fast successes before it are, with their counts).
+    count_fast()
     write_counts()
     return redis.error_reply('tq settle: unknown outcome kind ' .. ARGV[o + 2])
   end
@@ -136,10 +145,7 @@ if packed and packed ~= '' then
     accepted = accepted + ok
   end
 end
-for q, c in pairs(fast_done) do
-  count(q, 'active', 0 - c)
-  count(q, 'succeeded', c)
-end
+count_fast()
 for j = 1, #unleased, 4000 do redis.call('ZREM', B .. 'leases', unpack(unleased, j, math.min(j + 3999, #unleased))) end
 for j = 1, #done, 4000 do redis.call('ZADD', B .. 'finished:succeeded', unpack(done, j, math.min(j + 3999, #done))) end
 local tp = B .. 'tp:' .. math.floor(now / 1000)
