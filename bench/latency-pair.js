@@ -7,17 +7,12 @@
 import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import { LATENCY_TASK, makeProject, removeDir } from './helpers.js'
-import { cloneWorker, pairedSamples, spread } from './pair.js'
+import { cloneWorker, pairArgs, pairedSamples, spread, WARMUP } from './pair.js'
 import { deletePrefix, newPrefix, REDIS_URL } from './redis.js'
 
-const [beforeDir, afterDir, samplesArg = '600', brokerArg = 'redis'] = process.argv.slice(2)
-const sqlite = brokerArg === 'sqlite'
-if (!beforeDir || !afterDir) {
-  console.error('usage: node bench/latency-pair.js <before-clone> <after-clone> [samples per side] [sqlite]')
-  process.exit(2)
-}
-const samples = Number(samplesArg)
-const warmup = 50
+const { beforeDir, afterDir, samples, rest } = pairArgs('latency-pair.js', ' [sqlite]')
+const sqlite = rest[0] === 'sqlite'
+const warmup = WARMUP
 
 async function side(dir) {
   const project = makeProject('latency-pair', { lat: LATENCY_TASK })

@@ -5,6 +5,22 @@ import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { percentile, sleep, waitForOutput } from './helpers.js'
 
+/** Samples taken on each side before any is recorded. */
+export const WARMUP = 50
+
+/**
+ * The command line of a pair benchmark: the two clones, the samples per side (default 600) and
+ * what follows; with a clone missing, the usage and exit 2.
+ */
+export function pairArgs(script, more = '') {
+  const [beforeDir, afterDir, samplesArg = '600', ...rest] = process.argv.slice(2)
+  if (!beforeDir || !afterDir) {
+    console.error(`usage: node bench/${script} <before-clone> <after-clone> [samples per side]${more}`)
+    process.exit(2)
+  }
+  return { beforeDir, afterDir, samples: Number(samplesArg), rest }
+}
+
 /** `<clone>/bin/run.js worker --quiet …args` in the project's folder, once it says it started. */
 export async function cloneWorker(dir, cwd, args) {
   const child = spawn(resolve(dir, 'bin/run.js'), ['worker', '--quiet', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })

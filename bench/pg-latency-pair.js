@@ -10,16 +10,12 @@ import { resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { LATENCY_TASK, makeProject, percentile, removeDir } from './helpers.js'
-import { cloneWorker, pairedSamples, spread } from './pair.js'
+import { cloneWorker, pairArgs, pairedSamples, spread, WARMUP } from './pair.js'
 import { PG_BASE } from './pg-helpers.js'
 
-const [beforeDir, afterDir, samplesArg = '600', query = ''] = process.argv.slice(2)
-if (!beforeDir || !afterDir) {
-  console.error('usage: node bench/pg-latency-pair.js <before-clone> <after-clone> [samples per side] [query]')
-  process.exit(2)
-}
-const samples = Number(samplesArg)
-const warmup = 50
+const { beforeDir, afterDir, samples, rest } = pairArgs('pg-latency-pair.js', ' [query]')
+const query = rest[0] ?? ''
+const warmup = WARMUP
 
 async function side(dir) {
   const project = makeProject('pg-latency-pair', { lat: LATENCY_TASK })

@@ -9,7 +9,7 @@ import { decideOutcome } from './outcome.js'
 import type { EngineEvent } from './events.js'
 import type { EngineBroker, EngineOptions } from './engine-options.js'
 import { renewLeases } from './renew-leases.js'
-import { settleWhileLeased } from './settle-retry.js'
+import { SettleBatch } from './settle-batch.js'
 import type { TaskCatalog } from './manifest.js'
 import type { PoolHooks, PoolResult, ThreadPool } from './pool.js'
 import { workerRecord, type Running } from './running.js'
@@ -54,7 +54,6 @@ export class WorkerEngine {
    * At most `concurrency` of them: a claim waits while that many are unsaved.
    */
   private readonly settling = new Set<string>()
-  private outbox: { outcome: Outcome; running: Running; event: EngineEvent }[] = []
   private stopping = false
   /** Aborts the idle wait in progress: stop() uses it to end the loop at once. */
   private idle: AbortController | undefined
@@ -62,12 +61,9 @@ export class WorkerEngine {
   private loopDone: Promise<void> | undefined
   private renewTimer: NodeJS.Timeout | undefined
   private lastRecover = 0
-  private flushing: Promise<void> = Promise.resolve()
+  private readonly settles: SettleBatch
   /** Heartbeat and retention timers. */
   private readonly housekeeping: Housekeeping
-  /** Attempts settled since start, for `tq workers`. */
-  private succeededCount = 0
-  private failedCount = 0
   private readonly startedAt = Date.now()
   /** Why a burst run gave up: done() rejects with it. */
   private gaveUp: Error | undefined
@@ -80,6 +76,17 @@ export class WorkerEngine {
     this.claimChunk = Math.max(MIN_CLAIM_CHUNK, Math.ceil(this.concurrency / 2))
     this.leaseMs = opts.leaseMs ?? 30_000
     this.tasks = opts.tasks
+    this.settles = new SettleBatch(
+      broker,
+      this.leaseMs,
+      opts.onError,
+      (r, event) => {
+        this.running.delete(r.job.id)
+        this.settling.delete(r.job.id)
+        this.opts.onEvent?.(event)
+      },
+      () => this.wakeSlotWaiter(),
+    )
     this.housekeeping = new Housekeeping(broker, opts, () =>
       workerRecord({
         id: this.id,
@@ -88,8 +95,8 @@ export class WorkerEngine {
         startedAt: this.startedAt,
         running: this.running,
         pool: this.pool,
-        done: this.succeededCount,
-        failed: this.failedCount,
+        done: this.settles.succeeded,
+        failed: this.settles.failed,
       }),
     )
     this.queues = this.queuesFor(opts.tasks)
@@ -174,8 +181,7 @@ export class WorkerEngine {
       r.pool.abort(r.job.id, 'the worker is shutting down')
     }
     await Promise.all([...pools].map((p) => p.close()))
-    await this.flush()
-    await this.flushing
+    await this.settles.flush()
     clearInterval(this.renewTimer)
     this.housekeeping.stop()
     await this.opts.onStopped?.().catch(() => undefined)
@@ -283,7 +289,7 @@ export class WorkerEngine {
     // Fewer ready jobs than free slots: the queues are drained for now; wait for a change rather
     // than claim again at once.
     if (this.opts.burst && this.running.size === 0) {
-      await this.flushing
+      await this.settles.idle()
       const next = await this.broker.claim({ workerId: this.id, queues: this.queues, limit: free, leaseMs: this.leaseMs })
       if (next.expired) for (const job of next.expired) this.opts.onEvent?.({ type: 'expired', job })
       if (next.jobs.length === 0) return 'done'
@@ -369,36 +375,15 @@ export class WorkerEngine {
     // The slot is free for the next claim now; the job stays in `running` (lease renewed) until
     // its outcome is committed.
     this.settling.add(job.id)
+    this.wakeSlotWaiter()
+    this.settles.push(outcome, r, event)
+  }
+
+  /** A slot is free (an attempt ended, or its settle is over): the one waiting for it goes on. */
+  private wakeSlotWaiter(): void {
     const freed = this.slotFreed
     this.slotFreed = undefined
     freed?.()
-    // Settled once this message's microtasks have run: every job a thread reported in one message
-    // goes in one settle, without waiting a turn of the event loop (that turn was in every job's
-    // enqueue-to-result time).
-    if (this.outbox.push({ outcome, running: r, event }) === 1) queueMicrotask(() => void this.flush())
-  }
-
-  /** Settles finished jobs in one broker call: that commit is the acknowledgement. */
-  private flush(): Promise<void> {
-    const batch = this.outbox
-    if (batch.length === 0) return this.flushing
-    this.outbox = []
-    this.flushing = this.flushing.then(async () => {
-      const saved = await settleWhileLeased(this.broker, batch.map((b) => b.outcome), this.leaseMs, this.opts.onError)
-      batch.forEach((b, i) => {
-        this.running.delete(b.running.job.id)
-        this.settling.delete(b.running.job.id)
-        const reason = saved.error ? `its outcome could not be saved (${saved.error.message.split('\n')[0]})` : 'its lease was no longer current'
-        const event = saved.accepted?.[i] ? b.event : ({ type: 'rejected', job: b.running.job, reason } as const)
-        if (event.type === 'succeeded') this.succeededCount++
-        else if (event.type === 'failed') this.failedCount++
-        this.opts.onEvent?.(event)
-      })
-      const freed = this.slotFreed
-      this.slotFreed = undefined
-      freed?.()
-    })
-    return this.flushing
   }
 }
 

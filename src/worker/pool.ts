@@ -1,6 +1,4 @@
-import { Worker } from 'node:worker_threads'
 import { LoadError } from '../load-error.js'
-import { distFile } from '../paths.js'
 import {
   ALIVE_MS,
   FLAG_PENDING,
@@ -11,6 +9,7 @@ import {
   type ThreadData,
   type ToThread,
 } from './protocol.js'
+import { FLAGS, startThread, type Entry, type Slot } from './pool-thread.js'
 import type { Manifest } from './manifest.js'
 import type { PoolHooks, PoolOptions, PoolResult, ThreadState } from './pool-types.js'
 
@@ -22,44 +21,7 @@ const BLOCKED_MS = 300
 const REPORT_MS = 5000
 /** Threads beyond `size` that ran nothing for this long are ended. */
 const SHRINK_MS = 10_000
-/** Start flags per thread: enough for any concurrency; a job beyond them just cannot be taken back. */
-const FLAGS = 1 << 14
 const DEFAULT_HEAP_MB = 512
-
-interface Entry {
-  /** Never changed by the pool: the engine passes its claimed job as it is. */
-  job: RunJob
-  /** Index of the job's start flag on its thread (-1: none, or not sent yet). */
-  flag: number
-  resolve: (r: PoolResult) => void
-}
-
-interface Slot {
-  worker: Worker
-  /** Jobs on this thread and how to settle each. */
-  jobs: Map<string, Entry>
-  /** Jobs dispatched this turn, sent in one message, and their start flags. */
-  outbox: RunJob[]
-  outFlags: number[]
-  /** Start flags shared with the thread (see protocol.ts): whoever moves one off PENDING owns the job. */
-  flags: Int32Array
-  freeFlags: number[]
-  nextFlag: number
-  /** Set when the thread ends on purpose or reports process.exit(): who is to blame. */
-  culprit?: { id: string | undefined; result: PoolResult }
-  retired: boolean
-  /** Ended by the pool for being idle: no jobs to settle, no replacement. */
-  shrunk?: boolean
-  ready: boolean
-  startedAt: number
-  lastAlive: number
-  lastBusy: number
-  reported: boolean
-  /** A thread of its own for one job (the task asked, or a suspect after an out-of-memory death). */
-  own?: { suspect: boolean }
-  outOfMemory?: boolean
-}
-
 /**
  * A pool of task threads, all loaded from one bundle. Jobs go to the least busy responsive
  * thread. A thread whose event loop stops turning (a CPU-bound task) gets no new work: the jobs
@@ -279,31 +241,8 @@ export class ThreadPool {
   }
 
   private spawn(own?: { suspect: boolean }): { slot: Slot; ready: Promise<Manifest> } {
-    const flags = new SharedArrayBuffer(FLAGS * Int32Array.BYTES_PER_ELEMENT)
-    const data: ThreadData = { bundleFile: this.bundleFile, ...this.project, flags }
-    // A capped young generation: no-op floods otherwise grow it to ~48 MB per thread for no gain.
-    // The old generation's cap is the thread's heap limit: past it, the thread dies of it alone.
-    const worker = new Worker(distFile('worker/thread.js'), {
-      workerData: data,
-      resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: this.heapMb },
-    })
-    const now = Date.now()
-    const slot: Slot = {
-      worker,
-      jobs: new Map(),
-      outbox: [],
-      outFlags: [],
-      flags: new Int32Array(flags),
-      freeFlags: [],
-      nextFlag: 0,
-      retired: false,
-      ready: false,
-      startedAt: now,
-      lastAlive: now,
-      lastBusy: now,
-      reported: false,
-      own,
-    }
+    const slot = startThread({ bundleFile: this.bundleFile, ...this.project }, this.heapMb, own)
+    const worker = slot.worker
     this.slots.push(slot)
     if (!own) for (const w of this.waiting.splice(0)) this.assign(slot, w.job, w.resolve)
     const ready = new Promise<Manifest>((resolveReady, rejectReady) => {
