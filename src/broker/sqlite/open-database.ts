@@ -117,16 +117,20 @@ function createExclusive(file: string): void {
 }
 
 function checkOwnership(db: Database.Database, file: string): void {
-  const appId = db.pragma('application_id', { simple: true }) as number
-  const version = db.pragma('user_version', { simple: true }) as number
+  // One read transaction: another process creating the same new database may commit its schema
+  // between separate reads, which would pair its tables with the id read before (found under load).
+  const [appId, version, tables] = db.transaction(() => [
+    db.pragma('application_id', { simple: true }) as number,
+    db.pragma('user_version', { simple: true }) as number,
+    (db.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: number }).n,
+  ])()
   if (appId === APPLICATION_ID) {
     if (version > MIGRATIONS.length) {
       throw new BrokerError(`${file} was written by a newer tq (schema v${version}; this tq knows up to v${MIGRATIONS.length})`, 'upgrade tq: npm install tqjs@latest')
     }
     return
   }
-  const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: number }
-  if (appId !== 0 || version !== 0 || tables.n > 0) {
+  if (appId !== 0 || version !== 0 || tables > 0) {
     throw new BrokerError(`${file} is not a tq database`, 'point the broker URL at a new or tq-created file')
   }
 }
