@@ -15,13 +15,15 @@ const db = freshSqliteBroker('lone-enqueue')
 const job = (over: Partial<NewJob> = {}): NewJob => ({ task: 't', queue: 'q', payload: '1', priority: 0, runAt: Date.now(), maxAttempts: 1, ...over })
 const claim = async (limit = 100) => (await db.broker.claim({ workerId: 'w', queues: ['q'], limit, leaseMs: 60_000 })).jobs
 const queued = async () => (await db.broker.counts()).find((q) => q.queue === 'q')?.counts.queued ?? 0
-/** Rows still out of the ready index, read from the file. */
-function unindexed(): number {
+/** One number read from the file with SQL of our own. */
+function readFile(sql: string): number {
   const raw = new Database(db.file, { readonly: true })
-  const n = raw.prepare('SELECT count(*) FROM jobs WHERE indexed = 0').pluck().get() as number
+  const n = raw.prepare(sql).pluck().get() as number
   raw.close()
   return n
 }
+/** Rows still out of the ready index. */
+const unindexed = () => readFile('SELECT count(*) FROM jobs WHERE indexed = 0')
 
 describe('jobs enqueued one at a time', () => {
   it('are counted, listed and claimed with the batched ones, in priority and then arrival order', async () => {
@@ -48,6 +50,26 @@ describe('jobs enqueued one at a time', () => {
     expect(await db.broker.retry([a!.id])).toEqual([a!.id])
     expect(await queued()).toBe(1)
     expect((await claim()).map((j) => j.id)).toEqual([a!.id])
+  })
+
+  it('write the table alone, and are found by id, by a fragment of it and by parent before any claim', async () => {
+    const [a] = await db.broker.enqueue([job({ parentId: 'p-1' })])
+    // Out of the id index too (migration 7): its id waits in lone_id.
+    expect(readFile('SELECT count(*) FROM jobs WHERE id IS NULL AND lone_id IS NOT NULL')).toBe(1)
+    expect(await db.broker.findJobIds(a!.id.slice(-8), 10)).toEqual([a!.id])
+    expect((await db.broker.getJob(a!.id))?.state).toBe('queued')
+    expect(readFile('SELECT count(*) FROM jobs WHERE id IS NULL OR lone_id IS NOT NULL')).toBe(0)
+    const [b] = await db.broker.enqueue([job({ parentId: 'p-1' })])
+    expect(await db.broker.findJobIds(b!.id.slice(0, 30), 10)).toContain(b!.id)
+    const [c] = await db.broker.enqueue([job({ parentId: 'p-1' })])
+    expect((await db.broker.children('p-1')).map((j) => j.id)).toEqual([a!.id, b!.id, c!.id])
+    expect((await claim()).map((j) => j.id)).toEqual([a!.id, b!.id, c!.id])
+  })
+
+  it('with an id of their own go straight into the id index, so a second one with that id is refused', async () => {
+    expect(await db.broker.enqueue([job({ id: 'mine' })])).toEqual([{ id: 'mine', created: true }])
+    expect(readFile(`SELECT count(*) FROM jobs WHERE id = 'mine'`)).toBe(1)
+    expect(await db.broker.enqueue([job({ id: 'mine' })])).toEqual([{ id: 'mine', created: false }])
   })
 
   it('are still claimed after a purge or a prune removed the newest rows (the row ids come back)', async () => {
@@ -97,4 +119,26 @@ await b.close()
   const claimed = await claim(200)
   expect(claimed).toHaveLength(102)
   expect(claimed.slice(0, 100).map((j) => j.id)).toEqual(Array.from({ length: 100 }, (_, i) => `old-${String(i).padStart(3, '0')}`))
+})
+
+it('a schema-6 file is rebuilt without the inline id index; its jobs, entered or not, keep their ids and order', async () => {
+  await db.broker.close()
+  rmSync(db.file)
+  const old = new Database(db.file)
+  old.pragma('journal_mode = WAL')
+  for (const m of MIGRATIONS.slice(0, 6)) old.exec(m)
+  old.pragma(`application_id = ${APPLICATION_ID}`)
+  old.pragma('user_version = 6')
+  const insert = old.prepare(`INSERT INTO jobs (id, task, queue, state, payload, created_at, run_at, indexed) VALUES (?, 't', 'q', 'queued', '1', 0, 0, ?)`)
+  // Ten entered by a claim's pass, then five a lone enqueue of schema 6 left for the next claim.
+  for (let i = 0; i < 15; i++) insert.run(`old-${i}`, i < 10 ? 1 : 0)
+  old.prepare('UPDATE index_mark SET seq = 10').run()
+  old.close()
+  db.broker = new SqliteBroker(db.file)
+  expect(readFile(`SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_jobs_1'`)).toBe(0)
+  expect(readFile(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'`)).toBe(10)
+  expect(readFile('SELECT count(*) FROM jobs WHERE indexed = 0 OR id IS NULL')).toBe(0)
+  expect((await db.broker.getJob('old-12'))?.state).toBe('queued')
+  const [fresh] = await db.broker.enqueue([job()])
+  expect((await claim()).map((j) => j.id)).toEqual([...Array.from({ length: 15 }, (_, i) => `old-${i}`), fresh!.id])
 })

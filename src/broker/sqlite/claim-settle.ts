@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { ClaimedJob, ClaimRequest, ClaimResult, JobState, Outcome } from '../types.js'
+import { indexArrivals } from './arrivals.js'
 import type { CountDeltas } from './count-deltas.js'
 import { settleSucceeded, SETTLE_ROWS, type Statements } from './sql.js'
 import type { WorkflowSteps } from './workflow-steps.js'
@@ -63,7 +64,7 @@ export class ClaimSettle {
   /** Claims up to `req.limit` jobs of the queues, in the caller's write transaction. */
   claim(req: ClaimRequest): ClaimResult {
     const now = this.now()
-    this.indexArrivals()
+    indexArrivals(this.s)
     for (const r of this.s.promoteDue.all(now) as { queue: string }[]) this.counts_.move(r.queue, 'scheduled', 'queued')
     const paused = new Set((this.s.pausedQueues.all() as { name: string }[]).map((r) => r.name))
     const out: ClaimedJob[] = []
@@ -105,18 +106,6 @@ export class ClaimSettle {
     // Drained: say when the next delayed job of these queues is due, in the same transaction.
     const next = out.length < req.limit ? (this.s.nextRunAt.get(JSON.stringify(req.queues)) as { at: number } | undefined) : undefined
     return { jobs: out, nextRunAt: next ? next.at : null, ...(expired.length ? { expired } : {}) }
-  }
-
-  /**
-   * Enters the jobs inserted on their own since the last claim into the ready index (they are
-   * the rows above the mark; see migration 6), so the claim below sees every queued job.
-   */
-  private indexArrivals(): void {
-    const last = this.s.lastSeq.get() as number
-    const mark = this.s.indexMark.get() as number
-    if (last <= mark) return
-    this.s.indexArrivals.run(mark)
-    this.s.setIndexMark.run(last)
   }
 
   /** Row id and queue of a job: remembered from our own claim, else looked up. */

@@ -121,12 +121,13 @@ export class JobInserts {
   }
 
   /**
-   * A plain job (no unique key, not a step) on its own, left out of the ready index: the next
-   * claim enters it (migration 6), so this autocommit INSERT writes the table and the id index only.
+   * A plain job (a generated id, no unique key, not a step) on its own, left out of both indexes
+   * until the next claim or lookup (arrivals.ts): this autocommit INSERT writes the table alone.
    */
   insertUnindexed(job: NewJob, now: number): EnqueueResult {
     const [id, args] = oneRow(job, now)
-    return { id, created: this.s.insertUnindexed.run(args).changes === 1 }
+    this.s.insertUnindexed.run(args)
+    return { id, created: true }
   }
 
   /** A workflow step: `waiting` while it has dependencies, with a counter of them. */

@@ -34,15 +34,7 @@ export function listQuery(filter: JobFilter): { sql: string; params: Record<stri
   const from = index ? `jobs INDEXED BY ${index}` : 'jobs'
   const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
   const tail = `ORDER BY ${order} LIMIT @limit OFFSET @offset`
-  if (index === 'jobs_ready') {
-    // Queued jobs are in the ready index, or inserted on their own since the last claim (not entered
-    // yet: the rows above index_mark, see migration 6).
-    const cond = where.join(' AND ')
-    return {
-      sql: `SELECT * FROM (SELECT * FROM jobs INDEXED BY jobs_ready WHERE ${cond} AND indexed = 1
-                           UNION ALL SELECT * FROM jobs WHERE seq > (SELECT seq FROM index_mark) AND indexed = 0 AND ${cond}) ${tail}`,
-      params,
-    }
-  }
+  // The ready index holds only entered rows (the broker enters arrivals first; arrivals.ts).
+  if (index === 'jobs_ready') where.push('indexed = 1')
   return { sql: `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ${tail}`, params }
 }

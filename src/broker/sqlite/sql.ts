@@ -57,15 +57,15 @@ function insertStepRows(n: number): string {
 export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
-  // A job on its own: not entered in the ready index yet (the next claim does it; migration 6).
-  insertUnindexed: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at, indexed)
-                    VALUES (${Array(INSERT_COLUMNS).fill('?').join(', ')}, 0)
-                    ON CONFLICT DO NOTHING`,
-  // Rows are appended (rowid = the largest + 1), so those not entered in the ready index are all
+  // A job on its own, with a generated id and no key (it cannot conflict): its id waits in lone_id
+  // and it stays out of the ready index, so the INSERT writes the table alone (arrivals.ts).
+  insertUnindexed: `INSERT INTO jobs (lone_id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at, indexed, id)
+                    VALUES (${Array(INSERT_COLUMNS).fill('?').join(', ')}, 0, NULL)`,
+  // Rows are appended (rowid = the largest + 1), so those not entered in the indexes yet are all
   // above the mark: a range of the table, read from its end.
   lastSeq: `SELECT coalesce(max(seq), 0) FROM jobs`,
   indexMark: `SELECT seq FROM index_mark`,
-  indexArrivals: `UPDATE jobs SET indexed = 1 WHERE seq > ? AND indexed = 0`,
+  indexArrivals: `UPDATE jobs SET id = lone_id, lone_id = NULL, indexed = 1 WHERE seq > ? AND indexed = 0`,
   setIndexMark: `UPDATE index_mark SET seq = ?`,
   // After deletes: the next rowid is the largest left + 1, which must stay above the mark.
   lowerIndexMark: `UPDATE index_mark SET seq = (SELECT coalesce(max(seq), 0) FROM jobs) WHERE seq > (SELECT coalesce(max(seq), 0) FROM jobs)`,
@@ -129,13 +129,11 @@ export const SQL = {
   // Finding an id from a fragment: a prefix is a range of the id index; a suffix scans that
   // index (it covers the query, so the table itself is not read).
   idsInRange: `SELECT id FROM jobs WHERE id >= @from AND id < @to ORDER BY id LIMIT @limit`,
-  idsEndingWith: `SELECT id FROM jobs INDEXED BY sqlite_autoindex_jobs_1 WHERE substr(id, -length(@fragment)) = @fragment LIMIT @limit`,
+  idsEndingWith: `SELECT id FROM jobs INDEXED BY jobs_id WHERE id IS NOT NULL AND substr(id, -length(@fragment)) = @fragment LIMIT @limit`,
   children: `SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq`,
-  // Live states are counted from the partial indexes that hold them (covering scans), plus queued
-  // rows not entered in the ready index yet (a range at the table's end); finished states, which
-  // grow without bound, from their counters. A queue may have two 'queued' rows: they add up.
+  // Live states are counted from the partial indexes that hold them (covering scans; the caller
+  // enters arrivals first); finished states, which grow without bound, from their counters.
   counts: `SELECT queue, 'queued' AS state, count(*) AS n FROM jobs WHERE state = 'queued' AND indexed = 1 GROUP BY queue
-           UNION ALL SELECT queue, 'queued', count(*) FROM jobs WHERE seq > (SELECT seq FROM index_mark) AND indexed = 0 AND state = 'queued' GROUP BY queue
            UNION ALL SELECT queue, 'waiting', count(*) FROM jobs WHERE state = 'waiting' GROUP BY queue
            UNION ALL SELECT queue, 'scheduled', count(*) FROM jobs WHERE state = 'scheduled' GROUP BY queue
            UNION ALL SELECT queue, 'active', count(*) FROM jobs WHERE state = 'active' GROUP BY queue

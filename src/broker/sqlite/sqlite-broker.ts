@@ -19,6 +19,7 @@ import type {
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
+import { hasArrivals, indexArrivals } from './arrivals.js'
 import { ChangeNotifier } from './change-notifier.js'
 import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
@@ -121,11 +122,11 @@ export class SqliteBroker implements Broker {
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return []
     const one = jobs.length === 1 ? jobs[0]! : undefined
-    if (one !== undefined && one.step === undefined && one.headers === undefined && one.key == null) {
+    if (one !== undefined && one.id === undefined && one.step === undefined && one.headers === undefined && one.key == null) {
       // One job, one statement: it commits on its own (autocommit takes the write lock, waiting
       // as BEGIN IMMEDIATE would, and is durable when run() returns), so it skips the BEGIN and
       // COMMIT statements and the transaction wrapper. It writes no counter (a live state), and
-      // leaves the ready index to the next claim (migration 6).
+      // leaves the id and ready indexes to the next claim or lookup (arrivals.ts).
       const out = [this.inserts.insertUnindexed(one, this.now())]
       this.notifier.notifyLocal()
       return out
@@ -203,13 +204,20 @@ export class SqliteBroker implements Broker {
     return this.notifier.wait(timeoutMs, signal)
   }
 
+  /** Enters jobs inserted on their own into the indexes, before a read that goes through them. */
+  private enterArrivals(): void {
+    if (hasArrivals(this.s)) this.db.transaction(() => indexArrivals(this.s)).immediate()
+  }
+
   async getJob(id: string): Promise<JobJSON | null> {
+    this.enterArrivals()
     const row = this.s.getJob.get(id) as StoredJob | undefined
     return row ? toJobJSON(row) : null
   }
 
   async findJobIds(fragment: string, limit: number): Promise<string[]> {
     if (fragment === '' || limit <= 0) return []
+    this.enterArrivals()
     // The ids starting with the fragment sort between it and the fragment with its last character bumped.
     const to = fragment.slice(0, -1) + String.fromCharCode(fragment.charCodeAt(fragment.length - 1) + 1)
     const found = new Set((this.s.idsInRange.all({ from: fragment, to, limit }) as { id: string }[]).map((r) => r.id))
@@ -219,6 +227,7 @@ export class SqliteBroker implements Broker {
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
     const { sql, params } = listQuery(filter)
+    this.enterArrivals()
     // A few filter shapes per state: prepare each once (tq status lists jobs every second).
     let stmt = this.listStatements.get(sql)
     if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)))
@@ -226,10 +235,12 @@ export class SqliteBroker implements Broker {
   }
 
   async children(parentId: string): Promise<JobJSON[]> {
+    this.enterArrivals()
     return (this.s.children.all(parentId) as StoredJob[]).map(toJobJSON)
   }
 
   async counts(): Promise<QueueCounts[]> {
+    this.enterArrivals()
     const byQueue = new Map<string, QueueCounts>()
     const get = (queue: string) => {
       let q = byQueue.get(queue)
@@ -242,13 +253,13 @@ export class SqliteBroker implements Broker {
   }
 
   async cancel(ids: readonly string[]): Promise<CancelResult> {
-    const result = this.counted(() => this.admin.cancel(ids, this.now())).immediate()
+    const result = this.counted(() => (indexArrivals(this.s), this.admin.cancel(ids, this.now()))).immediate()
     this.notifier.notifyLocal()
     return result
   }
 
   async retry(ids: readonly string[]): Promise<string[]> {
-    const done = this.counted(() => this.admin.retry(ids, this.now())).immediate()
+    const done = this.counted(() => (indexArrivals(this.s), this.admin.retry(ids, this.now()))).immediate()
     this.notifier.notifyLocal()
     return done
   }
@@ -260,6 +271,7 @@ export class SqliteBroker implements Broker {
   async purge(filter: { queue?: string; state?: JobState }): Promise<number> {
     let woke = false
     const n = this.counted(() => {
+        indexArrivals(this.s)
         const rows = this.s.purge.all({ queue: filter.queue ?? null, state: filter.state ?? null }) as { id: string; queue: string; state: JobState; next: string | null }[]
         woke = this.steps.deleted(rows, this.now())
         this.s.lowerIndexMark.run()
