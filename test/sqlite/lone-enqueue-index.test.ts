@@ -3,14 +3,15 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { ARRIVAL_BATCH_MAX, ARRIVALS_MAX } from '../../src/broker/sqlite/arrivals.js'
 import { APPLICATION_ID, MIGRATIONS } from '../../src/broker/sqlite/migrations.js'
 import { SqliteBroker } from '../../src/broker/sqlite/sqlite-broker.js'
 import type { NewJob } from '../../src/broker/types.js'
 import { freshSqliteBroker, runNodeScript } from '../helpers/sqlite.js'
 import { REPO_ROOT } from '../helpers/tq.js'
 
-// A job enqueued on its own is left out of the ready index until the next claim (migration 6).
-// These check that nothing reading queued jobs misses it meanwhile.
+// A job enqueued on its own, or with a few others, is left out of the id and ready indexes until
+// the next claim or lookup (arrivals.ts). These check that nothing reading jobs misses it meanwhile.
 const db = freshSqliteBroker('lone-enqueue')
 const job = (over: Partial<NewJob> = {}): NewJob => ({ task: 't', queue: 'q', payload: '1', priority: 0, runAt: Date.now(), maxAttempts: 1, ...over })
 const claim = async (limit = 100) => (await db.broker.claim({ workerId: 'w', queues: ['q'], limit, leaseMs: 60_000 })).jobs
@@ -28,19 +29,33 @@ const unindexed = () => readFile('SELECT count(*) FROM jobs WHERE indexed = 0')
 describe('jobs enqueued one at a time', () => {
   it('are counted, listed and claimed with the batched ones, in priority and then arrival order', async () => {
     const [a] = await db.broker.enqueue([job()])
-    const batch = await db.broker.enqueue(Array.from({ length: 30 }, () => job()))
+    // A few together arrive the same way; a bigger batch is entered at once.
+    const small = await db.broker.enqueue(Array.from({ length: 5 }, () => job()))
+    const big = await db.broker.enqueue(Array.from({ length: ARRIVAL_BATCH_MAX + 1 }, () => job()))
     const [b] = await db.broker.enqueue([job()])
     const [urgent] = await db.broker.enqueue([job({ priority: 5 })])
-    expect(unindexed()).toBe(3)
-    expect(await queued()).toBe(33)
-    const listed = (await db.broker.listJobs({ state: 'queued', limit: 100 })).map((j) => j.id)
-    expect(listed).toEqual([urgent!.id, b!.id, ...batch.map((r) => r.id).reverse(), a!.id])
-    expect((await db.broker.listJobs({ state: 'queued', limit: 2, offset: 1 })).map((j) => j.id)).toEqual([b!.id, batch[29]!.id])
-    const first = await claim(3)
-    expect(first.map((j) => j.id)).toEqual([urgent!.id, a!.id, batch[0]!.id])
+    expect(unindexed()).toBe(8)
+    const ids = (rs: { id: string }[]) => rs.map((r) => r.id)
+    expect(await queued()).toBe(ARRIVAL_BATCH_MAX + 9)
     expect(unindexed()).toBe(0)
-    expect(await queued()).toBe(30)
-    expect((await claim()).map((j) => j.id)).toEqual([...batch.slice(1).map((r) => r.id), b!.id])
+    const listed = ids(await db.broker.listJobs({ state: 'queued', limit: 1000 }))
+    expect(listed).toEqual([urgent!.id, b!.id, ...ids(big).reverse(), ...ids(small).reverse(), a!.id])
+    expect(ids(await db.broker.listJobs({ state: 'queued', limit: 2, offset: 1 }))).toEqual([b!.id, big.at(-1)!.id])
+    expect(ids(await claim(3))).toEqual([urgent!.id, a!.id, small[0]!.id])
+    expect(ids(await claim(1000))).toEqual([...ids(small).slice(1), ...ids(big), b!.id])
+  })
+
+  it('are entered by the producer itself once ARRIVALS_MAX wait above the mark (no worker claiming)', async () => {
+    await db.broker.enqueue([job()])
+    // A row far above the mark, as a long run of enqueues with no claim would leave.
+    const raw = new Database(db.file)
+    raw.prepare(`INSERT INTO jobs (seq, lone_id, task, queue, state, payload, created_at, run_at, indexed) VALUES (?, 'far', 't', 'q', 'queued', '1', 0, 0, 0)`).run(ARRIVALS_MAX + 10)
+    raw.close()
+    expect(unindexed()).toBe(2)
+    const [c] = await db.broker.enqueue([job()])
+    expect(unindexed()).toBe(0)
+    expect(readFile(`SELECT indexed FROM jobs WHERE id = '${c!.id}'`)).toBe(1)
+    expect(await queued()).toBe(3)
   })
 
   it('are cancelled and retried before any claim entered them, and then claimed', async () => {

@@ -121,13 +121,30 @@ export class JobInserts {
   }
 
   /**
-   * A plain job (a generated id, no unique key, not a step) on its own, left out of both indexes
-   * until the next claim or lookup (arrivals.ts): this autocommit INSERT writes the table alone.
+   * Arrivals (arrivals.ts), 25 to a statement and the rest one by one; every job must pass
+   * isArrival. Returns their ids and the row id of the last, as `out.lastSeq`.
    */
-  insertUnindexed(job: NewJob, now: number): EnqueueResult {
-    const [id, args] = oneRow(job, now)
-    this.s.insertUnindexed.run(args)
-    return { id, created: true }
+  insertArrivals(jobs: readonly NewJob[], now: number): { out: EnqueueResult[]; lastSeq: number } {
+    const out: EnqueueResult[] = new Array(jobs.length)
+    let lastSeq = 0
+    let i = 0
+    if (jobs.length >= BULK_ROWS) {
+      const args: unknown[] = new Array(BULK_ROWS * INSERT_COLUMNS)
+      for (; i + BULK_ROWS <= jobs.length; i += BULK_ROWS) {
+        for (let r = 0; r < BULK_ROWS; r++) {
+          const id = newJobId(now)
+          fillInsertArgs(args, r * INSERT_COLUMNS, id, jobs[i + r]!, now)
+          out[i + r] = { id, created: true }
+        }
+        lastSeq = this.s.insertArrivals.run(args).lastInsertRowid as number
+      }
+    }
+    for (; i < jobs.length; i++) {
+      const [id, args] = oneRow(jobs[i]!, now)
+      lastSeq = this.s.insertArrival.run(args).lastInsertRowid as number
+      out[i] = { id, created: true }
+    }
+    return { out, lastSeq }
   }
 
   /** A workflow step: `waiting` while it has dependencies, with a counter of them. */

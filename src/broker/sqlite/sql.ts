@@ -16,6 +16,12 @@ function insertRows(n: number): string {
           ON CONFLICT DO NOTHING`
 }
 
+function arrivalRows(n: number): string {
+  const row = `(${Array(INSERT_COLUMNS).fill('?').join(', ')}, 0, NULL)`
+  return `INSERT INTO jobs (lone_id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at, indexed, id)
+          VALUES ${Array(n).fill(row).join(', ')}`
+}
+
 /**
  * What a claim returns, as arrays (the statement is raw): building a row object in the driver
  * cost more than the UPDATE's own work per job; ClaimRow's positions follow this order. The
@@ -57,10 +63,10 @@ function insertStepRows(n: number): string {
 export const SQL = {
   // Positional parameters: binding twelve named ones per row cost a third of a bulk insert.
   insert: insertRows(1),
-  // A job on its own, with a generated id and no key (it cannot conflict): its id waits in lone_id
-  // and it stays out of the ready index, so the INSERT writes the table alone (arrivals.ts).
-  insertUnindexed: `INSERT INTO jobs (lone_id, task, queue, state, payload, priority, max_attempts, created_at, run_at, key, parent_id, expires_at, indexed, id)
-                    VALUES (${Array(INSERT_COLUMNS).fill('?').join(', ')}, 0, NULL)`,
+  // Arrivals (arrivals.ts): a generated id and no key, so they cannot conflict. The id waits in
+  // lone_id and the row stays out of the ready index, so the INSERT writes the table alone.
+  insertArrival: arrivalRows(1),
+  insertArrivals: arrivalRows(BULK_ROWS),
   // Rows are appended (rowid = the largest + 1), so those not entered in the indexes yet are all
   // above the mark: a range of the table, read from its end.
   lastSeq: `SELECT coalesce(max(seq), 0) FROM jobs`,

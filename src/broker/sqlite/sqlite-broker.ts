@@ -19,7 +19,7 @@ import type {
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
-import { hasArrivals, indexArrivals } from './arrivals.js'
+import { ARRIVAL_BATCH_MAX, ARRIVALS_MAX, hasArrivals, indexArrivals, isArrival } from './arrivals.js'
 import { ChangeNotifier } from './change-notifier.js'
 import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
@@ -65,6 +65,9 @@ export class SqliteBroker implements Broker {
   private readonly listStatements = new Map<string, Database.Statement>()
 
   private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
+  private readonly arrivalsTx: Database.Transaction<(jobs: readonly NewJob[]) => { out: EnqueueResult[]; lastSeq: number }>
+  /** index_mark as this process last saw it: it enters arrivals itself once ARRIVALS_MAX are above it. */
+  private markSeen = 0
   private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimResult>
   private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[], batched: boolean) => boolean[]>
 
@@ -100,6 +103,7 @@ export class SqliteBroker implements Broker {
     })
     this.events = new SqliteEventLog(this.db, file === MEMORY ? null : file, this.now, () => this.notifier.notifyLocal())
     this.insertMany = this.counted((jobs: readonly NewJob[]) => this.writeHeaders(jobs, this.inserts.insertMany(jobs, this.now())))
+    this.arrivalsTx = this.db.transaction((jobs: readonly NewJob[]) => this.inserts.insertArrivals(jobs, this.now()))
     this.work = new ClaimSettle(this.s, this.counts_, this.steps, this.now, (sql) => this.db.prepare(sql))
     this.claimTx = this.counted((req: ClaimRequest) => this.work.claim(req))
     this.settleTx = this.counted((outcomes: readonly Outcome[], batched: boolean) => this.work.settle(outcomes, batched))
@@ -121,17 +125,17 @@ export class SqliteBroker implements Broker {
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return []
-    const one = jobs.length === 1 ? jobs[0]! : undefined
-    if (one !== undefined && one.id === undefined && one.step === undefined && one.headers === undefined && one.key == null) {
-      // One job, one statement: it commits on its own (autocommit takes the write lock, waiting
-      // as BEGIN IMMEDIATE would, and is durable when run() returns), so it skips the BEGIN and
-      // COMMIT statements and the transaction wrapper. It writes no counter (a live state), and
-      // leaves the id and ready indexes to the next claim or lookup (arrivals.ts).
-      const out = [this.inserts.insertUnindexed(one, this.now())]
-      this.notifier.notifyLocal()
-      return out
+    let out: EnqueueResult[]
+    if (jobs.length <= ARRIVAL_BATCH_MAX && jobs.every(isArrival)) {
+      // One job is one statement: it commits on its own (autocommit takes the write lock, waiting
+      // as BEGIN IMMEDIATE would, and is durable when run() returns), without BEGIN and COMMIT.
+      // Arrivals write no counter (a live state) and no index (arrivals.ts).
+      const r = jobs.length === 1 ? this.inserts.insertArrivals(jobs, this.now()) : this.arrivalsTx.immediate(jobs)
+      out = r.out
+      if (r.lastSeq - this.markSeen > ARRIVALS_MAX) this.markSeen = this.db.transaction(() => indexArrivals(this.s)).immediate()
+    } else {
+      out = this.insertMany.immediate(jobs)
     }
-    const out = this.insertMany.immediate(jobs)
     this.notifier.notifyLocal()
     return out
   }
