@@ -3,6 +3,7 @@
  * read-only project folder, a bad task option. Each ends the command with one `Error:` line that
  * says how to fix it. Disks are real: small tmpfs mounts (the tests run as root).
  */
+import Database from 'better-sqlite3'
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, openSync, statfsSync, writeSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
@@ -76,10 +77,15 @@ describe('environmental failures', () => {
   it('a damaged database: one line naming it, and no -wal or -shm left behind', async () => {
     const project = makeProject({ files: TASKS })
     expect((await runTq(['enqueue', 'ping', '--batch', '-'], { cwd: project.dir, input: payloads(500) })).code).toBe(0)
-    // Garbage over the pages after the schema (pages 2-5: the jobs table's and the id index's
-    // roots among them, which every enqueue writes): the header still says SQLite, the b-trees are broken.
+    // Garbage over the root pages of the jobs table and its ready index, which every enqueue and
+    // claim reads: the header still says SQLite, the b-trees are broken.
+    const raw = new Database(project.db, { readonly: true })
+    const roots = raw.prepare(`SELECT rootpage FROM sqlite_master WHERE name IN ('jobs', 'jobs_ready')`).pluck().all() as number[]
+    const pageSize = raw.pragma('page_size', { simple: true }) as number
+    raw.close()
+    expect(roots).toHaveLength(2)
     const fd = openSync(project.db, 'r+')
-    writeSync(fd, Buffer.alloc(8192, 0xde), 0, 8192, 1 * 2048)
+    for (const root of roots) writeSync(fd, Buffer.alloc(pageSize, 0xde), 0, pageSize, (root - 1) * pageSize)
     closeSync(fd)
     const enqueue = await runTq(['enqueue', 'ping', '{}'], { cwd: project.dir })
     expect(stderrLines(enqueue)).toHaveLength(1)
