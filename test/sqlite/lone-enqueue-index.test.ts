@@ -37,11 +37,11 @@ describe('jobs enqueued one at a time', () => {
     expect(unindexed()).toBe(8)
     const ids = (rs: { id: string }[]) => rs.map((r) => r.id)
     expect(await queued()).toBe(ARRIVAL_BATCH_MAX + 9)
-    expect(unindexed()).toBe(0)
     const listed = ids(await db.broker.listJobs({ state: 'queued', limit: 1000 }))
     expect(listed).toEqual([urgent!.id, b!.id, ...ids(big).reverse(), ...ids(small).reverse(), a!.id])
     expect(ids(await db.broker.listJobs({ state: 'queued', limit: 2, offset: 1 }))).toEqual([b!.id, big.at(-1)!.id])
     expect(ids(await claim(3))).toEqual([urgent!.id, a!.id, small[0]!.id])
+    expect(unindexed()).toBe(0)
     expect(ids(await claim(1000))).toEqual([...ids(small).slice(1), ...ids(big), b!.id])
   })
 
@@ -73,12 +73,51 @@ describe('jobs enqueued one at a time', () => {
     expect(readFile('SELECT count(*) FROM jobs WHERE id IS NULL AND lone_id IS NOT NULL')).toBe(1)
     expect(await db.broker.findJobIds(a!.id.slice(-8), 10)).toEqual([a!.id])
     expect((await db.broker.getJob(a!.id))?.state).toBe('queued')
-    expect(readFile('SELECT count(*) FROM jobs WHERE id IS NULL OR lone_id IS NOT NULL')).toBe(0)
     const [b] = await db.broker.enqueue([job({ parentId: 'p-1' })])
     expect(await db.broker.findJobIds(b!.id.slice(0, 30), 10)).toContain(b!.id)
     const [c] = await db.broker.enqueue([job({ parentId: 'p-1' })])
     expect((await db.broker.children('p-1')).map((j) => j.id)).toEqual([a!.id, b!.id, c!.id])
     expect((await claim()).map((j) => j.id)).toEqual([a!.id, b!.id, c!.id])
+    expect(readFile('SELECT count(*) FROM jobs WHERE id IS NULL OR lone_id IS NOT NULL')).toBe(0)
+  })
+
+  it('are read without being entered: listings, children, counts and lookups show their ids and write nothing', async () => {
+    const [a] = await db.broker.enqueue([job({ parentId: 'p-2' })])
+    const [later] = await db.broker.enqueue([job({ parentId: 'p-2', runAt: Date.now() + 60_000 })])
+    const ids = (js: { id: string }[]) => js.map((j) => j.id)
+    expect(ids(await db.broker.listJobs({ limit: 10 }))).toEqual([later!.id, a!.id])
+    expect(ids(await db.broker.listJobs({ state: 'scheduled', limit: 10 }))).toEqual([later!.id])
+    expect(ids(await db.broker.listJobs({ queue: 'q', limit: 10 }))).toEqual([later!.id, a!.id])
+    expect(ids(await db.broker.children('p-2'))).toEqual([a!.id, later!.id])
+    expect((await db.broker.getJob(later!.id))?.id).toBe(later!.id)
+    expect(await db.broker.findJobIds(a!.id.slice(-6), 10)).toEqual([a!.id])
+    expect(await queued()).toBe(1)
+    expect(unindexed()).toBe(2)
+  })
+
+  it('a row a pre-schema-7 process inserted on its own keeps its id when entered; its claim pass cannot enter an arrival without one', async () => {
+    const [a] = await db.broker.enqueue([job()])
+    const raw = new Database(db.file)
+    // Schema 6's lone insert: the id in id, out of the ready index.
+    raw.prepare(`INSERT INTO jobs (id, task, queue, state, payload, created_at, run_at, indexed) VALUES ('old-1', 't', 'q', 'queued', '1', 0, 0, 0)`).run()
+    // Schema 6's claim pass sets indexed = 1 alone: refused while an arrival has no id yet.
+    expect(() => raw.prepare('UPDATE jobs SET indexed = 1 WHERE indexed = 0').run()).toThrow(/CHECK constraint/)
+    raw.close()
+    expect((await claim()).map((j) => j.id)).toEqual(['old-1', a!.id])
+  })
+
+  it('an arrival whose id another job already has is entered under an id of its own, and the queue goes on', async () => {
+    const [a] = await db.broker.enqueue([job({ payload: '"first"' })])
+    await claim()
+    const raw = new Database(db.file)
+    raw.prepare(`INSERT INTO jobs (lone_id, task, queue, state, payload, created_at, run_at, indexed) VALUES (?, 't', 'q', 'queued', '"clash"', 0, 0, 0)`).run(a!.id)
+    raw.close()
+    const [b] = await db.broker.enqueue([job()])
+    const claimed = await claim()
+    expect(claimed.map((j) => j.payload)).toEqual(['"clash"', '1'])
+    expect(claimed[0]!.id).toMatch(new RegExp(`^${a!.id}-\\d+$`))
+    expect(claimed[1]!.id).toBe(b!.id)
+    expect((await db.broker.getJob(a!.id))?.payload).toBe('first')
   })
 
   it('with an id of their own go straight into the id index, so a second one with that id is refused', async () => {

@@ -34,7 +34,15 @@ export function listQuery(filter: JobFilter): { sql: string; params: Record<stri
   const from = index ? `jobs INDEXED BY ${index}` : 'jobs'
   const order = finished ? 'finished_at DESC, seq DESC' : 'seq DESC'
   const tail = `ORDER BY ${order} LIMIT @limit OFFSET @offset`
-  // The ready index holds only entered rows (the broker enters arrivals first; arrivals.ts).
-  if (index === 'jobs_ready') where.push('indexed = 1')
+  if (index === 'jobs_ready') {
+    // Queued jobs are in the ready index, or arrivals not entered yet (the rows above index_mark;
+    // see arrivals.ts). One statement, so one snapshot: a row entered meanwhile is in one part.
+    const cond = where.join(' AND ')
+    return {
+      sql: `SELECT * FROM (SELECT * FROM jobs INDEXED BY jobs_ready WHERE ${cond} AND indexed = 1
+                           UNION ALL SELECT * FROM jobs WHERE seq > (SELECT seq FROM index_mark) AND indexed = 0 AND ${cond}) ${tail}`,
+      params,
+    }
+  }
   return { sql: `SELECT * FROM ${from} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ${tail}`, params }
 }

@@ -161,8 +161,8 @@ export const MIGRATIONS: readonly string[] = [
   /* 7: a lone enqueue writes one b-tree, not two. Its id was the second: the column's UNIQUE
         index. A job inserted on its own now keeps its id in lone_id, with id NULL, and the id
         index is partial (id IS NOT NULL), so the INSERT writes the table alone (measured 37k ->
-        55k rows/s). The next claim, or anything that looks jobs up (by id, by listing, by
-        counting), moves lone_id to id and enters those rows in both indexes first (see
+        55k rows/s). The next claim, or a write that finds jobs by id, moves lone_id to id and
+        enters those rows in both indexes first; reads find them above index_mark (see
         arrivals.ts). An inline UNIQUE cannot be dropped, so the table is rebuilt, columns in the
         same order; rows left out of the ready index are entered on the way. */ `
   CREATE TABLE jobs_v7 (
@@ -200,7 +200,10 @@ export const MIGRATIONS: readonly string[] = [
     delay_ms     INTEGER,
     headers      TEXT,
     indexed      INTEGER NOT NULL DEFAULT 1,
-    lone_id      TEXT
+    lone_id      TEXT,
+    -- An entered row has its id. (A process still running tq from before this schema enters
+    -- rows with indexed = 1 alone: this refuses that rather than hand out a job with no id.)
+    CHECK (indexed = 0 OR id IS NOT NULL)
   );
   INSERT INTO jobs_v7 (seq, id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
                        finished_at, token, lease_until, worker_id, cancel_requested, result, error, errors, progress, parent_id,

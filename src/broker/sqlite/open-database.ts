@@ -48,7 +48,9 @@ export function openDatabase(file: string): Database.Database {
   let db: Database.Database | undefined
   try {
     db = new BetterSqlite3(file)
-    db.pragma('busy_timeout = 10000')
+    // Opening waits longer than later writes do: another process may be migrating the file, and
+    // rebuilding a table of millions of jobs takes seconds (schema 7: 5.6 s for a million).
+    db.pragma('busy_timeout = 120000')
     checkOwnership(db, file)
     // For a new file only (an existing database keeps its page size). A commit writes each page
     // it touches to the WAL whole, and an enqueue touches three: with 2 KB pages a stream of single
@@ -65,6 +67,7 @@ export function openDatabase(file: string): Database.Database {
     db.pragma('wal_autocheckpoint = 8000')
     db.pragma('temp_store = MEMORY')
     migrate(db, file)
+    db.pragma('busy_timeout = 10000')
     return db
   } catch (err) {
     // Closed so SQLite removes the -wal and -shm files it made: a refused file is left as found.

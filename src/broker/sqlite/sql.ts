@@ -71,7 +71,12 @@ export const SQL = {
   // above the mark: a range of the table, read from its end.
   lastSeq: `SELECT coalesce(max(seq), 0) FROM jobs`,
   indexMark: `SELECT seq FROM index_mark`,
-  indexArrivals: `UPDATE jobs SET id = lone_id, lone_id = NULL, indexed = 1 WHERE seq > ? AND indexed = 0`,
+  // coalesce: a row a process from before schema 7 inserted on its own has its id in id already.
+  indexArrivals: `UPDATE jobs SET id = coalesce(lone_id, id), lone_id = NULL, indexed = 1 WHERE seq > ? AND indexed = 0`,
+  // After a clash (see indexArrivals in arrivals.ts): the rows that can be entered, then the rest
+  // under an id of their own.
+  indexArrivalsSkipping: `UPDATE OR IGNORE jobs SET id = coalesce(lone_id, id), lone_id = NULL, indexed = 1 WHERE seq > ? AND indexed = 0`,
+  renameClashing: `UPDATE jobs SET id = coalesce(lone_id, id) || '-' || seq, lone_id = NULL, indexed = 1 WHERE seq > ? AND indexed = 0`,
   setIndexMark: `UPDATE index_mark SET seq = ?`,
   // After deletes: the next rowid is the largest left + 1, which must stay above the mark.
   lowerIndexMark: `UPDATE index_mark SET seq = (SELECT coalesce(max(seq), 0) FROM jobs) WHERE seq > (SELECT coalesce(max(seq), 0) FROM jobs)`,
@@ -132,14 +137,21 @@ export const SQL = {
               WHERE state = 'scheduled' AND queue IN (SELECT value FROM json_each(?)) ORDER BY run_at LIMIT 1`,
 
   getJob: `SELECT * FROM jobs WHERE id = ?`,
+  // Arrivals not entered yet: their id is in lone_id, and they are above the mark (a range of
+  // at most ARRIVALS_MAX rows or so, read from the table's end).
+  getArrival: `SELECT * FROM jobs WHERE seq > (SELECT seq FROM index_mark) AND lone_id = ?`,
+  arrivalIds: `SELECT lone_id AS id FROM jobs WHERE seq > (SELECT seq FROM index_mark) AND lone_id IS NOT NULL
+                 AND (substr(lone_id, 1, length(@fragment)) = @fragment OR substr(lone_id, -length(@fragment)) = @fragment) LIMIT @limit`,
   // Finding an id from a fragment: a prefix is a range of the id index; a suffix scans that
   // index (it covers the query, so the table itself is not read).
   idsInRange: `SELECT id FROM jobs WHERE id >= @from AND id < @to ORDER BY id LIMIT @limit`,
   idsEndingWith: `SELECT id FROM jobs INDEXED BY jobs_id WHERE id IS NOT NULL AND substr(id, -length(@fragment)) = @fragment LIMIT @limit`,
   children: `SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq`,
-  // Live states are counted from the partial indexes that hold them (covering scans; the caller
-  // enters arrivals first); finished states, which grow without bound, from their counters.
+  // Live states are counted from the partial indexes that hold them (covering scans), plus queued
+  // arrivals not in the ready index yet (a range at the table's end); finished states, which
+  // grow without bound, from their counters. A queue may have two 'queued' rows: they add up.
   counts: `SELECT queue, 'queued' AS state, count(*) AS n FROM jobs WHERE state = 'queued' AND indexed = 1 GROUP BY queue
+           UNION ALL SELECT queue, 'queued', count(*) FROM jobs WHERE seq > (SELECT seq FROM index_mark) AND indexed = 0 AND state = 'queued' GROUP BY queue
            UNION ALL SELECT queue, 'waiting', count(*) FROM jobs WHERE state = 'waiting' GROUP BY queue
            UNION ALL SELECT queue, 'scheduled', count(*) FROM jobs WHERE state = 'scheduled' GROUP BY queue
            UNION ALL SELECT queue, 'active', count(*) FROM jobs WHERE state = 'active' GROUP BY queue

@@ -19,7 +19,7 @@ import type {
   ScheduleRecord,
   WorkerInfo,
 } from '../types.js'
-import { ARRIVAL_BATCH_MAX, ARRIVALS_MAX, hasArrivals, indexArrivals, isArrival } from './arrivals.js'
+import { ARRIVAL_BATCH_MAX, ARRIVALS_MAX, indexArrivals, isArrival } from './arrivals.js'
 import { ChangeNotifier } from './change-notifier.js'
 import { CountDeltas } from './count-deltas.js'
 import { openDatabase } from './open-database.js'
@@ -32,6 +32,10 @@ import { SQL, type Statements } from './sql.js'
 import { WorkflowSteps } from './workflow-steps.js'
 import { JobAdmin } from './job-admin.js'
 import { ClaimSettle, NOT_ALL_CURRENT } from './claim-settle.js'
+
+/** A jobs row: an arrival not entered yet has its id in lone_id (arrivals.ts). */
+type StoredRow = StoredJob & { lone_id?: string | null }
+const rowJSON = (row: StoredRow): JobJSON => toJobJSON(row.id === null ? { ...row, id: row.lone_id! } : row)
 
 /** The file name that opens a private in-memory database. */
 export const MEMORY = ':memory:'
@@ -67,7 +71,9 @@ export class SqliteBroker implements Broker {
   private readonly insertMany: Database.Transaction<(jobs: readonly NewJob[]) => EnqueueResult[]>
   private readonly arrivalsTx: Database.Transaction<(jobs: readonly NewJob[]) => { out: EnqueueResult[]; lastSeq: number }>
   /** index_mark as this process last saw it: it enters arrivals itself once ARRIVALS_MAX are above it. */
-  private markSeen = 0
+  private markSeen: number
+  private readonly readJob: (id: string) => StoredRow | undefined
+  private readonly readIds: (fragment: string, to: string, limit: number) => string[]
   private readonly claimTx: Database.Transaction<(req: ClaimRequest) => ClaimResult>
   private readonly settleTx: Database.Transaction<(outcomes: readonly Outcome[], batched: boolean) => boolean[]>
 
@@ -90,6 +96,7 @@ export class SqliteBroker implements Broker {
     this.s.claimable.raw(true)
     this.s.lastSeq.pluck(true)
     this.s.indexMark.pluck(true)
+    this.markSeen = this.s.indexMark.get() as number
     this.side = new SideTables(this.db, this.s, this.now)
     this.inserts = new JobInserts(this.s)
     this.steps = new WorkflowSteps(this.s, this.counts_)
@@ -103,6 +110,15 @@ export class SqliteBroker implements Broker {
     })
     this.events = new SqliteEventLog(this.db, file === MEMORY ? null : file, this.now, () => this.notifier.notifyLocal())
     this.insertMany = this.counted((jobs: readonly NewJob[]) => this.writeHeaders(jobs, this.inserts.insertMany(jobs, this.now())))
+    // Deferred transactions: one read snapshot for both lookups, so a claim entering the arrival
+    // in between cannot hide it from both.
+    this.readJob = this.db.transaction((id: string) => (this.s.getJob.get(id) ?? this.s.getArrival.get(id)) as StoredRow | undefined)
+    this.readIds = this.db.transaction((fragment: string, to: string, limit: number) => {
+      const found = new Set((this.s.idsInRange.all({ from: fragment, to, limit }) as { id: string }[]).map((r) => r.id))
+      if (found.size < limit) for (const r of this.s.idsEndingWith.all({ fragment, limit }) as { id: string }[]) if (found.size < limit) found.add(r.id)
+      if (found.size < limit) for (const r of this.s.arrivalIds.all({ fragment, limit }) as { id: string }[]) if (found.size < limit) found.add(r.id)
+      return [...found]
+    })
     this.arrivalsTx = this.db.transaction((jobs: readonly NewJob[]) => this.inserts.insertArrivals(jobs, this.now()))
     this.work = new ClaimSettle(this.s, this.counts_, this.steps, this.now, (sql) => this.db.prepare(sql))
     this.claimTx = this.counted((req: ClaimRequest) => this.work.claim(req))
@@ -132,7 +148,7 @@ export class SqliteBroker implements Broker {
       // Arrivals write no counter (a live state) and no index (arrivals.ts).
       const r = jobs.length === 1 ? this.inserts.insertArrivals(jobs, this.now()) : this.arrivalsTx.immediate(jobs)
       out = r.out
-      if (r.lastSeq - this.markSeen > ARRIVALS_MAX) this.markSeen = this.db.transaction(() => indexArrivals(this.s)).immediate()
+      if (r.lastSeq - this.markSeen > ARRIVALS_MAX || r.lastSeq < this.markSeen) this.enterArrivals()
     } else {
       out = this.insertMany.immediate(jobs)
     }
@@ -208,43 +224,44 @@ export class SqliteBroker implements Broker {
     return this.notifier.wait(timeoutMs, signal)
   }
 
-  /** Enters jobs inserted on their own into the indexes, before a read that goes through them. */
+  /**
+   * Enters the arrivals once ARRIVALS_MAX wait (or row ids went back below the mark this process
+   * saw, after a purge). The jobs are committed already, so a failure here is not the enqueue's:
+   * the next claim enters them.
+   */
   private enterArrivals(): void {
-    if (hasArrivals(this.s)) this.db.transaction(() => indexArrivals(this.s)).immediate()
+    try {
+      this.markSeen = this.db.transaction(() => indexArrivals(this.s)).immediate()
+    } catch {
+      /* busy or full: left to the next claim */
+    }
   }
 
   async getJob(id: string): Promise<JobJSON | null> {
-    this.enterArrivals()
-    const row = this.s.getJob.get(id) as StoredJob | undefined
-    return row ? toJobJSON(row) : null
+    const row = this.readJob(id)
+    return row ? rowJSON(row) : null
   }
 
   async findJobIds(fragment: string, limit: number): Promise<string[]> {
     if (fragment === '' || limit <= 0) return []
-    this.enterArrivals()
     // The ids starting with the fragment sort between it and the fragment with its last character bumped.
     const to = fragment.slice(0, -1) + String.fromCharCode(fragment.charCodeAt(fragment.length - 1) + 1)
-    const found = new Set((this.s.idsInRange.all({ from: fragment, to, limit }) as { id: string }[]).map((r) => r.id))
-    if (found.size < limit) for (const r of this.s.idsEndingWith.all({ fragment, limit }) as { id: string }[]) if (found.size < limit) found.add(r.id)
-    return [...found]
+    return this.readIds(fragment, to, limit)
   }
 
   async listJobs(filter: JobFilter): Promise<JobJSON[]> {
     const { sql, params } = listQuery(filter)
-    this.enterArrivals()
     // A few filter shapes per state: prepare each once (tq status lists jobs every second).
     let stmt = this.listStatements.get(sql)
     if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)))
-    return (stmt.all(params) as StoredJob[]).map(toJobJSON)
+    return (stmt.all(params) as StoredRow[]).map(rowJSON)
   }
 
   async children(parentId: string): Promise<JobJSON[]> {
-    this.enterArrivals()
-    return (this.s.children.all(parentId) as StoredJob[]).map(toJobJSON)
+    return (this.s.children.all(parentId) as StoredRow[]).map(rowJSON)
   }
 
   async counts(): Promise<QueueCounts[]> {
-    this.enterArrivals()
     const byQueue = new Map<string, QueueCounts>()
     const get = (queue: string) => {
       let q = byQueue.get(queue)
