@@ -4,6 +4,7 @@ import { JOB_STATES } from '../src/broker/types.js'
 import { jobsTable } from '../src/format/jobs-table.js'
 import { colors } from '../src/format/colors.js'
 import { resolveJobId } from '../src/cli-support/resolve-job-id.js'
+import { assertQueueName, assertTaskName } from '../src/app/names.js'
 
 export default class Jobs extends TqCommand {
   static description = `List jobs, newest first: finished jobs by when they finished, others by when they were enqueued.
@@ -26,6 +27,9 @@ backlog over 10,000 waiting jobs, at the 10,000 that run last.`
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Jobs)
+    // A name no job can have is a typo: say so rather than print "no jobs".
+    if (flags.queue !== undefined) assertQueueName(flags.queue)
+    if (flags.task !== undefined) assertTaskName(flags.task)
     const jobs = await this.withBroker(flags, async (broker) => {
       // Any step's id names its workflow too.
       const given = flags.workflow === undefined ? undefined : await resolveJobId(broker, flags.workflow)

@@ -3,7 +3,10 @@ import type { ScaffoldResult } from './scaffold.js'
 
 /** What `tq init` prints: what it added, merged and left alone, then the next commands. */
 export function initReport(result: ScaffoldResult, where: string, c: Colors): string {
-  const out: string[] = [`${c.green('✓')} ${result.existing ? `added tq to ${where}` : `created ${where}`}`]
+  // Run again on a project that has everything, it changed nothing: say that, not "added".
+  const changed = result.added.length > 0 || result.merged.length > 0
+  const head = !result.existing ? `created ${where}` : changed ? `added tq to ${where}` : `${where} already has tq: nothing changed`
+  const out: string[] = [`${c.green('✓')} ${head}`]
   const list = (title: string, items: string[]) => {
     if (items.length) out.push(`${title}:`, ...items.map((i) => `  ${i}`))
   }

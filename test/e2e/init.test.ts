@@ -58,6 +58,7 @@ describe('tq init', () => {
     const r = await runTq(['init', 'app', '--no-install'], { cwd: parent })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).not.toMatch(/^(added|merged):/m)
+    expect(r.stdout).toMatch(/^✓ app already has tq: nothing changed$/m)
     expect(r.stdout).toMatch(/^left alone:\n(  .+\n)*  tq\.config\.ts: yours\n/m)
     expect(snapshot()).toEqual(before)
   })

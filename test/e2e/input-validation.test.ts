@@ -70,6 +70,12 @@ describe('tq enqueue: bad flags write nothing', () => {
     expect(expectError(await runTq(['enqueue', 'echo', '{}', '--queue', 'a\nb'], { cwd: project.dir }), 2)).toContain('invalid queue name "a\\nb"')
   })
 
+  it('tq jobs with a queue or task name no job can have, and tq cancel with no ids, are usage errors', async () => {
+    expect(expectError(await runTq(['jobs', '--queue', 'bad queue'], { cwd: project.dir }), 2)).toContain('invalid queue name "bad queue"')
+    expect(expectError(await runTq(['jobs', '--task', 'no spaces'], { cwd: project.dir }), 2)).toContain('invalid task name')
+    expect(expectError(await runTq(['cancel'], { cwd: project.dir }), 2)).toMatch(/^Error: give the ids of the jobs to cancel \(e\.g\. tq cancel/)
+  })
+
   it('--priority 1e20 is refused, naming the range', async () => {
     const line = expectError(await runTq(['enqueue', 'echo', '{}', '--priority', '100000000000000000000'], { cwd: project.dir }), 2)
     expect(line).toContain('-1000000 to 1000000')

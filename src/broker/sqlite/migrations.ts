@@ -201,9 +201,10 @@ export const MIGRATIONS: readonly string[] = [
     headers      TEXT,
     indexed      INTEGER NOT NULL DEFAULT 1,
     lone_id      TEXT,
-    -- An entered row has its id. (A process still running tq from before this schema enters
-    -- rows with indexed = 1 alone: this refuses that rather than hand out a job with no id.)
-    CHECK (indexed = 0 OR id IS NOT NULL)
+    -- An entered row has its id. A worker still running tq from before this schema enters rows
+    -- with indexed = 1 alone: this refuses that rather than hand out a job with no id, and its
+    -- name is what that worker logs.
+    CONSTRAINT restart_tq_processes_started_before_this_upgrade CHECK (indexed = 0 OR id IS NOT NULL)
   );
   INSERT INTO jobs_v7 (seq, id, task, queue, state, payload, priority, attempt, max_attempts, created_at, run_at, started_at,
                        finished_at, token, lease_until, worker_id, cancel_requested, result, error, errors, progress, parent_id,
