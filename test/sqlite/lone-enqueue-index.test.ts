@@ -145,14 +145,20 @@ describe('jobs enqueued one at a time', () => {
   })
 })
 
-it('two processes opening a schema-5 file at the same moment both upgrade it safely, and its queued jobs are claimed', async () => {
+/** Replaces the test's database with a file of an older schema version, open for filling. */
+async function fileAtVersion(version: number): Promise<Database.Database> {
   await db.broker.close()
   rmSync(db.file)
   const old = new Database(db.file)
   old.pragma('journal_mode = WAL')
-  for (const m of MIGRATIONS.slice(0, 5)) old.exec(m)
+  for (const m of MIGRATIONS.slice(0, version)) old.exec(m)
   old.pragma(`application_id = ${APPLICATION_ID}`)
-  old.pragma('user_version = 5')
+  old.pragma(`user_version = ${version}`)
+  return old
+}
+
+it('two processes opening a schema-5 file at the same moment both upgrade it safely, and its queued jobs are claimed', async () => {
+  const old = await fileAtVersion(5)
   const insert = old.prepare(`INSERT INTO jobs (id, task, queue, state, payload, created_at, run_at) VALUES (?, 't', 'q', 'queued', '1', 0, 0)`)
   for (let i = 0; i < 100; i++) insert.run(`old-${String(i).padStart(3, '0')}`)
   old.close()
@@ -176,13 +182,7 @@ await b.close()
 })
 
 it('a schema-6 file is rebuilt without the inline id index; its jobs, entered or not, keep their ids and order', async () => {
-  await db.broker.close()
-  rmSync(db.file)
-  const old = new Database(db.file)
-  old.pragma('journal_mode = WAL')
-  for (const m of MIGRATIONS.slice(0, 6)) old.exec(m)
-  old.pragma(`application_id = ${APPLICATION_ID}`)
-  old.pragma('user_version = 6')
+  const old = await fileAtVersion(6)
   const insert = old.prepare(`INSERT INTO jobs (id, task, queue, state, payload, created_at, run_at, indexed) VALUES (?, 't', 'q', 'queued', '1', 0, 0, ?)`)
   // Ten entered by a claim's pass, then five a lone enqueue of schema 6 left for the next claim.
   for (let i = 0; i < 15; i++) insert.run(`old-${i}`, i < 10 ? 1 : 0)
