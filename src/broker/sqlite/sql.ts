@@ -6,6 +6,10 @@ import type Database from 'better-sqlite3'
  */
 /** Rows per statement of a bulk insert: 25 per statement inserts 40% more jobs per second than one. */
 export const BULK_ROWS = 25
+/** Jobs alike (same task, queue, options) inserted by one statement of SQL.insertUniform, at most. */
+export const UNIFORM_ROWS = 1000
+/** Fewer alike jobs than this go in 25-row statements: the JSON costs more than it saves. */
+export const UNIFORM_MIN = 50
 /** Columns of an inserted job, in the order of the insert statements' parameters. */
 export const INSERT_COLUMNS = 12
 
@@ -81,6 +85,12 @@ export const SQL = {
   // After deletes: the next rowid is the largest left + 1, which must stay above the mark.
   lowerIndexMark: `UPDATE index_mark SET seq = (SELECT coalesce(max(seq), 0) FROM jobs) WHERE seq > (SELECT coalesce(max(seq), 0) FROM jobs)`,
   insertBulk: insertRows(BULK_ROWS),
+  // Jobs alike (see uniformRun in job-inserts.ts): @rows is a JSON array of [id, payload text].
+  // (WHERE true: without it SQLite would read ON CONFLICT as the start of a join constraint.)
+  insertUniform: `INSERT INTO jobs (id, task, queue, state, payload, priority, max_attempts, created_at, run_at, parent_id, expires_at)
+                  SELECT j.value ->> 0, @task, @queue, @state, j.value ->> 1, @priority, @maxAttempts, @now, @runAt, @parentId, @expiresAt
+                  FROM json_each(@rows) AS j WHERE true
+                  ON CONFLICT DO NOTHING`,
   // Workflow steps: always with their id (the client lays the graph out), never with a unique key.
   insertStep: insertStepRows(1),
   insertStepBulk: insertStepRows(BULK_ROWS),
