@@ -1,4 +1,5 @@
 import type { NewJob } from '../types.js'
+import { cannotConflict } from './job-inserts.js'
 import type { Statements } from './sql.js'
 
 /**
@@ -28,7 +29,7 @@ export const ARRIVALS_MAX = 50_000
 
 /** Whether a job can arrive unindexed: a generated id (it cannot conflict), no unique key, not a step, no headers. */
 export function isArrival(job: NewJob): boolean {
-  return job.id === undefined && job.key == null && job.step === undefined && job.headers === undefined
+  return cannotConflict(job) && job.step === undefined && job.headers === undefined
 }
 
 /**

@@ -3,13 +3,24 @@ import { newJobId } from '../job-id.js'
 import type { EnqueueResult, NewJob, WorkflowStep } from '../types.js'
 import { BULK_ROWS, INSERT_COLUMNS, STEP_COLUMNS, UNIFORM_MIN, UNIFORM_ROWS, type Statements } from './sql.js'
 
-/** Whether the BULK_ROWS jobs from `from` all get a generated id and have no unique key. */
+/** A job that gets a generated id and has no unique key: its insert cannot meet a conflict. */
+export function cannotConflict(job: NewJob): boolean {
+  return job.id === undefined && job.key == null
+}
+
+/** Whether the BULK_ROWS jobs from `from` all cannot conflict. */
 function plainRun(jobs: readonly NewJob[], from: number): boolean {
-  for (let i = from; i < from + BULK_ROWS; i++) {
-    const j = jobs[i]!
-    if (j.id !== undefined || (j.key !== undefined && j.key !== null)) return false
-  }
+  for (let i = from; i < from + BULK_ROWS; i++) if (!cannotConflict(jobs[i]!)) return false
   return true
+}
+
+/** BULK_ROWS plain jobs from `from` as the args of a 25-row insert, each with a new id (noted in `out`). */
+function fillPlainRows(args: unknown[], jobs: readonly NewJob[], from: number, now: number, out: EnqueueResult[]): void {
+  for (let r = 0; r < BULK_ROWS; r++) {
+    const id = newJobId(now)
+    fillInsertArgs(args, r * INSERT_COLUMNS, id, jobs[from + r]!, now)
+    out[from + r] = { id, created: true }
+  }
 }
 
 /**
@@ -23,7 +34,7 @@ function uniformRun(jobs: readonly NewJob[], from: number): number {
   let i = from
   for (; i < end; i++) {
     const j = jobs[i]!
-    if (j.id !== undefined || (j.key !== undefined && j.key !== null) || j.step !== undefined) break
+    if (!cannotConflict(j) || j.step !== undefined) break
     if (j.task !== a.task || j.queue !== a.queue || j.priority !== a.priority || j.maxAttempts !== a.maxAttempts || j.runAt !== a.runAt) break
     if ((j.parentId ?? null) !== (a.parentId ?? null) || (j.expiresAt ?? null) !== (a.expiresAt ?? null)) break
   }
@@ -118,11 +129,7 @@ export class JobInserts {
         i++
         continue
       }
-      for (let r = 0; r < BULK_ROWS; r++) {
-        const id = newJobId(now)
-        fillInsertArgs(args, r * INSERT_COLUMNS, id, jobs[i + r]!, now)
-        out[i + r] = { id, created: true }
-      }
+      fillPlainRows(args, jobs, i, now, out)
       // Ids made here are new (monotonic in this process, 50 random bits across processes):
       // fewer rows than that would be a collision. Throwing rolls the whole enqueue back.
       if (this.s.insertBulk.run(args).changes !== BULK_ROWS) throw new BrokerError('a generated job id was already taken', 'enqueue again: new ids are drawn')
@@ -184,11 +191,7 @@ export class JobInserts {
     if (jobs.length >= BULK_ROWS) {
       const args: unknown[] = new Array(BULK_ROWS * INSERT_COLUMNS)
       for (; i + BULK_ROWS <= jobs.length; i += BULK_ROWS) {
-        for (let r = 0; r < BULK_ROWS; r++) {
-          const id = newJobId(now)
-          fillInsertArgs(args, r * INSERT_COLUMNS, id, jobs[i + r]!, now)
-          out[i + r] = { id, created: true }
-        }
+        fillPlainRows(args, jobs, i, now, out)
         lastSeq = this.s.insertArrivals.run(args).lastInsertRowid as number
       }
     }
